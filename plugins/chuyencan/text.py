@@ -1,0 +1,41 @@
+"""Text normalisation shared by header matching, label matching and name handling.
+
+Schools type Vietnamese with and without diacritics, in any case, with stray spaces; the
+contract says headers and labels match "ignoring case, spacing and Vietnamese diacritics".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_SPACES = re.compile(r"\s+")
+# Characters Excel users paste that are not ordinary spaces.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u200b\u200c\u200d\ufeff"), " ")
+
+
+def strip_diacritics(value: str) -> str:
+    """'Đặng Thị Mỷ' -> 'Dang Thi My'. đ/Đ are letters, not accents, so they need their own map."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def fold(value: object) -> str:
+    """Matching key: no diacritics, lower case, only ASCII letters and digits.
+
+    'Mã trường' -> 'matruong', 'ma_truong' -> 'matruong', 'Họ tên cha/mẹ' -> 'hotenchame'.
+    """
+    if value is None:
+        return ""
+    return _NON_ALNUM.sub("", strip_diacritics(str(value)).lower())
+
+
+def clean_cell_text(value: str) -> str:
+    """Trim, turn exotic spaces into plain ones and collapse runs of white space."""
+    return _SPACES.sub(" ", value.translate(_INVISIBLE)).strip()
+
+
+def nfc(value: str) -> str:
+    """Vietnamese typed on different keyboards arrives in NFC or NFD; store one form."""
+    return unicodedata.normalize("NFC", value)
