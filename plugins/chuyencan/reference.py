@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from chuyencan import warehouse as wh
+from chuyencan.contract import LEVELS
 from chuyencan.text import fold
 
 INCLUDE_DIR = Path(__file__).resolve().parents[2] / "include"
@@ -97,9 +98,7 @@ class SchoolYear:
         """Monday to Saturday inside the year, outside breaks and holidays."""
         if not (self.start <= day <= self.end) or day.weekday() == 6:
             return False
-        return not any(
-            ev.covers(day) for ev in self.events if ev.event in ("tet_break", "holiday", "break")
-        )
+        return not any(ev.covers(day) for ev in self.events if ev.event in ("tet_break", "holiday", "break"))
 
     def weeks(self) -> list[tuple[date, int]]:
         """(Friday ending the week, school days Monday to Friday) for every week with school."""
@@ -226,8 +225,12 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
 def write_reference(engine: Engine, ref: Reference) -> None:
     """Replace the `ref` tables with the files' content, in one transaction."""
     with engine.begin() as conn:
-        for table in (wh.ref_school, wh.ref_commune, wh.ref_calendar, wh.ref_school_week):
+        for table in (wh.ref_school, wh.ref_commune, wh.ref_calendar, wh.ref_school_week, wh.ref_grade_level):
             conn.execute(table.delete())
+        conn.execute(
+            wh.ref_grade_level.insert(),
+            [{"grade": g, "level": level} for level, low, high in LEVELS for g in range(low, high + 1)],
+        )
         conn.execute(
             wh.ref_school.insert(),
             [

@@ -90,6 +90,14 @@ ref_school_week = Table(
     schema="ref",
 )
 
+ref_grade_level = Table(
+    "grade_level",
+    metadata,
+    Column("grade", Integer, primary_key=True),
+    Column("level", String(4), nullable=False),
+    schema="ref",
+)
+
 # --- ops: the pipeline's own bookkeeping and non-personal facts ------------------------------
 ops_meta = Table(
     "meta",

@@ -1,0 +1,328 @@
+"""Store a checked file: load it (accepted) or quarantine it (rejected), one transaction each.
+
+A file's rows, its submission record and everything derived from it are written in one
+transaction keyed on the file's content hash, so a crash mid-load leaves nothing behind and a
+rerun finds the file again. The copy in the archive or quarantine is named by hash and
+written first, so repeating it is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Date, Engine, String, bindparam, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from chuyencan import warehouse as wh
+from chuyencan.contract import STUDENT_SHEET, reason_code
+from chuyencan.reference import INCLUDE_DIR
+from chuyencan.submissions.inbox import InboxFile
+from chuyencan.submissions.issues import Issue
+from chuyencan.submissions.validate import CheckedFile
+from chuyencan.text import fold
+
+log = logging.getLogger(__name__)
+SQL_DIR = INCLUDE_DIR / "sql"
+
+
+@dataclass(frozen=True)
+class Stored:
+    submission_id: int
+    outcome: str  # accepted / rejected / duplicate
+    school_code: str | None
+    week_ending: date | None
+    version: int | None
+    stored_path: Path
+
+
+@cache
+def sql(name: str) -> str:
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _copy_once(source: Path, target: Path) -> None:
+    if target.exists() and target.stat().st_size == source.stat().st_size:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return keep[-80:] or "file"
+
+
+def student_key(personal_id: Any, full_name: Any, birth_date: Any, school_code: str) -> str:
+    """Stable key of a student across a school's weekly lists (pseudonymous, stays restricted)."""
+    if isinstance(personal_id, str) and len(personal_id) == 12:
+        basis = f"id:{personal_id}"
+    else:
+        basis = f"{school_code}|{fold(full_name)}|{birth_date}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _clean(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame | None, columns: list[str]) -> list[dict[str, Any]]:
+    if frame is None or frame.empty:
+        return []
+    return [
+        {c: _clean(v) for c, v in zip(columns, row, strict=True)} for row in frame[columns].itertuples(False)
+    ]
+
+
+def _submission_row(
+    f: InboxFile, checked: CheckedFile, outcome: str, stored: Path, now: datetime
+) -> dict[str, Any]:
+    errors = checked.errors
+    return {
+        "sha256": f.sha256,
+        "inbox_path": f.relative_path,
+        "file_size": f.size,
+        "received_at": f.received_at,
+        "processed_at": now,
+        "school_code": checked.school_code,
+        "week_ending": checked.week_ending,
+        "outcome": outcome,
+        "error_count": len(errors),
+        "warning_count": len(checked.warnings),
+        "stored_path": str(stored),
+        "summary": errors[0].message() if errors else None,
+    }
+
+
+def _insert_issues(conn: Connection, submission_id: int, issues: list[Issue]) -> None:
+    if not issues:
+        return
+    conn.execute(
+        wh.ops_submission_issue.insert(),
+        [
+            {
+                "submission_id": submission_id,
+                "severity": i.severity,
+                "sheet": i.sheet,
+                "row": i.row,
+                "column_key": i.column,
+                "rule": i.rule,
+                "value": i.public_value,
+                "class_name": i.class_name,
+            }
+            for i in issues
+        ],
+    )
+
+
+def _insert_submission(conn: Connection, row: dict[str, Any]) -> int | None:
+    """Insert the submission record; None when another run already stored the same bytes."""
+    exists = conn.execute(
+        select(wh.ops_submission.c.submission_id).where(wh.ops_submission.c.sha256 == row["sha256"])
+    ).first()
+    if exists is not None:
+        return None
+    result = conn.execute(wh.ops_submission.insert().values(**row))
+    return int(result.inserted_primary_key[0])
+
+
+def store_accepted(
+    engine: Engine, f: InboxFile, checked: CheckedFile, archive_dir: Path, now: datetime
+) -> Stored | None:
+    school, week = checked.school_code, checked.week_ending
+    if school is None or week is None:  # guaranteed by the 'required' rules; never silently load
+        raise ValueError(f"accepted file {f.relative_path} has no school or week")
+    target = archive_dir / school / week.isoformat() / f"{f.sha256[:16]}__{_safe_name(f.name)}"
+    _copy_once(f.path, target)
+    try:
+        with engine.begin() as conn, wh.school_week_lock(conn, school, week):
+            row = _submission_row(f, checked, "accepted", target, now)
+            previous = conn.execute(
+                select(func.count())
+                .select_from(wh.ops_submission)
+                .where(
+                    wh.ops_submission.c.school_code == school,
+                    wh.ops_submission.c.week_ending == week,
+                    wh.ops_submission.c.outcome == "accepted",
+                )
+            ).scalar_one()
+            row["version"] = previous + 1
+            submission_id = _insert_submission(conn, row)
+            if submission_id is None:
+                return None
+            _insert_classes(conn, submission_id, school, week, checked)
+            _insert_students(conn, submission_id, school, week, checked)
+            _insert_issues(conn, submission_id, checked.warnings)
+            _make_current_if_newest(conn, school, week, submission_id, f.received_at)
+    except IntegrityError:
+        # An overlapping run stored the same bytes first; that run's copy stands.
+        log.info("submission %s already stored by another run", f.sha256[:12])
+        return None
+    return Stored(submission_id, "accepted", school, week, row["version"], target)
+
+
+def _insert_classes(
+    conn: Connection, submission_id: int, school: str, week: date, checked: CheckedFile
+) -> None:
+    cols = [
+        "grade",
+        "class_name",
+        "enrolled",
+        "school_days",
+        "absent_excused",
+        "absent_unexcused",
+        "source_row",
+    ]
+    rows = _records(checked.classes, cols)
+    for r in rows:
+        r.update(submission_id=submission_id, school_code=school, week_ending=week)
+    conn.execute(wh.ops_class_attendance.insert(), rows)
+
+
+def _insert_students(
+    conn: Connection, submission_id: int, school: str, week: date, checked: CheckedFile
+) -> None:
+    names = [c.name for c in STUDENT_SHEET.columns if c.name != "reason"] + ["source_row"]
+    frame = checked.students
+    rows = _records(frame, [*names, "reason"])
+    for r in rows:
+        reason = r.pop("reason")
+        r.update(
+            submission_id=submission_id,
+            school_code=school,
+            week_ending=week,
+            student_key=student_key(r["personal_id"], r["full_name"], r["birth_date"], school),
+            reason_code=reason_code(reason) if reason else None,
+            reason_text=reason,
+        )
+    if rows:
+        conn.execute(wh.restricted_student_entry.insert(), rows)
+
+
+def _make_current_if_newest(
+    conn: Connection, school: str, week: date, submission_id: int, received_at: datetime
+) -> None:
+    """The file in effect for a school and week is the newest by file time, whatever the order
+    in which files were processed."""
+    cs, sub = wh.ops_current_submission, wh.ops_submission
+    current = conn.execute(
+        select(sub.c.submission_id, sub.c.received_at)
+        .join(cs, cs.c.submission_id == sub.c.submission_id)
+        .where(cs.c.school_code == school, cs.c.week_ending == week)
+    ).first()
+    if current is not None and as_utc(current.received_at) > as_utc(received_at):
+        return
+    conn.execute(cs.delete().where(cs.c.school_code == school, cs.c.week_ending == week))
+    conn.execute(cs.insert().values(school_code=school, week_ending=week, submission_id=submission_id))
+    rebuild_attendance(conn, school, week)
+
+
+def rebuild_attendance(conn: Connection, school: str, week: date) -> None:
+    aw = wh.report_attendance_weekly
+    conn.execute(aw.delete().where(aw.c.school_code == school, aw.c.week_ending == week))
+    conn.execute(
+        text(sql("attendance_weekly.sql")).bindparams(
+            bindparam("school_code", type_=String), bindparam("week_ending", type_=Date)
+        ),
+        {"school_code": school, "week_ending": week},
+    )
+
+
+def store_rejected(
+    engine: Engine,
+    f: InboxFile,
+    checked: CheckedFile,
+    quarantine_dir: Path,
+    now: datetime,
+    *,
+    on_rejected: Callable[[Connection, InboxFile, CheckedFile, int], None] | None = None,
+) -> Stored | None:
+    folder = (
+        quarantine_dir
+        / (checked.school_code or "_unknown")
+        / (checked.week_ending.isoformat() if checked.week_ending else "_unknown")
+    )
+    target = folder / f"{f.sha256[:16]}__{_safe_name(f.name)}"
+    _copy_once(f.path, target)
+    write_error_reports(target, f, checked)
+    try:
+        with engine.begin() as conn:
+            row = _submission_row(f, checked, "rejected", target, now)
+            submission_id = _insert_submission(conn, row)
+            if submission_id is None:
+                return None
+            _insert_issues(conn, submission_id, checked.issues)
+            if on_rejected is not None:
+                on_rejected(conn, f, checked, submission_id)
+    except IntegrityError:
+        log.info("submission %s already stored by another run", f.sha256[:12])
+        return None
+    return Stored(submission_id, "rejected", checked.school_code, checked.week_ending, None, target)
+
+
+def write_error_reports(target: Path, f: InboxFile, checked: CheckedFile) -> tuple[Path, Path]:
+    """Beside the quarantined copy: `<file>.errors.json` for machines, `<file>.errors.txt` in
+    Vietnamese for people. Personal values are masked in both."""
+    issues = [i.public_dict() for i in checked.issues]
+    json_path = target.with_name(target.name + ".errors.json")
+    json_path.write_text(
+        json.dumps(
+            {
+                "file": f.relative_path,
+                "sha256": f.sha256,
+                "received_at": f.received_at.isoformat(),
+                "school_code": checked.school_code,
+                "week_ending": checked.week_ending.isoformat() if checked.week_ending else None,
+                "error_count": len(checked.errors),
+                "warning_count": len(checked.warnings),
+                "issues": issues,
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    lines = [
+        f"Tệp: {f.relative_path}",
+        f"Mã trường: {checked.school_code or '(không đọc được)'}",
+        f"Tuần kết thúc: {checked.week_ending.strftime('%d/%m/%Y') if checked.week_ending else '(không đọc được)'}",
+        f"Số lỗi: {len(checked.errors)}; số cảnh báo: {len(checked.warnings)}",
+        "",
+    ]
+    for i in checked.issues:
+        where = ", ".join(
+            part
+            for part in (
+                f"trang {i.sheet}" if i.sheet else "",
+                f"dòng {i.row}" if i.row else "",
+                f'cột "{i.header}"' if i.column else "",
+                f"lớp {i.class_name}" if i.class_name else "",
+            )
+            if part
+        )
+        label = "LỖI" if i.severity == "error" else "Cảnh báo"
+        lines.append(f"- [{label}] {where}: {i.message()} Cách sửa: {i.fix()}")
+    txt_path = target.with_name(target.name + ".errors.txt")
+    txt_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return json_path, txt_path

@@ -1,0 +1,316 @@
+"""Read a school's weekly workbook into canonical tables (CONTRACTS §3).
+
+What the contract allows, the reader accepts: title rows above the header row, headers in any
+case, with or without diacritics, or the ASCII keys; extra columns and sheets; Excel dates or
+text dd/mm/yyyy. What it cannot read it reports as an Issue (sheet, row, column, value) and
+leaves the cell empty; rule checks happen later, in the GX suites (`validate.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import python_calamine as pc
+
+from chuyencan.contract import SHEETS, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.submissions.issues import Issue
+from chuyencan.text import clean_cell_text, fold, nfc
+
+HEADER_SEARCH_ROWS = 30
+MAX_ROWS_PER_SHEET = 5_000  # a district school has < 100 classes and a few hundred students
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # a real weekly report is well under 1 MB
+MAX_CELL_CHARS = 500
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
+_INT_TEXT = re.compile(r"^[+-]?\d+(?:[.,]0+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+@dataclass
+class SheetData:
+    frame: pd.DataFrame  # canonical columns (contract names) + source_row
+    header_row: int
+
+
+@dataclass
+class ParsedWorkbook:
+    path: Path
+    sheets: dict[str, SheetData] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return not any(i.rule in UNREADABLE_RULES for i in self.issues)
+
+    def frame(self, sheet: Sheet) -> pd.DataFrame | None:
+        data = self.sheets.get(sheet.name)
+        return None if data is None else data.frame
+
+
+UNREADABLE_RULES = frozenset(
+    {"not_xlsx", "xls_format", "password_protected", "corrupt_file", "empty_file", "too_large", "macro_file"}
+)
+
+
+def sniff(path: Path) -> Issue | None:
+    """Refuse what is not a plain .xlsx before handing bytes to a parser."""
+    size = path.stat().st_size
+    if size == 0:
+        return Issue("error", "empty_file")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(OLE2_MAGIC):
+        # Old .xls files and password-protected .xlsx files are both OLE2 containers; the
+        # encrypted ones carry an EncryptionInfo stream.
+        raw = path.read_bytes()
+        is_encrypted = "EncryptionInfo".encode("utf-16-le") in raw
+        return Issue("error", "password_protected" if is_encrypted else "xls_format")
+    if not head.startswith(b"PK"):
+        return Issue("error", "not_xlsx", params=(("detected", _describe_bytes(head)),))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return Issue("error", "corrupt_file")
+    if total > MAX_UNCOMPRESSED_BYTES:
+        return Issue("error", "too_large", params=(("size_mb", total // (1024 * 1024)),))
+    if "xl/workbook.xml" not in names:
+        return Issue("error", "not_xlsx", params=(("detected", "tệp nén (zip) không phải Excel"),))
+    if "xl/vbaProject.bin" in names:
+        return Issue("error", "macro_file")
+    return None
+
+
+def _describe_bytes(head: bytes) -> str:
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    try:
+        head.decode("utf-8")
+        return "văn bản (CSV/TXT)"
+    except UnicodeDecodeError:
+        return "không rõ"
+
+
+def read_workbook(path: Path) -> ParsedWorkbook:
+    parsed = ParsedWorkbook(path=path)
+    refusal = sniff(path)
+    if refusal is not None:
+        parsed.issues.append(refusal)
+        return parsed
+    try:
+        workbook = pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError:
+        parsed.issues.append(Issue("error", "password_protected"))
+        return parsed
+    except (pc.CalamineError, OSError, ValueError):
+        parsed.issues.append(Issue("error", "corrupt_file"))
+        return parsed
+    by_fold = {fold(name): name for name in workbook.sheet_names}
+    for sheet in SHEETS:
+        actual = by_fold.get(fold(sheet.name)) or by_fold.get(fold(sheet.title))
+        if actual is None:
+            parsed.issues.append(Issue("error", "missing_sheet", sheet=sheet.name))
+            continue
+        try:
+            rows = workbook.get_sheet_by_name(actual).to_python(skip_empty_area=False)
+        except (pc.CalamineError, ValueError):
+            parsed.issues.append(Issue("error", "corrupt_file", sheet=sheet.name))
+            continue
+        data = _read_sheet(sheet, rows, parsed.issues)
+        if data is not None:
+            parsed.sheets[sheet.name] = data
+    return parsed
+
+
+def _find_header(sheet: Sheet, rows: list[list[Any]]) -> tuple[int, dict[int, Column], list[Issue]] | None:
+    index = {key: col for col in sheet.columns for key in header_keys(col)}
+    best: tuple[int, dict[int, list[Column]]] | None = None
+    best_hits = 0
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found: dict[int, list[Column]] = {}
+        for c, cell in enumerate(row):
+            col = index.get(fold(cell)) if isinstance(cell, str) else None
+            if col is not None:
+                found.setdefault(c, []).append(col)
+        hits = len({col.name for cols in found.values() for col in cols})
+        if hits > best_hits:
+            best, best_hits = (r, found), hits
+    if best is None or best_hits < 2:
+        return None
+    r, found = best
+    issues: list[Issue] = []
+    mapping: dict[int, Column] = {}
+    seen: dict[str, int] = {}
+    for c, cols in sorted(found.items()):
+        col = cols[0]
+        if col.name in seen:
+            issues.append(Issue("error", "duplicate_column", sheet=sheet.name, row=r + 1, column=col.key))
+            continue
+        seen[col.name] = c
+        mapping[c] = col
+    for col in sheet.columns:
+        if col.required and col.name not in seen:
+            issues.append(Issue("error", "missing_column", sheet=sheet.name, row=r + 1, column=col.key))
+    return r, mapping, issues
+
+
+def _read_sheet(sheet: Sheet, rows: list[list[Any]], issues: list[Issue]) -> SheetData | None:
+    header = _find_header(sheet, rows)
+    if header is None:
+        issues.append(Issue("error", "header_not_found", sheet=sheet.name))
+        return None
+    header_idx, mapping, header_issues = header
+    issues.extend(header_issues)
+    if any(i.severity == "error" for i in header_issues):
+        return None
+
+    records: list[dict[str, Any]] = []
+    data_rows = rows[header_idx + 1 :]
+    if len(data_rows) > MAX_ROWS_PER_SHEET:
+        # Trailing formatted-but-empty rows are common; count only rows that hold something.
+        filled = sum(1 for row in data_rows if any(_present(v) for v in row))
+        if filled > MAX_ROWS_PER_SHEET:
+            issues.append(
+                Issue("error", "too_many_rows", sheet=sheet.name, params=(("limit", MAX_ROWS_PER_SHEET),))
+            )
+            return None
+    for offset, row in enumerate(data_rows):
+        excel_row = header_idx + offset + 2
+        cells = {col: row[c] if c < len(row) else None for c, col in mapping.items()}
+        if not any(_present(v) for col, v in cells.items() if not col.prefilled):
+            continue  # empty, or a template row with only the prefilled school and week
+        record: dict[str, Any] = {"source_row": excel_row}
+        for col, value in cells.items():
+            record[col.name] = _coerce(sheet, col, value, excel_row, issues)
+        records.append(record)
+
+    frame = pd.DataFrame.from_records(records, columns=["source_row", *sheet.names])
+    if sheet.name == "ChuyenCan" and frame.empty:
+        issues.append(Issue("error", "no_classes", sheet=sheet.name))
+    return SheetData(frame=frame, header_row=header_idx + 1)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _coerce(sheet: Sheet, col: Column, value: Any, row: int, issues: list[Issue]) -> Any:
+    if not _present(value):
+        return None
+    try:
+        match col.kind:
+            case "int":
+                return _to_int(value)
+            case "date":
+                return _to_date(value)
+            case "code":
+                return _to_code(col, value)
+            case "sex":
+                text = _to_text(value)
+                return sex_code(text) or text
+            case "status":
+                text = _to_text(value)
+                return status_code(text) or text
+            case _:
+                text = _to_text(value)
+                if len(text) > MAX_CELL_CHARS:
+                    raise CellError("text_too_long")
+                return text
+    except CellError as exc:
+        issues.append(
+            Issue("error", exc.rule, sheet=sheet.name, row=row, column=col.key, value=_display(value))
+        )
+        return None
+
+
+class CellError(ValueError):
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return clean_cell_text(str(value))
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        raise CellError("not_text")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.strftime("%d/%m/%Y")
+    return nfc(clean_cell_text(str(value)))
+
+
+def _to_code(col: Column, value: Any) -> str:
+    if col.name == "personal_id" and isinstance(value, int | float) and not isinstance(value, bool):
+        if not float(value).is_integer():
+            raise CellError("personal_id_format")
+        digits = str(int(value))
+        # Typed as a number, the ID loses its leading zeros. Every province code is 001-096,
+        # so a 12-digit ID always starts with 0: restoring them is exact, not a guess.
+        return digits.zfill(12) if 10 <= len(digits) <= 11 else digits
+    text = _to_text(value)
+    if col.name == "personal_id":
+        return re.sub(r"[\s.\-]", "", text)
+    return text.upper() if col.name == "school_code" else text
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CellError("not_integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise CellError("not_integer")
+    if isinstance(value, str):
+        text = clean_cell_text(value).replace(" ", "")
+        if _INT_TEXT.match(text):
+            return int(re.split(r"[.,]", text)[0])
+    raise CellError("not_integer")
+
+
+def _to_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # An Excel serial date in a cell without a date format.
+        if 20_000 <= value <= 80_000:
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        raise CellError("not_date")
+    if isinstance(value, str):
+        text = clean_cell_text(value)
+        m = _ISO.match(text)
+        if m:
+            return _make_date(int(m[1]), int(m[2]), int(m[3]))
+        m = _DMY.match(text)
+        if m:
+            if len(m[3]) != 4:
+                raise CellError("date_two_digit_year")
+            return _make_date(int(m[3]), int(m[2]), int(m[1]))
+    raise CellError("not_date")
+
+
+def _make_date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise CellError("invalid_date") from None

@@ -1,0 +1,392 @@
+"""Check parsed workbooks against the GX suites in include/expectations.
+
+GX has a fixed cost per validation, so all files of a run are stacked into one table per sheet
+(with a `file_idx` column) and validated once; failures come back with their `file_idx` and
+`source_row` and are mapped to the file, sheet, row and column the school sees.
+
+Rules that need reference data or the calendar (is the school open that week, is the grade in
+the school's range, is the week in a school year) are expressed as derived columns computed
+here, and checked by ordinary expectations in the suites.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
+from chuyencan.reference import INCLUDE_DIR, Reference
+from chuyencan.submissions.issues import Issue
+from chuyencan.submissions.reader import ParsedWorkbook, read_workbook
+from chuyencan.text import fold
+
+log = logging.getLogger(__name__)
+
+EXPECTATIONS_DIR = INCLUDE_DIR / "expectations"
+SUITES = {CLASS_SHEET.name: "school_classes.json", STUDENT_SHEET.name: "school_students.json"}
+
+
+@dataclass
+class CheckedFile:
+    path: Path
+    parsed: ParsedWorkbook
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors
+
+    @property
+    def classes(self) -> pd.DataFrame | None:
+        return self.parsed.frame(CLASS_SHEET)
+
+    @property
+    def students(self) -> pd.DataFrame | None:
+        return self.parsed.frame(STUDENT_SHEET)
+
+    @property
+    def school_code(self) -> str | None:
+        return _mode(self.classes, "school_code")
+
+    @property
+    def week_ending(self) -> date | None:
+        return _mode(self.classes, "week_ending")
+
+
+def _mode(frame: pd.DataFrame | None, column: str) -> Any:
+    if frame is None or frame.empty or column not in frame:
+        return None
+    values = frame[column].dropna()
+    return None if values.empty else values.mode().iloc[0]
+
+
+def check_workbooks(
+    paths: list[Path],
+    ref: Reference,
+    *,
+    today: date | None = None,
+    usual_rates: dict[str, float] | None = None,
+    attendance_drop: float = 0.20,
+) -> list[CheckedFile]:
+    """Read and check files; `today` bounds 'week in the future' (default: the real today)."""
+    return check_parsed(
+        [read_workbook(p) for p in paths],
+        ref,
+        today=today,
+        usual_rates=usual_rates,
+        attendance_drop=attendance_drop,
+    )
+
+
+def check_parsed(
+    parsed: list[ParsedWorkbook],
+    ref: Reference,
+    *,
+    today: date | None = None,
+    usual_rates: dict[str, float] | None = None,
+    attendance_drop: float = 0.20,
+) -> list[CheckedFile]:
+    checked = [CheckedFile(path=p.path, parsed=p, issues=list(p.issues)) for p in parsed]
+    today = today or date.today()
+    readable = [c for c in checked if c.parsed.readable]
+    classes = _stack(readable, CLASS_SHEET)
+    students = _stack(readable, STUDENT_SHEET)
+    file_meta = _file_meta(classes)
+    classes = _derive_classes(classes, ref, usual_rates or {}, attendance_drop)
+    students = _derive_students(students, ref, file_meta, classes)
+    params = {
+        "known_schools": sorted(ref.schools),
+        "latest_week_ord": (today.toordinal() + 6),
+    }
+    for sheet, frame in ((CLASS_SHEET, classes), (STUDENT_SHEET, students)):
+        if frame.empty:
+            continue
+        for file_idx, issue in _run_suite(sheet, frame, params):
+            readable[file_idx].issues.append(issue)
+    for c in checked:
+        c.issues = _dedupe(c.issues)
+    return checked
+
+
+def _stack(files: list[CheckedFile], sheet: Sheet) -> pd.DataFrame:
+    frames = []
+    for idx, c in enumerate(files):
+        frame = c.parsed.frame(sheet)
+        if frame is not None and not frame.empty:
+            frames.append(frame.assign(file_idx=idx))
+    if not frames:
+        return pd.DataFrame(columns=["file_idx", "source_row", *sheet.names])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _ordinal(series: pd.Series) -> pd.Series:
+    return series.map(lambda d: float(d.toordinal()) if isinstance(d, date) else np.nan)
+
+
+def _file_meta(classes: pd.DataFrame) -> pd.DataFrame:
+    """Per file: the school and week most of its rows name (the file's identity)."""
+    if classes.empty:
+        return pd.DataFrame(columns=["file_school", "file_week"])
+    grouped = classes.groupby("file_idx")
+    return pd.DataFrame(
+        {
+            "file_school": grouped["school_code"].agg(lambda s: _mode(s.to_frame(), "school_code")),
+            "file_week": grouped["week_ending"].agg(lambda s: _mode(s.to_frame(), "week_ending")),
+        }
+    )
+
+
+def _school_attr(ref: Reference, codes: pd.Series, attr: str) -> pd.Series:
+    def get(code: Any) -> Any:
+        school = ref.school(code) if isinstance(code, str) else None
+        return np.nan if school is None else getattr(school, attr)
+
+    return codes.map(get)
+
+
+def _derive_classes(
+    classes: pd.DataFrame, ref: Reference, usual_rates: dict[str, float], drop: float
+) -> pd.DataFrame:
+    if classes.empty:
+        return classes
+    df = classes.copy()
+    meta = _file_meta(df)
+    df["file_school"] = df["file_idx"].map(meta["file_school"])
+    df["week_ord"] = _ordinal(df["week_ending"])
+    df["file_week_ord"] = _ordinal(df["file_idx"].map(meta["file_week"]))
+    df["week_weekday"] = df["week_ending"].map(lambda d: d.weekday() if isinstance(d, date) else None)
+    df["week_in_school_year"] = df["week_ending"].map(
+        lambda d: (
+            (ref.school_year_of(d) is not None and ref.school_year_of(d).start <= d)  # type: ignore[union-attr]
+            if isinstance(d, date) and d.weekday() == 4
+            else None
+        )
+    )
+
+    def active(row: pd.Series) -> Any:
+        school = ref.school(row["school_code"]) if isinstance(row["school_code"], str) else None
+        week = row["week_ending"]
+        if school is None or not isinstance(week, date):
+            return None
+        return school.active_on(week)
+
+    df["school_active"] = df[["school_code", "week_ending"]].apply(active, axis=1)
+    df["grade_min"] = _school_attr(ref, df["file_school"], "grade_min")
+    df["grade_max"] = _school_attr(ref, df["file_school"], "grade_max")
+    df["class_key"] = df["class_name"].map(lambda v: fold(v) if isinstance(v, str) else None)
+    num = df[["enrolled", "school_days", "absent_excused", "absent_unexcused"]].apply(
+        pd.to_numeric, errors="coerce"
+    )
+    df["absent_total"] = num["absent_excused"] + num["absent_unexcused"]
+    df["capacity"] = num["enrolled"] * num["school_days"]
+    df["calendar_days"] = df["week_ending"].map(
+        lambda d: float(ref.school_weeks.get(d, (None, 0))[1]) if isinstance(d, date) else np.nan
+    )
+    rate = 1 - df["absent_total"] / df["capacity"].where(df["capacity"] > 0)
+    df["attendance_rate"] = rate
+    df["attendance_pct"] = rate.map(lambda r: f"{r:.0%}" if pd.notna(r) else None)
+    usual = df["file_school"].map(lambda s: usual_rates.get(s, np.nan) if isinstance(s, str) else np.nan)
+    df["usual_rate_floor"] = usual - drop
+    df["usual_pct"] = usual.map(lambda r: f"{r:.0%}" if pd.notna(r) else None)
+    return df
+
+
+def _derive_students(
+    students: pd.DataFrame, ref: Reference, file_meta: pd.DataFrame, classes: pd.DataFrame
+) -> pd.DataFrame:
+    if students.empty:
+        return students
+    df = students.copy()
+    df["file_school"] = df["file_idx"].map(file_meta["file_school"]) if not file_meta.empty else None
+    week = (
+        df["file_idx"].map(file_meta["file_week"]) if not file_meta.empty else pd.Series(None, index=df.index)
+    )
+    df["week_ord"] = _ordinal(week)
+    df["grade_min"] = _school_attr(ref, df["file_school"], "grade_min")
+    df["grade_max"] = _school_attr(ref, df["file_school"], "grade_max")
+    df["birth_ord"] = _ordinal(df["birth_date"])
+    df["missed_ord"] = _ordinal(df["first_day_missed"])
+    df["name_key"] = df["full_name"].map(lambda v: fold(v) if isinstance(v, str) else None)
+
+    def id_code(pid: Any) -> Any:
+        return pid[3:6] if isinstance(pid, str) and len(pid) == 12 and pid.isdigit() else None
+
+    def expected_code(row: pd.Series) -> Any:
+        born, sex = row["birth_date"], row["sex"]
+        if not isinstance(born, date) or sex not in ("M", "F"):
+            return None
+        century = (born.year // 100) - 19  # 1900s -> 0, 2000s -> 1 …
+        return f"{2 * century + (sex == 'F')}{born.year % 100:02d}"
+
+    df["id_birth_code"] = df["personal_id"].map(id_code)
+    df["expected_id_birth_code"] = df[["birth_date", "sex"]].apply(expected_code, axis=1)
+
+    def age_offset(row: pd.Series) -> Any:
+        born, grade, wk = row["birth_date"], row["grade"], row["_week"]
+        if not isinstance(born, date) or not isinstance(grade, int | float) or not isinstance(wk, date):
+            return np.nan
+        year = ref.school_year_of(wk)
+        start_year = year.start.year if year is not None else (wk.year if wk.month >= 8 else wk.year - 1)
+        return float(start_year - born.year - grade)
+
+    df["_week"] = week
+    df["age_offset"] = df[["birth_date", "grade", "_week"]].apply(age_offset, axis=1)
+
+    def commune_known(row: pd.Series) -> Any:
+        name, wk = row["commune"], row["_week"]
+        if not isinstance(name, str):
+            return None
+        return ref.resolve_commune(name, wk if isinstance(wk, date) else date.today()) is not None
+
+    df["commune_known"] = df[["commune", "_week"]].apply(commune_known, axis=1)
+    known_classes = (
+        set(zip(classes["file_idx"], classes["class_key"], strict=True)) if not classes.empty else set()
+    )
+    df["class_in_file"] = [
+        (idx, fold(name)) in known_classes if isinstance(name, str) else None
+        for idx, name in zip(df["file_idx"], df["class_name"], strict=True)
+    ]
+    return df.drop(columns=["_week"])
+
+
+# --- GX ----------------------------------------------------------------------------------------
+
+_gx_lock = threading.Lock()
+
+
+@cache
+def _gx() -> tuple[Any, Any]:
+    """One ephemeral GX context and batch definition per process (GX import costs seconds)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # GX narrates its internals at INFO; keep the task logs about our files.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_pandas("submissions")
+        .add_dataframe_asset("rows")
+        .add_batch_definition_whole_dataframe("all_files")
+    )
+    return gx, batch_definition
+
+
+@cache
+def load_suite_json(sheet_name: str) -> dict[str, Any]:
+    with (EXPECTATIONS_DIR / SUITES[sheet_name]).open(encoding="utf-8") as fh:
+        suite: dict[str, Any] = json.load(fh)
+    return suite
+
+
+def _run_suite(sheet: Sheet, frame: pd.DataFrame, params: dict[str, Any]) -> list[tuple[int, Issue]]:
+    spec = load_suite_json(sheet.name)
+    with _gx_lock:
+        gx, batch_definition = _gx()
+        suite = gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
+        gx_frame = _for_gx(frame)
+        result = batch_definition.get_batch(batch_parameters={"dataframe": gx_frame}).validate(
+            suite,
+            expectation_parameters=params,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": ["file_idx", "source_row"],
+            },
+        )
+    lookup = frame.set_index(["file_idx", "source_row"])
+    out: list[tuple[int, Issue]] = []
+    for res in result.results:
+        if res.success:
+            continue
+        cfg = res.expectation_config
+        meta = cfg.meta or {}
+        if res.exception_info and res.exception_info.get("raised_exception"):
+            # A broken suite is our bug, not the school's: fail loudly for the operator.
+            raise RuntimeError(
+                f"expectation {cfg.type} ({meta.get('rule')}) raised: "
+                f"{res.exception_info.get('exception_message')}"
+            )
+        for hit in res.result.get("unexpected_index_list") or []:
+            file_idx, row = int(hit["file_idx"]), int(hit["source_row"])
+            record = lookup.loc[(file_idx, row)]
+            if isinstance(record, pd.DataFrame):
+                record = record.iloc[0]
+            value_col = meta.get("value_column") or _column_name(sheet, meta["column"])
+            extra = tuple((c, _fmt(record.get(c))) for c in meta.get("param_columns", ()))
+            out.append(
+                (
+                    file_idx,
+                    Issue(
+                        severity=meta.get("severity", "error"),
+                        rule=meta["rule"],
+                        sheet=sheet.name,
+                        row=row,
+                        column=meta["column"],
+                        value=_fmt(record.get(value_col)),
+                        class_name=_fmt(record.get("class_name")),
+                        params=extra,
+                    ),
+                )
+            )
+    return out
+
+
+def _column_name(sheet: Sheet, key: str) -> str:
+    for col in sheet.columns:
+        if col.key == key:
+            return col.name
+    return key
+
+
+def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
+    """GX compares with pandas operators: give it numbers for numeric columns, None for gaps."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in out[col].dropna())
+            if numeric and out[col].notna().any():
+                out[col] = pd.to_numeric(out[col], errors="coerce")
+    return out
+
+
+def _fmt(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, datetime | date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    """One issue per cell: a cell the reader could not parse is not also 'required'."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for issue in issues:
+        key = (issue.sheet, issue.row, issue.column, issue.severity)
+        if issue.row is not None and key in seen:
+            continue
+        if issue.row is not None:
+            seen.add(key)
+        out.append(issue)
+    return out
