@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 from chuyencan.reference import REFERENCE_DIR
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Where everything lives when nothing is configured (CONTRACTS §1: every setting is optional).
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 DISTRICT_KEY = "BAT_XAT"
 
 

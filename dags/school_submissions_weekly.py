@@ -1,0 +1,59 @@
+"""Friday: close the schools' reporting week (CONTRACTS §2, dag_id `school_submissions_weekly`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import CronTriggerTimetable, dag
+
+from chuyencan.airflow_tasks import (
+    close_the_week,
+    collect_new_files,
+    prepare_warehouse,
+    send_emails,
+    write_next_week_templates,
+)
+from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+
+DOC = """
+### Weekly school submissions: close the week
+
+Every Friday at 11:00 (an hour after the schools' 10:00 deadline) for the week ending that
+Friday:
+
+1. **prepare_warehouse**: create or upgrade the warehouse schema, reload schools, communes and
+   the school calendar from `include/reference`.
+2. **collect_new_files**: take every new file in the schools' shared folder (by content hash;
+   the inbox is never modified), check it against the rules in `include/expectations`, load it
+   or quarantine it with its reasons, and queue an email to the school that says what to fix.
+3. **close_the_week**: write `report.submission_status` for every active school (on time,
+   late, missing, rejected) and queue the district's summary of missing, late and rejected
+   schools.
+4. **send_emails**: send the queued emails; what cannot be sent stays queued for the next run.
+5. **write_next_week_templates**: each school's template for the coming week, prefilled with
+   its classes, in `<work dir>/templates/<week>/`.
+
+A run for logical date on Friday F works on the week ending F; reruns leave the warehouse
+unchanged. Files that arrive later are picked up by `school_submissions_intake` (every 10
+minutes on school days) or the next run. Settings: CONTRACTS §1 (all optional).
+"""
+
+
+@dag(
+    dag_id="school_submissions_weekly",
+    schedule=CronTriggerTimetable("0 11 * * 5", timezone=TIMEZONE_NAME),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["chuyencan", "schools", "weekly"],
+    doc_md=DOC,
+    dagrun_timeout=timedelta(hours=2),
+)
+def school_submissions_weekly() -> None:
+    week_closed = close_the_week()
+    prepare_warehouse() >> collect_new_files() >> week_closed
+    week_closed >> [send_emails(), write_next_week_templates()]
+
+
+school_submissions_weekly()

@@ -1,0 +1,122 @@
+"""The district's weekly procedure as plain functions of the settings.
+
+Each DAG task calls one of these; tests, benchmarks and the demo call them directly. They take
+a `Settings` and open their own engine, so they run the same with or without Airflow.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+
+from sqlalchemy import Engine, select
+
+from chuyencan import warehouse as wh
+from chuyencan.reference import Reference, load_reference, write_reference
+from chuyencan.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    return wh.make_engine(url)
+
+
+def reference_for(settings: Settings) -> Reference:
+    return load_reference(settings.reference_dir)
+
+
+def friday_of(moment: datetime | date, settings: Settings) -> date:
+    """The Friday ending the last week that has ended by this moment (the Friday itself counts)."""
+    day = moment.astimezone(settings.timezone).date() if isinstance(moment, datetime) else moment
+    return day - timedelta(days=(day.weekday() - 4) % 7)
+
+
+def prepare_warehouse(settings: Settings) -> dict[str, int]:
+    """Create or upgrade the schema and reload reference data (idempotent)."""
+    engine = engine_for(settings.warehouse_url)
+    wh.ensure_schema(engine)
+    ref = reference_for(settings)
+    write_reference(engine, ref)
+    for folder in (settings.archive_dir, settings.quarantine_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    return {"schools": len(ref.schools), "communes": len(ref.communes), "school_weeks": len(ref.school_weeks)}
+
+
+def collect_new_files(settings: Settings, now: datetime | None = None) -> dict[str, object]:
+    from chuyencan.notify import rejection_hook
+    from chuyencan.submissions.collect import collect
+
+    ref = reference_for(settings)
+    result = collect(
+        engine_for(settings.warehouse_url), ref, settings, on_rejected=rejection_hook(ref, settings), now=now
+    )
+    return result.summary()
+
+
+def close_week(settings: Settings, week: date, now: datetime | None = None) -> dict[str, object]:
+    """After the deadline: every active school's status for the week, and the district's email."""
+    from chuyencan.notify import queue_district_weekly
+    from chuyencan.submissions.status import refresh_weeks
+
+    ref = reference_for(settings)
+    engine = engine_for(settings.warehouse_url)
+    if not ref.is_school_week(week):
+        log.info("week ending %s has no school days: nothing to close", week)
+        return {"week": week.isoformat(), "school_week": False}
+    statuses = refresh_weeks(engine, ref, settings, {week}, now=now)
+    queued = queue_district_weekly(engine, ref, settings, week, statuses)
+    counts = {s: sum(x.status == s for x in statuses) for s in ("on_time", "late", "missing", "rejected")}
+    return {"week": week.isoformat(), "school_week": True, **counts, "district_email_queued": queued}
+
+
+def send_emails(settings: Settings, send: Callable | None = None) -> dict[str, object]:
+    """Send what the outbox holds; raise if anything could not be sent, so the task retries."""
+    from chuyencan.mail.outbox import send_pending
+    from chuyencan.mail.smtp import airflow_smtp_sender
+
+    report = send_pending(
+        engine_for(settings.warehouse_url), send or airflow_smtp_sender(), now=datetime.now(UTC)
+    )
+    summary = {"sent": report.sent, "failed": report.failed, "pending": report.pending}
+    if report.failed:
+        raise RuntimeError(f"{report.failed} emails could not be sent and stay queued: {report.failures[:3]}")
+    return summary
+
+
+def write_templates(settings: Settings, week: date) -> dict[str, object]:
+    """Next week's template for every active school, prefilled with its classes."""
+    from chuyencan.school_template import write_templates as write_all
+
+    ref = reference_for(settings)
+    classes = latest_classes(engine_for(settings.warehouse_url))
+    out_dir = settings.templates_dir / week.isoformat()
+    paths = write_all(ref, week, out_dir, classes_by_school=classes)
+    return {"week": week.isoformat(), "templates": len(paths), "folder": str(out_dir)}
+
+
+def latest_classes(engine: Engine) -> dict[str, list[tuple[int, str, int]]]:
+    """(grade, class, enrolled) from each school's most recent accepted file."""
+    cs, ca = wh.ops_current_submission, wh.ops_class_attendance
+    latest = select(cs.c.school_code, cs.c.submission_id, cs.c.week_ending).order_by(
+        cs.c.school_code, cs.c.week_ending.desc()
+    )
+    out: dict[str, list[tuple[int, str, int]]] = {}
+    with engine.connect() as conn:
+        chosen: dict[str, int] = {}
+        for row in conn.execute(latest):
+            chosen.setdefault(row.school_code, row.submission_id)
+        if not chosen:
+            return out
+        rows = conn.execute(
+            select(ca.c.school_code, ca.c.grade, ca.c.class_name, ca.c.enrolled)
+            .where(ca.c.submission_id.in_(list(chosen.values())))
+            .order_by(ca.c.school_code, ca.c.grade, ca.c.class_name)
+        )
+        for r in rows:
+            out.setdefault(r.school_code, []).append((r.grade, r.class_name, r.enrolled))
+    return out
+
