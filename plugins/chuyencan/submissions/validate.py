@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -121,8 +121,41 @@ def check_parsed(
         for file_idx, issue in _run_suite(sheet, frame, params):
             readable[file_idx].issues.append(issue)
     for c in checked:
-        c.issues = _dedupe(c.issues)
+        c.issues = _in_reading_order(_with_class_names(c), _dedupe(c.issues))
     return checked
+
+
+def _with_class_names(checked: CheckedFile) -> dict[tuple[str, int], str]:
+    names: dict[tuple[str, int], str] = {}
+    for sheet in (CLASS_SHEET, STUDENT_SHEET):
+        frame = checked.parsed.frame(sheet)
+        if frame is not None and not frame.empty:
+            for row, name in zip(frame["source_row"], frame["class_name"], strict=True):
+                if isinstance(name, str):
+                    names[(sheet.name, int(row))] = name
+    return names
+
+
+def _in_reading_order(class_names: dict[tuple[str, int], str], issues: list[Issue]) -> list[Issue]:
+    """File-level problems first, then sheet by sheet, row by row, column by column: the order
+    in which the school will go through its file. Cell problems the reader found get the row's
+    class so the school can find the row without personal data."""
+    sheet_order = {CLASS_SHEET.name: 0, STUDENT_SHEET.name: 1}
+    column_order = {(s.name, c.key): i for s in (CLASS_SHEET, STUDENT_SHEET) for i, c in enumerate(s.columns)}
+    out = [
+        replace(i, class_name=class_names.get((i.sheet, i.row))) if i.class_name is None and i.row else i
+        for i in issues
+    ]
+    return sorted(
+        out,
+        key=lambda i: (
+            i.severity != "error",
+            i.row is not None,
+            sheet_order.get(i.sheet or "", -1),
+            i.row or 0,
+            column_order.get((i.sheet or "", i.column or ""), 99),
+        ),
+    )
 
 
 def _stack(files: list[CheckedFile], sheet: Sheet) -> pd.DataFrame:
