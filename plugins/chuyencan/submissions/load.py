@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -60,7 +61,8 @@ def _copy_once(source: Path, target: Path) -> None:
     if target.exists() and target.stat().st_size == source.stat().st_size:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
+    # A private temporary name: two overlapping runs may archive the same file at once.
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     shutil.copyfile(source, tmp)
     tmp.replace(target)
 

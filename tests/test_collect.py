@@ -1,0 +1,151 @@
+"""The collection step's guarantees, on SQLite and PostgreSQL, without Airflow."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from chuyencan import warehouse as wh
+from chuyencan.reference import load_reference, write_reference
+from chuyencan.settings import TIMEZONE, Settings
+from chuyencan.submissions.collect import collect
+from tests.school_files import ClassRow, SchoolWeek, write_school_file
+
+WEEK = date(2025, 3, 14)
+REF = load_reference()
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2025, 3, day, hour, tzinfo=TIMEZONE)
+
+
+@pytest.fixture
+def env(tmp_path: Path, warehouse_url: str) -> dict[str, Any]:
+    engine = wh.make_engine(warehouse_url)
+    wh.ensure_schema(engine)
+    write_reference(engine, REF)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = Settings(inbox=inbox, work_dir=tmp_path / "work", warehouse_url=warehouse_url)
+    yield {"engine": engine, "settings": settings, "inbox": inbox}
+    engine.dispose()
+
+
+def rows(engine: Any, sql: str, **params: Any) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def digest_tree(folder: Path) -> dict[str, tuple[str, float]]:
+    return {
+        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_bytes_under_two_names_are_one_submission_and_the_inbox_is_untouched(
+    env: dict[str, Any],
+) -> None:
+    first = write_school_file(
+        REF,
+        SchoolWeek("BX-AMS", WEEK, [ClassRow(6, "6A", 30, 5, 2, 1)]),
+        env["inbox"] / "BX-AMS" / "a.xlsx",
+        at(13, 9),
+    )
+    copy = env["inbox"] / "khac" / "ban sao.xlsx"
+    copy.parent.mkdir()
+    shutil.copy2(first, copy)
+    before = digest_tree(env["inbox"])
+
+    result = collect(env["engine"], REF, env["settings"])
+    again = collect(env["engine"], REF, env["settings"])
+
+    assert result.summary()["accepted"] == 1
+    assert again.summary()["accepted"] == 0
+    assert rows(env["engine"], "SELECT COUNT(*) FROM ops.submission") == [(1,)]
+    assert digest_tree(env["inbox"]) == before  # never modified, moved or deleted
+
+
+def test_a_file_still_being_copied_waits_for_the_next_run(env: dict[str, Any]) -> None:
+    path = write_school_file(
+        REF, SchoolWeek("BX-AMS", WEEK, [ClassRow(6, "6A", 30, 5, 2, 1)]), env["inbox"] / "a.xlsx", at(13, 9)
+    )
+    now = datetime.now(UTC)
+    os.utime(path, ((now - timedelta(seconds=5)).timestamp(),) * 2)
+
+    assert collect(env["engine"], REF, env["settings"], now=now).summary()["accepted"] == 0
+    later = now + timedelta(seconds=env["settings"].settle_seconds + 1)
+    assert collect(env["engine"], REF, env["settings"], now=later).summary()["accepted"] == 1
+
+
+def test_the_newest_file_is_in_effect_whatever_the_processing_order(env: dict[str, Any]) -> None:
+    newer = [ClassRow(6, "6A", 30, 5, 0, 0)]
+    older = [ClassRow(6, "6A", 30, 5, 30, 30)]
+    write_school_file(REF, SchoolWeek("BX-AMS", WEEK, newer), env["inbox"] / "v2.xlsx", at(14, 9))
+    collect(env["engine"], REF, env["settings"])
+    # The older version turns up afterwards (copied late from a teacher's USB stick).
+    write_school_file(REF, SchoolWeek("BX-AMS", WEEK, older), env["inbox"] / "v1.xlsx", at(13, 9))
+    collect(env["engine"], REF, env["settings"])
+
+    assert rows(env["engine"], "SELECT attendance_rate FROM report.attendance_weekly") == [(1.0,)]
+    assert rows(
+        env["engine"], "SELECT status, version FROM report.submission_status WHERE school_code = 'BX-AMS'"
+    ) == [("on_time", 2)]
+
+
+def test_unreadable_files_are_quarantined_with_reasons(env: dict[str, Any]) -> None:
+    for name, content in {
+        "empty.xlsx": b"",
+        "report.xlsx": b"%PDF-1.7 ...",
+        "old.xlsx": bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 600,
+    }.items():
+        path = env["inbox"] / "BX-YTY" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(content)
+        os.utime(path, (at(14, 8).timestamp(),) * 2)
+
+    result = collect(env["engine"], REF, env["settings"])
+
+    assert result.summary()["rejected"] == 3
+    rules = {r[0] for r in rows(env["engine"], "SELECT rule FROM ops.submission_issue")}
+    assert rules == {"empty_file", "not_xlsx", "xls_format"}
+    reports = sorted((env["settings"].quarantine_dir).rglob("*.errors.txt"))
+    assert len(reports) == 3
+    assert all("Cách sửa" in p.read_text(encoding="utf-8") for p in reports)
+
+
+def test_overlapping_collections_store_each_file_once(env: dict[str, Any]) -> None:
+    for code, grade in (("BX-AMS", 6), ("BX-ALU", 7), ("BX-YTY", 8), ("BX-SMS", 9)):
+        write_school_file(
+            REF,
+            SchoolWeek(code, WEEK, [ClassRow(grade, f"{grade}A", 30, 5, 1, 1)]),
+            env["inbox"] / f"{code}.xlsx",
+            at(13, 9),
+        )
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            collect(env["engine"], REF, env["settings"])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert rows(env["engine"], "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM ops.submission") == [(4, 4)]
+    assert rows(env["engine"], "SELECT COUNT(*) FROM ops.class_attendance") == [(4,)]
+    assert rows(env["engine"], "SELECT MAX(version) FROM ops.submission") == [(1,)]
