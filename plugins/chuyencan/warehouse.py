@@ -31,12 +31,19 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    select,
     text,
 )
 from sqlalchemy.engine import Connection
 
 SCHEMAS = ("ref", "ops", "report", "restricted")
-SCHEMA_VERSION = 1
+
+# Changes `create_all` cannot make on an existing warehouse (a new column, a changed index) go
+# here as numbered steps, each written to work on both PostgreSQL and SQLite. New tables need
+# no step: `create_all` adds them. Applied in order, once, recorded in ops.meta.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, ()),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 metadata = MetaData()
 
@@ -292,8 +299,21 @@ def ensure_schema(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('chuyencan_schema'))"))
             for schema in SCHEMAS:
                 conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+        current = _schema_version(conn)
         metadata.create_all(conn, checkfirst=True)
+        for version, statements in MIGRATIONS:
+            if current is not None and version > current:
+                for statement in statements:
+                    conn.execute(text(statement))
         _upsert_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+
+def _schema_version(conn: Connection) -> int | None:
+    """The version an existing warehouse is at; None for a new one (create_all builds it whole)."""
+    if not inspect(conn).has_table("meta", schema="ops"):
+        return None
+    value = conn.execute(select(ops_meta.c.value).where(ops_meta.c.key == "schema_version")).scalar()
+    return int(value) if value is not None else None
 
 
 def _upsert_meta(conn: Connection, key: str, value: str) -> None:

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -227,11 +227,23 @@ def _derive_classes(
     num = df[["enrolled", "school_days", "absent_excused", "absent_unexcused"]].apply(
         pd.to_numeric, errors="coerce"
     )
+    # Out-of-range inputs already have their own error; a product of them would only repeat it.
+    num = num.where(num.ge(0))
+    num["school_days"] = num["school_days"].where(num["school_days"].le(6))
     df["absent_total"] = num["absent_excused"] + num["absent_unexcused"]
     df["capacity"] = num["enrolled"] * num["school_days"]
-    df["calendar_days"] = df["week_ending"].map(
-        lambda d: float(ref.school_weeks.get(d, (None, 0))[1]) if isinstance(d, date) else np.nan
-    )
+
+    def calendar_days(day: Any) -> float:
+        # Only for a week that is itself right (a Friday inside a school year); a week in a
+        # break counts 0 school days.
+        if not isinstance(day, date) or day.weekday() != 4:
+            return np.nan
+        year = ref.school_year_of(day)
+        if year is None or not (year.start <= day <= year.end + timedelta(days=6)):
+            return np.nan
+        return float(ref.school_weeks.get(day, (None, 0))[1])
+
+    df["calendar_days"] = df["week_ending"].map(calendar_days)
     rate = 1 - df["absent_total"] / df["capacity"].where(df["capacity"] > 0)
     df["attendance_rate"] = rate
     df["attendance_pct"] = rate.map(lambda r: f"{r:.0%}" if pd.notna(r) else None)
