@@ -149,3 +149,50 @@ def test_overlapping_collections_store_each_file_once(env: dict[str, Any]) -> No
     assert rows(env["engine"], "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM ops.submission") == [(4, 4)]
     assert rows(env["engine"], "SELECT COUNT(*) FROM ops.class_attendance") == [(4,)]
     assert rows(env["engine"], "SELECT MAX(version) FROM ops.submission") == [(1,)]
+
+
+def test_adult_learners_at_the_continuing_education_centre_and_a_blank_list_sheet(tmp_path: Path) -> None:
+    """GDTX classes include adults, so no upper age there; a school with nobody to report may
+    leave the student sheet entirely blank."""
+    import openpyxl
+
+    from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET
+    from chuyencan.submissions.validate import check_workbooks
+
+    paths = []
+    for code in ("BX-GDTX", "BX-THPT1"):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = CLASS_SHEET.name
+        ws.append([c.header for c in CLASS_SHEET.columns])
+        ws.append([code, WEEK, 10, "10A", 30, 5, 2, 1])
+        hs = wb.create_sheet(STUDENT_SHEET.name)
+        hs.append(
+            [
+                "Họ và tên",
+                "Ngày sinh",
+                "Giới tính",
+                "Khối",
+                "Lớp",
+                "Xã",
+                "Thôn",
+                "Tình trạng",
+                "Số buổi nghỉ lũy kế",
+            ]
+        )
+        hs.append(["Lò Văn Sử", date(1990, 1, 1), "Nam", 10, "10A", "Quang Kim", "Thôn 1", "nguy_co", 3])
+        paths.append(tmp_path / f"{code}.xlsx")
+        wb.save(paths[-1])
+    wb = openpyxl.Workbook()
+    wb.active.title = CLASS_SHEET.name
+    wb.active.append([c.header for c in CLASS_SHEET.columns])
+    wb.active.append(["BX-AMS", WEEK, 6, "6A", 30, 5, 2, 1])
+    wb.create_sheet(STUDENT_SHEET.name)
+    paths.append(tmp_path / "blank-list.xlsx")
+    wb.save(paths[-1])
+
+    gdtx, thpt, blank = check_workbooks(paths, REF)
+
+    assert gdtx.accepted
+    assert [i.rule for i in thpt.errors] == ["age_implausible"]
+    assert blank.accepted

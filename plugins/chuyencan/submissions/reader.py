@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import python_calamine as pc
 
-from chuyencan.contract import SHEETS, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
 from chuyencan.submissions.issues import Issue
 from chuyencan.text import clean_cell_text, fold, nfc
 
@@ -166,6 +166,9 @@ def _find_header(sheet: Sheet, rows: list[list[Any]]) -> tuple[int, dict[int, Co
 def _read_sheet(sheet: Sheet, rows: list[list[Any]], issues: list[Issue]) -> SheetData | None:
     header = _find_header(sheet, rows)
     if header is None:
+        if sheet.name == STUDENT_SHEET.name and not any(_present(v) for row in rows for v in row):
+            # A school with nobody to report may leave the list sheet entirely blank.
+            return SheetData(frame=pd.DataFrame(columns=["source_row", *sheet.names]), header_row=0)
         issues.append(Issue("error", "header_not_found", sheet=sheet.name))
         return None
     header_idx, mapping, header_issues = header

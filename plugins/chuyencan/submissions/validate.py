@@ -266,6 +266,7 @@ def _derive_students(
     df["week_ord"] = _ordinal(week)
     df["grade_min"] = _school_attr(ref, df["file_school"], "grade_min")
     df["grade_max"] = _school_attr(ref, df["file_school"], "grade_max")
+    df["school_kind"] = _school_attr(ref, df["file_school"], "kind").fillna("")
     df["birth_ord"] = _ordinal(df["birth_date"])
     df["missed_ord"] = _ordinal(df["first_day_missed"])
     df["name_key"] = df["full_name"].map(lambda v: fold(v) if isinstance(v, str) else None)
