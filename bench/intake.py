@@ -91,8 +91,9 @@ def _sheet_frame(rows: list[list], keys: dict[str, str]) -> "pd.DataFrame":  # n
             cols = {j: h for j, h in enumerate(hits) if h is not None}
             body = [[r[j] if j < len(r) else None for j in cols] for r in rows[i + 1 :]]
             frame = pd.DataFrame(body, columns=list(cols.values()))
+            frame = frame.loc[:, ~frame.columns.duplicated()].reindex(columns=sorted(set(keys.values())))
             return frame.replace("", None).dropna(how="all")
-    return pd.DataFrame(columns=list(set(keys.values())))
+    return pd.DataFrame(columns=sorted(set(keys.values())))
 
 
 def run_floor(inbox: Path, reference_dir: Path, url: str) -> tuple[float, dict]:
@@ -151,6 +152,7 @@ def run_floor(inbox: Path, reference_dir: Path, url: str) -> tuple[float, dict]:
         | (c["absent_excused"] < 0)
         | (c["absent_unexcused"] < 0)
         | (c["absent_excused"] + c["absent_unexcused"] > c["enrolled"] * c["school_days"])
+        | (c[["grade", "enrolled", "school_days", "absent_excused", "absent_unexcused"]] % 1 != 0).any(axis=1)
         | c.duplicated(["file", "class_name"], keep=False)
         | (c.groupby("file")["school_code"].transform("nunique") > 1)
     )
@@ -159,11 +161,16 @@ def run_floor(inbox: Path, reference_dir: Path, url: str) -> tuple[float, dict]:
         .isna()
         .any(axis=1)
         | (s["sessions_missed"] < 0)
+        | (s[["grade", "sessions_missed"]] % 1 != 0).any(axis=1)
         | ~s["grade"].between(1, 12)
         | (s["personal_id"].notna() & ~s["personal_id"].astype(str).str.fullmatch(r"\d{12}"))
     )
     rejected = set(c.loc[bad, "file"]) | set(s.loc[sbad, "file"])
-    c_ok, s_ok = c[~c["file"].isin(rejected)], s[~s["file"].isin(rejected)]
+    c_ok, s_ok = c[~c["file"].isin(rejected)].copy(), s[~s["file"].isin(rejected)].copy()
+    for col in ("grade", "enrolled", "school_days", "absent_excused", "absent_unexcused"):
+        c_ok[col] = c_ok[col].astype("Int64")
+    for col in ("grade", "sessions_missed"):
+        s_ok[col] = s_ok[col].astype("Int64")
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         with cur.copy(
             "COPY floor_class (file, school_code, week_ending, grade, class_name, enrolled, school_days,"

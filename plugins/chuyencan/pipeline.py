@@ -119,4 +119,3 @@ def latest_classes(engine: Engine) -> dict[str, list[tuple[int, str, int]]]:
         for r in rows:
             out.setdefault(r.school_code, []).append((r.grade, r.class_name, r.enrolled))
     return out
-

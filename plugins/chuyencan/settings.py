@@ -51,4 +51,3 @@ class Settings:
 
     def deadline_for(self, week_ending: date) -> datetime:
         return datetime.combine(week_ending, self.deadline, tzinfo=self.timezone)
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import shutil
 import uuid
 from collections.abc import Callable
@@ -21,12 +20,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Connection, Date, Engine, String, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from chuyencan import warehouse as wh
-from chuyencan.contract import STUDENT_SHEET, reason_code
+from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
 from chuyencan.reference import INCLUDE_DIR
 from chuyencan.submissions.inbox import InboxFile
 from chuyencan.submissions.issues import Issue
@@ -79,22 +77,6 @@ def student_key(personal_id: Any, full_name: Any, birth_date: Any, school_code: 
     else:
         basis = f"{school_code}|{fold(full_name)}|{birth_date}"
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
-
-
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _records(frame: pd.DataFrame | None, columns: list[str]) -> list[dict[str, Any]]:
-    if frame is None or frame.empty:
-        return []
-    return [
-        {c: _clean(v) for c, v in zip(columns, row, strict=True)} for row in frame[columns].itertuples(False)
-    ]
 
 
 def _submission_row(
@@ -187,7 +169,7 @@ def store_accepted(
 def _insert_classes(
     conn: Connection, submission_id: int, school: str, week: date, checked: CheckedFile
 ) -> None:
-    cols = [
+    cols = (
         "grade",
         "class_name",
         "enrolled",
@@ -195,28 +177,36 @@ def _insert_classes(
         "absent_excused",
         "absent_unexcused",
         "source_row",
+    )
+    rows = [
+        {
+            **{c: r[c] for c in cols},
+            "submission_id": submission_id,
+            "school_code": school,
+            "week_ending": week,
+        }
+        for r in checked.records(CLASS_SHEET)
     ]
-    rows = _records(checked.classes, cols)
-    for r in rows:
-        r.update(submission_id=submission_id, school_code=school, week_ending=week)
     conn.execute(wh.ops_class_attendance.insert(), rows)
 
 
 def _insert_students(
     conn: Connection, submission_id: int, school: str, week: date, checked: CheckedFile
 ) -> None:
-    names = [c.name for c in STUDENT_SHEET.columns if c.name != "reason"] + ["source_row"]
-    frame = checked.students
-    rows = _records(frame, [*names, "reason"])
-    for r in rows:
-        reason = r.pop("reason")
-        r.update(
-            submission_id=submission_id,
-            school_code=school,
-            week_ending=week,
-            student_key=student_key(r["personal_id"], r["full_name"], r["birth_date"], school),
-            reason_code=reason_code(reason) if reason else None,
-            reason_text=reason,
+    cols = [c.name for c in STUDENT_SHEET.columns if c.name != "reason"] + ["source_row"]
+    rows = []
+    for r in checked.records(STUDENT_SHEET):
+        reason = r["reason"]
+        rows.append(
+            {
+                **{c: r[c] for c in cols},
+                "submission_id": submission_id,
+                "school_code": school,
+                "week_ending": week,
+                "student_key": student_key(r["personal_id"], r["full_name"], r["birth_date"], school),
+                "reason_code": reason_code(reason) if reason else None,
+                "reason_text": reason,
+            }
         )
     if rows:
         conn.execute(wh.restricted_student_entry.insert(), rows)

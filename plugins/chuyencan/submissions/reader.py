@@ -36,8 +36,9 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 @dataclass
 class SheetData:
-    frame: pd.DataFrame  # canonical columns (contract names) + source_row
+    frame: pd.DataFrame  # canonical columns (contract names) + source_row, for validation
     header_row: int
+    records: list[dict[str, Any]] = field(default_factory=list)  # the same rows, for loading
 
 
 @dataclass
@@ -196,10 +197,13 @@ def _read_sheet(sheet: Sheet, rows: list[list[Any]], issues: list[Issue]) -> She
             record[col.name] = _coerce(sheet, col, value, excel_row, issues)
         records.append(record)
 
+    for record in records:
+        for name in sheet.names:
+            record.setdefault(name, None)  # optional columns the school left out
     frame = pd.DataFrame.from_records(records, columns=["source_row", *sheet.names])
     if sheet.name == "ChuyenCan" and frame.empty:
         issues.append(Issue("error", "no_classes", sheet=sheet.name))
-    return SheetData(frame=frame, header_row=header_idx + 1)
+    return SheetData(frame=frame, header_row=header_idx + 1, records=records)
 
 
 def _present(value: Any) -> bool:

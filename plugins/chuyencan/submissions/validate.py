@@ -40,6 +40,9 @@ class CheckedFile:
     path: Path
     parsed: ParsedWorkbook
     issues: list[Issue] = field(default_factory=list)
+    # The school and week most of its class rows name: the file's identity.
+    school_code: str | None = None
+    week_ending: date | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -61,20 +64,9 @@ class CheckedFile:
     def students(self) -> pd.DataFrame | None:
         return self.parsed.frame(STUDENT_SHEET)
 
-    @property
-    def school_code(self) -> str | None:
-        return _mode(self.classes, "school_code")
-
-    @property
-    def week_ending(self) -> date | None:
-        return _mode(self.classes, "week_ending")
-
-
-def _mode(frame: pd.DataFrame | None, column: str) -> Any:
-    if frame is None or frame.empty or column not in frame:
-        return None
-    values = frame[column].dropna()
-    return None if values.empty else values.mode().iloc[0]
+    def records(self, sheet: Sheet) -> list[dict[str, Any]]:
+        data = self.parsed.sheets.get(sheet.name)
+        return [] if data is None else data.records
 
 
 def check_workbooks(
@@ -109,7 +101,10 @@ def check_parsed(
     classes = _stack(readable, CLASS_SHEET)
     students = _stack(readable, STUDENT_SHEET)
     file_meta = _file_meta(classes)
-    classes = _derive_classes(classes, ref, usual_rates or {}, attendance_drop)
+    for idx, c in enumerate(readable):
+        if idx in file_meta.index:
+            c.school_code, c.week_ending = file_meta.at[idx, "file_school"], file_meta.at[idx, "file_week"]
+    classes = _derive_classes(classes, file_meta, ref, usual_rates or {}, attendance_drop)
     students = _derive_students(students, ref, file_meta, classes)
     params = {
         "known_schools": sorted(ref.schools),
@@ -174,16 +169,20 @@ def _ordinal(series: pd.Series) -> pd.Series:
 
 
 def _file_meta(classes: pd.DataFrame) -> pd.DataFrame:
-    """Per file: the school and week most of its rows name (the file's identity)."""
-    if classes.empty:
-        return pd.DataFrame(columns=["file_school", "file_week"])
-    grouped = classes.groupby("file_idx")
-    return pd.DataFrame(
-        {
-            "file_school": grouped["school_code"].agg(lambda s: _mode(s.to_frame(), "school_code")),
-            "file_week": grouped["week_ending"].agg(lambda s: _mode(s.to_frame(), "week_ending")),
-        }
-    )
+    """Per file: the school and week most of its rows name (ties: the first row's)."""
+    out = pd.DataFrame(index=pd.Index(sorted(set(classes["file_idx"])), name="file_idx"))
+    for column, name in (("school_code", "file_school"), ("week_ending", "file_week")):
+        counted = (
+            classes.dropna(subset=[column])
+            .groupby(["file_idx", column], sort=False)
+            .agg(n=("source_row", "size"), first=("source_row", "min"))
+            .reset_index()
+            .sort_values(["file_idx", "n", "first"], ascending=[True, False, True])
+            .drop_duplicates("file_idx")
+            .set_index("file_idx")
+        )
+        out[name] = counted[column].reindex(out.index).astype(object)
+    return out.where(out.notna(), None)
 
 
 def _school_attr(ref: Reference, codes: pd.Series, attr: str) -> pd.Series:
@@ -195,12 +194,11 @@ def _school_attr(ref: Reference, codes: pd.Series, attr: str) -> pd.Series:
 
 
 def _derive_classes(
-    classes: pd.DataFrame, ref: Reference, usual_rates: dict[str, float], drop: float
+    classes: pd.DataFrame, meta: pd.DataFrame, ref: Reference, usual_rates: dict[str, float], drop: float
 ) -> pd.DataFrame:
     if classes.empty:
         return classes
     df = classes.copy()
-    meta = _file_meta(df)
     df["file_school"] = df["file_idx"].map(meta["file_school"])
     df["week_ord"] = _ordinal(df["week_ending"])
     df["file_week_ord"] = _ordinal(df["file_idx"].map(meta["file_week"]))
