@@ -39,14 +39,14 @@ DESTINATIONS = (
     ("Sa Pa", "Khách sạn", "Làm khách sạn ở Sa Pa"),
     ("Trung Quốc", "", "Sang Trung Quốc làm thuê"),
 )
-IN_LOCALITY_TEXTS = (
-    "Ở nhà làm nương",
-    "Ở nhà phụ giúp gia đình",
-    "Ở nhà trông em",
-    "Lấy chồng trong thôn",
-    "Chăn trâu ở nhà",
-    "Không rõ",
-)
+# What a school writes for a student who stayed in the commune, by reason.
+IN_LOCALITY_TEXTS = {
+    "tao_hon": ("Lấy chồng trong thôn", "Lấy chồng trong xã"),
+    "kinh_te": ("Ở nhà làm nương", "Ở nhà phụ giúp gia đình", "Ở nhà trông em"),
+    "gia_dinh": ("Ở nhà phụ giúp gia đình", "Ở nhà trông em"),
+    "di_lam_an_xa": ("Làm thuê quanh xã",),
+    "": ("Ở nhà", "Chăn trâu ở nhà", "Không rõ"),
+}
 
 
 @dataclass(frozen=True)
@@ -186,12 +186,17 @@ def plan_dropouts(pop: Population, weeks: list[Week], seed: int) -> DropoutPlan:
             police_knew[i] = left_on[i] + int(rng.integers(3, 46))
             moved_out[i] = rng.random() < (0.7 if code == "tao_hon" else 0.15)
             if code == "tao_hon":
-                school_text[i] = "Lấy chồng ở xã khác"
+                school_text[i] = "Lấy chồng ở xã khác" if pop.st_female[i] else "Lấy vợ, chuyển sang xã khác"
             else:
                 destination[i] = int(rng.integers(len(DESTINATIONS)))
                 school_text[i] = DESTINATIONS[destination[i]][2]
+                if age[i] < 14:
+                    # Young children do not go to work: they follow their parents.
+                    text = school_text[i]
+                    school_text[i] = f"Theo bố mẹ {text[0].lower()}{text[1:]}"
         elif rng.random() < 0.6:
-            school_text[i] = IN_LOCALITY_TEXTS[int(rng.integers(len(IN_LOCALITY_TEXTS)))]
+            texts = IN_LOCALITY_TEXTS.get(code, IN_LOCALITY_TEXTS[""])
+            school_text[i] = texts[int(rng.integers(len(texts)))]
     return DropoutPlan(
         first_day,
         period,

@@ -226,10 +226,12 @@ def _invalid_id(ctx: _Ctx) -> Mistake | None:
         born = rows[i]["birth_date"]
         female = rows[i]["sex"] != "Nam"
         pid = f"010{2 + int(female)}{born.year % 100:02d}{rng.randrange(10**6):06d}"
-    variant = rng.choice(("number", "year", "sex"))
-    if variant == "number":
-        # Typed as a number, Excel drops the leading zero: 11 digits left.
-        rows[i]["personal_id"] = int(pid)
+    variant = rng.choice(("short", "year", "sex"))
+    if variant == "short":
+        # A digit lost while copying from the birth certificate: 11 digits left. (An ID typed as
+        # a number also shows 11 digits, but readers may rightly restore that leading zero.)
+        cut = rng.randrange(6, 12)
+        rows[i]["personal_id"] = pid[:cut] + pid[cut + 1 :]
     elif variant == "year":
         yy = (int(pid[4:6]) + rng.choice((-3, -2, -1, 1, 2, 3))) % 100
         rows[i]["personal_id"] = f"{pid[:4]}{yy:02d}{pid[6:]}"

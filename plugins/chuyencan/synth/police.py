@@ -217,7 +217,8 @@ def write_police(
                     if plan.destination[i] >= 0:
                         dest, work = DESTINATIONS[plan.destination[i]][:2]
                         dest = dest.replace("{town}", town)
-                        work = work if reg.u[pid][8] < 0.6 else ""
+                        young = pop.year.start.year - p.birth.year < 14
+                        work = work if reg.u[pid][8] < 0.6 and not young else ""
                     else:
                         others = sorted(
                             c for c, d in districts.items() if d == districts[commune] and c != commune
