@@ -6,6 +6,7 @@ import csv
 import os
 import random
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -64,7 +65,7 @@ def _choose_year(ref: Reference, first_week: date | None, last_week: date | None
     return year
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
+def _write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, object]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -339,14 +340,14 @@ def _write_truth(
         sorted(run.case_rows, key=lambda r: (r["week_ending"], r["school_code"], r["student_id"])),
     )
     _write_csv(truth_dir / "police_truth.csv", POLICE_TRUTH_COLUMNS, police_truth)
-    students = []
-    for i in range(pop.n_students):
-        person = pop.student(i)
-        hh = pop.households[person.household]
-        info = pop.classes[int(pop.st_class[i])]
-        d0 = int(plan.first_day[i])
-        students.append(
-            {
+
+    def student_rows() -> Iterator[dict[str, object]]:
+        for i in range(pop.n_students):
+            person = pop.student(i)
+            hh = pop.households[person.household]
+            info = pop.classes[int(pop.st_class[i])]
+            d0 = int(plan.first_day[i])
+            yield {
                 "student_id": pop.student_id(i),
                 "household_id": hh.household_id,
                 "school_code": pop.schools[info.school].code,
@@ -374,8 +375,9 @@ def _write_truth(
                 "residence_status": residence_on(registry, plan, int(pop.st_person[i]), i, last_friday),
                 "destination": plan.school_text[i],
             }
-        )
-    _write_csv(truth_dir / "students.csv", STUDENT_COLUMNS, students)
+
+    # Streamed: at province scale a list of a quarter million dicts would dominate memory.
+    _write_csv(truth_dir / "students.csv", STUDENT_COLUMNS, student_rows())
 
 
 FILE_COLUMNS = [
