@@ -94,3 +94,17 @@ def test_schedules_are_in_vietnam_time(dagbag) -> None:
     weekly = dagbag.get_dag("school_submissions_weekly").timetable
     assert str(weekly.timezone) == "Asia/Ho_Chi_Minh"
     assert weekly.expression == "0 11 * * 5"  # Friday, an hour after the 10:00 deadline
+
+
+def test_airflow_does_not_import_our_package_as_plugins() -> None:
+    """Airflow imports each .py under the plugins folder as a top-level module named after the
+    file (`text`, `settings`, `__main__` …); plugins/.airflowignore keeps our package out."""
+    probe = (
+        "import json, sys\n"
+        "from airflow._shared.plugins_manager.plugins_manager import _load_plugins_from_plugin_directory\n"
+        f"plugins, errors = _load_plugins_from_plugin_directory({str(DAGS_DIR.parent / 'plugins')!r})\n"
+        "print(json.dumps({'errors': errors, 'bare': [m for m in ('text', 'settings', 'reference', 'contract') if m in sys.modules]}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out == {"errors": {}, "bare": []}
