@@ -358,9 +358,9 @@ class _Builder:
         """Personal IDs for everyone in the population database; unregistered students get none."""
         rng = np.random.default_rng([seed, 11])
         n = len(self.st["person"])
-        registered = rng.random(n) >= 0.04
-        # Of registered students, about three in four have their ID in the school's records.
-        id_known = registered & (rng.random(n) < 0.73)
+        registered = rng.random(n) >= 0.06
+        # Of registered students, about three in four have their ID in the school's records (70 % overall).
+        id_known = registered & (rng.random(n) < 0.745)
         unregistered = {self.st["person"][i] for i in np.flatnonzero(~registered)}
         by_prefix: dict[str, list[Person]] = {}
         prov = rng.random(len(self.persons))
