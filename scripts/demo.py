@@ -14,6 +14,8 @@ Everything lands under var/demo/ (recreated on each run).
 from __future__ import annotations
 
 import argparse
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -49,6 +51,8 @@ def main() -> None:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__EMAIL__FROM_EMAIL": "chuyencan@example.org",
+            # dag.test() streams every task's log to the console; the demo prints its own summary.
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "AIRFLOW_VAR_CHUYENCAN_INBOX": str(inbox),
             "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(sample / "police_inbox"),
             "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(work),
@@ -103,12 +107,8 @@ def main() -> None:
 
 
 def _weekly_dag():  # an airflow.sdk DAG; imported late, after the environment is set
-    import logging
-
     from airflow.dag_processing.dagbag import DagBag
 
-    # dag.test() streams every task's log to the console; the demo prints its own summary.
-    logging.getLogger("airflow").setLevel(logging.WARNING)
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("school_submissions_weekly")
     if dag is None:
         raise SystemExit("school_submissions_weekly did not load; run `make test` to see why")
@@ -175,7 +175,11 @@ def _print_summary(work: Path, mail: Path, fridays: list[date]) -> None:
     print(f"    Quarantine reports:      {len(reports)} in {work / 'quarantine'}")
     if reports:
         print(f"      e.g. {reports[0]}")
-    print(f"    Emails received:         {len(list(mail.glob('*.eml')))} in {mail} (open the .eml files)")
+    messages = sorted(mail.glob("*.eml"), key=lambda p: int(p.stem))
+    print(f"    Emails received:         {len(messages)} in {mail} (open the .eml files)")
+    for path in messages:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        print(f"      {path.name:>6}  to {message['To']}: {message['Subject']}")
     print(f"    Next week's templates:   {work / 'templates'}")
 
 
