@@ -428,7 +428,8 @@ def test_unreadable_file_goes_to_the_school_or_to_the_district() -> None:
         "file_name": "bao cao.xls",
         "inbox_path": "Y Ty/bao cao.xls",
         "received_at": datetime(2025, 4, 4, 9, 0, tzinfo=TIMEZONE),
-        "reason": "password_protected",
+        "problem": "Tệp được đặt mật khẩu nên hệ thống không mở được.",
+        "fix": "Gỡ mật khẩu, lưu lại rồi gửi lại.",
         "deadline": datetime(2025, 4, 4, 10, 0, tzinfo=TIMEZONE),
     }
     to_school = render_unreadable_file(UnreadableFileContext(**base, school_name="Trường PTDTBT THCS Y Tý"))  # type: ignore[arg-type]

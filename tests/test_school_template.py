@@ -23,6 +23,7 @@ from chuyencan import school_template as tpl
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
 from chuyencan.reference import REFERENCE_DIR, Reference, School, load_reference
 from chuyencan.text import fold
+from tests.school_files import ClassRow
 
 WEEK = date(2025, 4, 11)
 
@@ -308,16 +309,6 @@ def test_blank_template_holds_no_class_rows(validate: Any, ref: Reference, tmp_p
 
 
 @dataclass(frozen=True)
-class ClassFill:
-    grade: int
-    name: str
-    enrolled: int
-    days: int
-    excused: int
-    unexcused: int
-
-
-@dataclass(frozen=True)
 class StudentFill:
     full_name: str
     birth_date: date
@@ -344,7 +335,7 @@ _GIVEN = ["Páo", "Mẩy", "Chử", "Sú", "Mai", "Dín", "Lở", "Hoa", "Tả",
 @st.composite
 def _filled_week(
     draw: st.DrawFn, ref: Reference
-) -> tuple[School, date, list[ClassFill], list[StudentFill], bool]:
+) -> tuple[School, date, list[ClassRow], list[StudentFill], bool]:
     weeks = sorted(w for w, (_, days) in ref.school_weeks.items() if days and w <= WEEK)
     week = draw(st.sampled_from(weeks))
     school = draw(st.sampled_from(ref.active_schools(week)))
@@ -357,7 +348,7 @@ def _filled_week(
         days = draw(st.integers(0, 6))
         excused = draw(st.integers(0, enrolled * days))
         unexcused = draw(st.integers(0, enrolled * days - excused))
-        classes.append(ClassFill(grade, f"{grade}A{i + 1}", enrolled, days, excused, unexcused))
+        classes.append(ClassRow(grade, f"{grade}A{i + 1}", enrolled, days, excused, unexcused))
 
     communes = tpl.active_commune_names(ref, week)
 
@@ -409,7 +400,7 @@ def _personal_id(s: StudentFill, serial: int) -> str:
     return f"010{sex_digit}{s.birth_date.year % 100:02d}{serial:06d}"
 
 
-def _fill(path: Path, classes: list[ClassFill], students: list[StudentFill], prefilled: bool) -> None:
+def _fill(path: Path, classes: list[ClassRow], students: list[StudentFill], prefilled: bool) -> None:
     """Type the week into the template as a school would, leaving the spare rows untouched."""
     wb = load_workbook(path)
     ws = wb[CLASS_SHEET.name]
@@ -462,7 +453,7 @@ def _fill(path: Path, classes: list[ClassFill], students: list[StudentFill], pre
 def test_a_template_filled_in_correctly_is_always_accepted(validate: Any, ref: Reference) -> None:
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(case=_filled_week(ref))
-    def check(case: tuple[School, date, list[ClassFill], list[StudentFill], bool]) -> None:
+    def check(case: tuple[School, date, list[ClassRow], list[StudentFill], bool]) -> None:
         school, week, classes, students, prefill = case
         known = [(c.grade, c.name, c.enrolled) for c in classes] if prefill else None
         with tempfile.TemporaryDirectory() as tmp:

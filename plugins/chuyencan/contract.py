@@ -130,6 +130,30 @@ REASON_LABELS: dict[str, str] = {
     "khac": "Khác",
 }
 
+# The commune police's household extract (CONTRACTS §4): columns in the contract's order.
+POLICE_COLUMNS: tuple[str, ...] = (
+    "so_dinh_danh",
+    "ho_ten",
+    "ngay_sinh",
+    "gioi_tinh",
+    "xa",
+    "thon",
+    "chu_ho",
+    "quan_he_chu_ho",
+    "tinh_trang_cu_tru",
+    "ngay_bien_dong",
+    "noi_den",
+    "noi_lam_viec",
+    "ngay_xac_minh",
+)
+RESIDENCE_LABELS: dict[str, str] = {
+    "thuong_tru": "Thường trú",
+    "tam_tru": "Tạm trú",
+    "tam_vang": "Tạm vắng",
+    "da_chuyen_di": "Đã chuyển đi",
+    "da_chet": "Đã chết",
+}
+
 LEVELS: tuple[tuple[str, int, int], ...] = (("TH", 1, 5), ("THCS", 6, 9), ("THPT", 10, 12))
 
 

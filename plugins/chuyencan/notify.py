@@ -39,16 +39,6 @@ from chuyencan.submissions.status import SchoolWeekStatus
 from chuyencan.submissions.validate import CheckedFile
 from chuyencan.text import fold
 
-_UNREADABLE_KIND = {
-    "not_xlsx": "not_xlsx",
-    "xls_format": "not_xlsx",
-    "macro_file": "not_xlsx",
-    "corrupt_file": "corrupt",
-    "password_protected": "password_protected",
-    "empty_file": "empty",
-    "too_large": "too_large",
-}
-
 
 def school_hint(ref: Reference, relative_path: str) -> School | None:
     """The school a file's folder or name points to. Never used for data, only to tell the
@@ -90,8 +80,8 @@ def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
                     file_name=f.name,
                     inbox_path=f.relative_path,
                     received_at=f.received_at,
-                    reason=_UNREADABLE_KIND.get(first.rule, "other"),
-                    detail=f"{first.message()} {first.fix()}",
+                    problem=first.message(),
+                    fix=first.fix(),
                     school_name=school.name if school else None,
                 )
             )

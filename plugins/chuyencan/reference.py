@@ -123,7 +123,7 @@ class Reference:
     def __post_init__(self) -> None:
         for commune in self.communes:
             for spelling in (commune.name, *commune.aliases):
-                self._commune_index[_commune_key(spelling)] = commune
+                self._commune_index[commune_key(spelling)] = commune
 
     # -- schools --
     def school(self, code: str) -> School | None:
@@ -135,13 +135,13 @@ class Reference:
     # -- communes --
     def resolve_commune(self, written: str, on: date) -> str | None:
         """The commune a school wrote, as valid on the given day (following merges)."""
-        commune = self._commune_index.get(_commune_key(written))
+        commune = self._commune_index.get(commune_key(written))
         seen = set()
         while commune is not None and commune.valid_to is not None and commune.valid_to < on:
             if commune.successor is None or commune.name in seen:
                 return None
             seen.add(commune.name)
-            commune = self._commune_index.get(_commune_key(commune.successor))
+            commune = self._commune_index.get(commune_key(commune.successor))
         if commune is None or commune.valid_from > on:
             return None
         return commune.name
@@ -164,7 +164,8 @@ class Reference:
         return friday in self.school_weeks
 
 
-def _commune_key(name: str) -> str:
+def commune_key(name: str) -> str:
+    """Matching key of a commune name: folded, without 'xã' / 'thị trấn' / 'phường'."""
     key = fold(name)
     for prefix in ("thitran", "xa", "phuong", "tt"):
         if key.startswith(prefix) and len(key) > len(prefix) + 2:

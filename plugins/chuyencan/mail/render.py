@@ -116,44 +116,15 @@ class DistrictWeeklyContext:
     generated_at: datetime | None = None
 
 
-# What a school reads when its file cannot be opened at all: (what is wrong, how to fix it).
-UNREADABLE_REASONS: dict[str, tuple[str, str]] = {
-    "not_xlsx": (
-        "Tệp không phải định dạng Excel .xlsx (có thể là .xls, .pdf, ảnh chụp hoặc tệp nén).",
-        "Mở tệp bằng Excel, chọn File → Save As (Lưu thành) → Excel Workbook (*.xlsx), "
-        "hoặc nhập số liệu vào mẫu báo cáo của Phòng, rồi gửi lại.",
-    ),
-    "corrupt": (
-        "Tệp bị hỏng hoặc chưa được sao chép đầy đủ nên hệ thống không mở được.",
-        "Mở lại tệp trên máy của nhà trường để kiểm tra, lưu lại rồi sao chép lại vào thư mục chia sẻ.",
-    ),
-    "password_protected": (
-        "Tệp được đặt mật khẩu nên hệ thống không mở được.",
-        "Gỡ mật khẩu (File → Info → Protect Workbook → Encrypt with Password, xoá mật khẩu), "
-        "lưu lại rồi gửi lại.",
-    ),
-    "empty": (
-        "Tệp rỗng hoặc không có trang tính (sheet) nào.",
-        "Kiểm tra lại tệp và gửi lại bản có số liệu theo mẫu báo cáo.",
-    ),
-    "too_large": (
-        "Tệp quá lớn so với một báo cáo tuần.",
-        "Chỉ giữ hai sheet ChuyenCan và HocSinh theo mẫu, xoá ảnh và các sheet khác rồi gửi lại.",
-    ),
-    "other": (
-        "Hệ thống không đọc được tệp.",
-        "Lưu lại tệp theo mẫu báo cáo (.xlsx) và gửi lại; nếu vẫn gặp lỗi, xin liên hệ Phòng.",
-    ),
-}
-
-
 @dataclass(frozen=True)
 class UnreadableFileContext:
     file_name: str
     inbox_path: str  # relative to the inbox
     received_at: datetime
-    reason: str  # a key of UNREADABLE_REASONS
-    detail: str | None = None  # extra Vietnamese explanation, shown as given
+    # What is wrong and how to fix it, in Vietnamese: the message catalogue's words
+    # (include/expectations/messages.vi.json), so a school reads the same sentence everywhere.
+    problem: str
+    fix: str
     # Set when the file's folder says which school sent it: the email then addresses the school.
     school_name: str | None = None
     deadline: datetime | None = None
@@ -211,15 +182,13 @@ def render_district_weekly(ctx: DistrictWeeklyContext) -> RenderedEmail:
 
 def render_unreadable_file(ctx: UnreadableFileContext) -> RenderedEmail:
     _require_aware(received_at=ctx.received_at, deadline=ctx.deadline)
-    problem, fix = UNREADABLE_REASONS.get(ctx.reason, UNREADABLE_REASONS["other"])
     return _render(
         "unreadable_file",
         file_name=ctx.file_name,
         inbox_path=ctx.inbox_path,
         received_at=ctx.received_at,
-        problem=problem,
-        fix=fix,
-        detail=ctx.detail,
+        problem=ctx.problem,
+        fix=ctx.fix,
         school_name=ctx.school_name,
         deadline=ctx.deadline,
         deadline_passed=ctx.deadline is not None and ctx.received_at > ctx.deadline,

@@ -19,6 +19,7 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from chuyencan.contract import POLICE_COLUMNS, RESIDENCE_LABELS
 from chuyencan.synth import names as nm
 from chuyencan.synth.attendance import DESTINATIONS, DropoutPlan
 from chuyencan.synth.population import Population
@@ -26,28 +27,6 @@ from chuyencan.synth.submissions import TIMEZONE
 from chuyencan.synth.workbooks import save_workbook
 from chuyencan.text import fold, strip_diacritics
 
-COLUMNS = (
-    "so_dinh_danh",
-    "ho_ten",
-    "ngay_sinh",
-    "gioi_tinh",
-    "xa",
-    "thon",
-    "chu_ho",
-    "quan_he_chu_ho",
-    "tinh_trang_cu_tru",
-    "ngay_bien_dong",
-    "noi_den",
-    "noi_lam_viec",
-    "ngay_xac_minh",
-)
-RESIDENCE_LABELS = {
-    "thuong_tru": "Thường trú",
-    "tam_tru": "Tạm trú",
-    "tam_vang": "Tạm vắng",
-    "da_chuyen_di": "Đã chuyển đi",
-    "da_chet": "Đã chết",
-}
 XLSX_MAX_ROWS = 3000
 _AWAY = (("Bình Dương", "Công ty TNHH giày da"), ("Bắc Ninh", "KCN Yên Phong"), ("Hà Nội", "Làm thuê"))
 
@@ -299,14 +278,14 @@ def _date_text_iso(day: date) -> str:
 def _write_csv(path: Path, rows: list[list[object]], *, bom: bool, crlf: bool) -> None:
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n" if crlf else "\n")
-        writer.writerow(COLUMNS)
+        writer.writerow(POLICE_COLUMNS)
         writer.writerows(rows)
 
 
 def _write_xlsx(path: Path, rows: list[list[object]], round_date: date) -> None:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Sheet1")
-    ws.append(COLUMNS)
+    ws.append(POLICE_COLUMNS)
     for row in rows:
         cells: list[object] = []
         for value in row:

@@ -14,8 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from chuyencan.reference import REFERENCE_DIR
-from chuyencan.text import fold, strip_diacritics
+from chuyencan.reference import REFERENCE_DIR, commune_key
+from chuyencan.text import strip_diacritics
 
 SCHOOL_COLUMNS = (
     "school_code",
@@ -166,15 +166,6 @@ def _slug(name: str) -> str:
     return strip_diacritics(name).upper().replace(" ", "")
 
 
-def _commune_key(name: str) -> str:
-    # Same folding as the reference loader, so no two communes can be confused by the pipeline.
-    key = fold(name)
-    for prefix in ("thitran", "xa", "phuong", "tt"):
-        if key.startswith(prefix) and len(key) > len(prefix) + 2:
-            return key[len(prefix) :]
-    return key
-
-
 def write_province_reference(directory: Path, seed: int, source: Path = REFERENCE_DIR) -> None:
     """Write schools.csv, school_contacts.csv, communes.csv and calendar.csv into directory."""
     rng = random.Random(f"{seed}:province")
@@ -182,7 +173,7 @@ def write_province_reference(directory: Path, seed: int, source: Path = REFERENC
     shutil.copyfile(source / "calendar.csv", directory / "calendar.csv")
 
     communes = _read(source / "communes.csv")
-    seen = {_commune_key(n) for c in communes for n in (c["commune_name"], *c["aliases"].split("|")) if n}
+    seen = {commune_key(n) for c in communes for n in (c["commune_name"], *c["aliases"].split("|")) if n}
     # Commune -> (district, kind), for the communes that get invented schools.
     places: list[tuple[District, str, str]] = [
         (BAT_XAT, c["commune_name"], c["kind"]) for c in communes if not c["valid_to"]
@@ -190,9 +181,9 @@ def write_province_reference(directory: Path, seed: int, source: Path = REFERENC
     for district in DISTRICTS:
         town_kind = "phuong" if district.label.startswith(("thành phố", "thị xã")) else "thi_tran"
         for name, kind in [(t, town_kind) for t in district.towns] + [(c, "xa") for c in district.communes]:
-            if _commune_key(name) in seen:
+            if commune_key(name) in seen:
                 continue
-            seen.add(_commune_key(name))
+            seen.add(commune_key(name))
             communes.append(
                 {
                     "commune_name": name,
