@@ -74,6 +74,11 @@ def settings_from_airflow() -> Settings:
         reference_dir=Path(_variable("chuyencan_reference_dir", str(REFERENCE_DIR))),
         deadline=time.fromisoformat(deadline),
         settle_seconds=int(_variable("chuyencan_settle_seconds", "60")),
+        eligibility_max_sessions=int(_variable("chuyencan_eligibility_max_sessions", "45")),
+        risk_chronic_absence_share=float(_variable("chuyencan_risk_chronic_absence_share", "0.10")),
+        risk_rising_unexcused_weeks=int(_variable("chuyencan_risk_rising_unexcused_weeks", "3")),
+        risk_approaching_sessions=int(_variable("chuyencan_risk_approaching_sessions", "35")),
+        police_retention_days=int(_variable("chuyencan_police_retention_days", "90")),
     )
 
 

@@ -35,6 +35,15 @@ class Settings:
     settle_seconds: int = 60
     # Warn when a class's attendance is this many points below the school's usual.
     attendance_drop_warning: float = 0.20
+    # Circular 22/2021 Art. 12: more than this many missed sessions in a school year and a
+    # student cannot move up a grade.
+    eligibility_max_sessions: int = 45
+    # Early warning (BRIEF.md: chronic absence is missing >= 10 % of school days).
+    risk_chronic_absence_share: float = 0.10
+    risk_rising_unexcused_weeks: int = 3  # unexcused absences up for this many weeks in a row
+    risk_approaching_sessions: int = 35  # this close to the eligibility limit
+    # Household records other than verdicts about matched students are deleted after this.
+    police_retention_days: int = 90
     timezone: ZoneInfo = field(default=TIMEZONE)
 
     @property

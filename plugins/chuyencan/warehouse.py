@@ -9,6 +9,7 @@ The restricted file is created with mode 0600, the closest SQLite gets to a rest
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -291,8 +292,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+# Packages that define their own tables on `metadata` (police reconciliation, the fortnightly
+# report); imported before creating tables so that every table is known.
+TABLE_MODULES = ("chuyencan.police.tables", "chuyencan.report.tables")
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create schemas and tables that do not exist yet, then record the schema version."""
+    for module in TABLE_MODULES:
+        importlib.import_module(module)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Two workers starting at once would race on CREATE SCHEMA; serialise them.

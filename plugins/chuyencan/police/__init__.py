@@ -1,0 +1,1 @@
+"""Police reconciliation: commune household extracts, matching open cases, verdicts."""

@@ -1,0 +1,1 @@
+"""The fortnightly report: summary tables, the Excel report, early warning."""
