@@ -249,3 +249,38 @@ def test_weekly_run_end_to_end(setup: dict[str, Any]) -> None:
     # A district summary with the new facts went out; the school was not emailed again.
     new = received(setup["sink"])[len(mails) :]
     assert [m["To"] for m in new] == [DISTRICT]
+
+
+def test_without_a_mail_server_emails_wait_and_go_out_once_one_is_configured(
+    tmp_path: Path, sqlite_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = tmp_path / "inbox"
+    ref = load_reference()
+    write_school_file(ref, SchoolWeek("BX-YTY", WEEK, YTY_BROKEN), inbox / "BX-YTY" / "a.xlsx", local(14, 8))
+    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_INBOX", str(inbox))
+    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL", DISTRICT)
+    monkeypatch.setenv("AIRFLOW_CONN_CHUYENCAN_WAREHOUSE", warehouse_conn(sqlite_url))
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    engine_for.cache_clear()
+
+    assert run_weekly(WEEK) == "success"
+    with engine_for(sqlite_url).connect() as conn:
+        waiting = conn.execute(
+            text("SELECT COUNT(*) FROM ops.email_outbox WHERE sent_at IS NULL")
+        ).scalar_one()
+    assert waiting == 2  # the school's rejection and the district's summary
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": smtp_sink.port,
+                "extra": {"disable_ssl": True, "disable_tls": True},
+            }
+        ),
+    )
+    assert run_weekly(WEEK) == "success"
+    assert sorted(m["To"] for m in received(smtp_sink)) == sorted([DISTRICT, ref.schools["BX-YTY"].email])

@@ -51,6 +51,17 @@ def warehouse_url(conn: object | None, work_dir: Path) -> str:
     )
 
 
+def smtp_configured(conn_id: str = SMTP_CONN_ID) -> bool:
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return False
+    return True
+
+
 def _warehouse_connection() -> object | None:
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException

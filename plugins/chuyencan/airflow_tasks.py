@@ -57,9 +57,11 @@ def close_the_week() -> dict:
 
 @task(**RETRY_ARGS)
 def send_emails() -> dict:
+    from chuyencan.airflow_adapter import SMTP_CONN_ID, smtp_configured
+    from chuyencan.mail.smtp import airflow_smtp_sender
     from chuyencan.pipeline import send_emails as run
 
-    return run(_settings())
+    return run(_settings(), airflow_smtp_sender(SMTP_CONN_ID) if smtp_configured() else None)
 
 
 @task(**RETRY_ARGS)

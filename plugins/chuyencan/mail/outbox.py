@@ -142,7 +142,7 @@ def send_pending(
             report.busy = True
         else:
             _send_all(engine, send, now=now, max_attempts=max_attempts, report=report)
-    report.pending, report.given_up = _count_unsent(engine, max_attempts)
+    report.pending, report.given_up = count_unsent(engine, max_attempts)
     log.info(
         "outbox: %d sent, %d failed, %d pending, %d given up",
         report.sent,
@@ -212,7 +212,8 @@ def _outgoing(row: Row[Any]) -> OutgoingEmail:
     )
 
 
-def _count_unsent(engine: Engine, max_attempts: int) -> tuple[int, int]:
+def count_unsent(engine: Engine, max_attempts: int = 20) -> tuple[int, int]:
+    """(still to send, given up after max_attempts)."""
     t = ops_email_outbox
     with engine.begin() as conn:
         pending = conn.execute(
