@@ -47,7 +47,10 @@ class CollectionResult:
 
     @property
     def weeks(self) -> set[date]:
-        return {s.week_ending for s in self.stored if s.week_ending is not None}
+        """Reporting weeks the stored files name (a rejected file's impossible week excluded)."""
+        return {
+            s.week_ending for s in self.stored if s.week_ending is not None and s.week_ending.weekday() == 4
+        }
 
     def summary(self) -> dict[str, object]:
         """Counts only: this goes to logs and XCom."""
