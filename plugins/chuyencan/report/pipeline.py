@@ -1,0 +1,139 @@
+"""The fortnightly report's procedure as plain functions of the settings and the report date.
+
+Each task of the `fortnightly_report` DAG calls one of these; tests, benchmarks and the demo
+call them directly. The report dated Friday F covers the school weeks ending F-7 and F. Every
+step replaces what an earlier run of the same date wrote, so a rerun leaves the same state.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chuyencan.pipeline import engine_for, friday_of, reference_for
+from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
+from chuyencan.settings import Settings
+
+if TYPE_CHECKING:
+    from chuyencan.report.excel import ReportFiles
+
+log = logging.getLogger(__name__)
+
+RECONCILE_MODULE = "chuyencan.police.pipeline"
+
+
+def report_date_for(moment: datetime | date, settings: Settings) -> date:
+    """The report a run publishes: the latest report Friday on or before its logical date
+    (a scheduled run's logical date is the report Friday itself)."""
+    return report_date_on_or_before(friday_of(moment, settings))
+
+
+def reports_dir(settings: Settings) -> Path:
+    """Where the report files go; per-school lists of at-risk students go in its `restricted/`."""
+    return settings.work_dir / "reports"
+
+
+def close_fortnight_weeks(
+    settings: Settings, report_date: date, now: datetime | None = None
+) -> dict[str, object]:
+    """Every active school's submission status for both weeks of the fortnight.
+
+    The district's weekly email is the weekly DAG's job and is not queued again here.
+    """
+    from chuyencan.submissions.status import refresh_weeks
+
+    ref = reference_for(settings)
+    weeks = {w for w in Fortnight(report_date).weeks if ref.is_school_week(w)}
+    statuses = refresh_weeks(engine_for(settings.warehouse_url), ref, settings, weeks, now=now)
+    counts = {s: sum(x.status == s for x in statuses) for s in ("on_time", "late", "missing", "rejected")}
+    return {
+        "report_date": report_date.isoformat(),
+        "school_weeks": sorted(w.isoformat() for w in weeks),
+        **counts,
+    }
+
+
+def refresh_reconciliation(settings: Settings) -> dict[str, object]:
+    """Police reconciliation first, so the report counts fresh verdicts; without it, every case
+    is reported unverified."""
+    if importlib.util.find_spec(RECONCILE_MODULE) is None:
+        log.warning("police reconciliation is not installed: every case is reported as unverified")
+        return {"reconciled": False}
+    module = importlib.import_module(RECONCILE_MODULE)
+    result = module.reconcile(settings)
+    summary = result if isinstance(result, dict) else {"result": str(result)}
+    return {"reconciled": True, **summary}
+
+
+def flag_students_at_risk(settings: Settings, report_date: date) -> dict[str, object]:
+    from chuyencan.report.early_warning import flag_students
+
+    result = flag_students(engine_for(settings.warehouse_url), reference_for(settings), settings, report_date)
+    return result.as_dict()
+
+
+def publish_fortnight_summary(settings: Settings, report_date: date) -> dict[str, object]:
+    """The summary table, then warnings to schools whose dropout lists disagree with the calendar."""
+    from chuyencan.report.school_warnings import warn_schools
+    from chuyencan.report.summary import publish_summary
+
+    engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
+    result = publish_summary(engine, ref, settings, report_date)
+    warnings = warn_schools(engine, ref, settings, report_date)
+    return {**result.as_dict(), "calendar_warnings": warnings}
+
+
+def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:
+    from chuyencan.report.excel import write_report
+
+    files = write_report(
+        engine_for(settings.warehouse_url), report_date, reports_dir(settings), reference_for(settings)
+    )
+    return {"xlsx": str(files.xlsx), "markdown": str(files.markdown), "html": str(files.html)}
+
+
+def write_school_risk_lists(settings: Settings, report_date: date) -> dict[str, object]:
+    from chuyencan.report.lists import write_school_risk_lists as write_lists
+
+    paths = write_lists(
+        engine_for(settings.warehouse_url), report_date, reports_dir(settings), reference_for(settings)
+    )
+    # Paths only name school codes and dates; the files themselves are restricted.
+    return {"report_date": report_date.isoformat(), "school_lists": len(paths)}
+
+
+def email_district_report(settings: Settings, report_date: date, files: dict[str, str]) -> dict[str, object]:
+    from chuyencan.report.email import queue_district_report
+    from chuyencan.report.excel import ReportFiles
+
+    report_files: ReportFiles = ReportFiles(
+        xlsx=Path(files["xlsx"]), markdown=Path(files["markdown"]), html=Path(files["html"])
+    )
+    queued = queue_district_report(engine_for(settings.warehouse_url), settings, report_date, report_files)
+    return {"report_date": report_date.isoformat(), "queued": bool(queued)}
+
+
+def publish_fortnight(
+    settings: Settings, report_date: date, now: datetime | None = None
+) -> dict[str, object]:
+    """The whole procedure after collection, in the DAG's order, for scripts and benchmarks."""
+    out: dict[str, object] = {"close": close_fortnight_weeks(settings, report_date, now=now)}
+    out["reconciliation"] = refresh_reconciliation(settings)
+    out["at_risk"] = flag_students_at_risk(settings, report_date)
+    out["summary"] = publish_fortnight_summary(settings, report_date)
+    files = write_excel_report(settings, report_date)
+    out["files"] = files
+    out["school_lists"] = write_school_risk_lists(settings, report_date)
+    out["district_email"] = email_district_report(settings, report_date, files)
+    return out
+
+
+def deadline_of(report_date: date, settings: Settings) -> datetime:
+    """15:30 on the report Friday, local time: when the district expects the report."""
+    return datetime.combine(report_date, datetime.min.time(), tzinfo=settings.timezone) + timedelta(
+        hours=15, minutes=30
+    )
