@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, DateTime, Float, String, Table, Text
 
+from chuyencan.police import extract_tables  # noqa: F401  (intake, review and audit tables)
 from chuyencan.warehouse import metadata
 
 VERDICTS = ("left_locality", "in_locality", "deceased", "ambiguous", "not_found", "no_police_data")

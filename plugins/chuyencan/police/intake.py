@@ -1,0 +1,382 @@
+"""Police extract intake: new files in the police inbox -> checked -> loaded or quarantined.
+
+The inbox belongs to the commune police: the pipeline never modifies it. A file is new when its
+bytes are new (SHA-256, remembered in `ops.police_extract` even after retention deleted the
+rows), so the same extract dropped twice, or under two names, is loaded once. Accepted extracts
+are copied to `<work dir>/police/archive/<commune>/<round>/`, rejected ones to
+`<work dir>/police/quarantine/` with their reasons beside them (`.errors.json`, `.errors.txt` in
+Vietnamese, personal values masked), and the district is told.
+
+One extract per commune is in effect (`ops.police_extract_current`): the newest by round (its
+latest `ngay_xac_minh`, else the file's date), then by file time. An older round arriving late
+is kept but does not replace the newer one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from chuyencan import warehouse as wh
+from chuyencan.police.extract_tables import (
+    police_extract,
+    police_extract_current,
+    police_extract_issue,
+    police_resident,
+)
+from chuyencan.police.issues import ExtractIssue
+from chuyencan.police.reader import read_extract
+from chuyencan.police.validate import CheckedExtract, check_extracts
+from chuyencan.reference import Reference, commune_key
+from chuyencan.settings import Settings
+from chuyencan.submissions.inbox import InboxFile, scan
+from chuyencan.submissions.load import _copy_once, _safe_name
+from chuyencan.text import fold, strip_diacritics
+
+log = logging.getLogger(__name__)
+
+# Called inside the transaction that records a rejected extract: the district's email is queued
+# exactly once with it.
+ExtractRejectedHook = Callable[[Connection, CheckedExtract, int], None]
+
+
+def police_dir(settings: Settings) -> Path:
+    """The pipeline's police folder in the work dir; household data, so owner-only."""
+    folder = settings.work_dir / "police"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+@dataclass(frozen=True)
+class StoredExtract:
+    extract_id: int
+    outcome: str
+    commune: str | None
+    extract_round: date | None
+    records: int
+
+
+@dataclass
+class IntakeResult:
+    files_found: int = 0
+    stored: list[StoredExtract] = field(default_factory=list)
+    current: dict[str, int] = field(default_factory=dict)  # commune -> extract in effect
+
+    def summary(self) -> dict[str, object]:
+        """Counts only: this goes to logs and XCom."""
+        accepted = [s for s in self.stored if s.outcome == "accepted"]
+        return {
+            "files_found": self.files_found,
+            "accepted": len(accepted),
+            "rejected": len(self.stored) - len(accepted),
+            "records": sum(s.records for s in accepted),
+            "communes_updated": sorted({s.commune for s in accepted if s.commune}),
+        }
+
+
+def resident_keys(
+    *,
+    personal_id: str | None,
+    full_name: str,
+    birth_year: int,
+    sex: str,
+    household_head: str | None,
+    commune: str,
+) -> tuple[str, str]:
+    """(resident_key, name_key): stable keys of a person across extracts, no row numbers.
+
+    The name key folds away diacritics and case and uses the birth year only, so the same person
+    exported again, or with a full date where the last extract had a year, keeps the key. The
+    resident key is the personal ID's when there is a valid one. Both are pseudonymous hashes
+    and stay in `restricted`.
+    """
+    basis = f"name:{commune_key(commune)}|{fold(full_name)}|{birth_year}|{sex}|{fold(household_head)}"
+    name_key = hashlib.sha256(basis.encode()).hexdigest()[:32]
+    if personal_id and len(personal_id) == 12 and personal_id.isdigit():
+        return hashlib.sha256(f"id:{personal_id}".encode()).hexdigest()[:32], name_key
+    return name_key, name_key
+
+
+def new_extracts(engine: Engine, files: Iterable[InboxFile]) -> list[InboxFile]:
+    """Drop files whose bytes were already processed, and repeats within this batch."""
+    with engine.connect() as conn:
+        known = set(conn.execute(select(police_extract.c.sha256)).scalars())
+    out = []
+    for f in files:
+        if f.sha256 not in known:
+            known.add(f.sha256)
+            out.append(f)
+    return out
+
+
+def load_extracts(
+    engine: Engine,
+    ref: Reference,
+    settings: Settings,
+    *,
+    on_rejected: ExtractRejectedHook | None = None,
+    now: datetime | None = None,
+) -> IntakeResult:
+    now = now or datetime.now(UTC)
+    result = IntakeResult()
+    if settings.police_inbox is None:
+        log.warning("no police inbox configured: no extracts to load")
+        return result
+    found = scan(settings.police_inbox, settle_seconds=settings.settle_seconds, now=now)
+    result.files_found = len(found)
+    files = new_extracts(engine, found)
+    if files:
+        log.info("checking %d new police extracts", len(files))
+        checked = check_extracts([read_extract(f.path) for f in files], files, ref, settings.timezone)
+        base = police_dir(settings)
+        for c in checked:
+            stored = (
+                store_accepted(engine, c, base / "archive", now)
+                if c.accepted
+                else store_rejected(engine, c, base / "quarantine", now, on_rejected=on_rejected)
+            )
+            if stored is not None:
+                result.stored.append(stored)
+                log.info(
+                    "police extract %d (%s): %s, commune %s, round %s, %d records, %d errors, %d warnings",
+                    stored.extract_id,
+                    c.file.sha256[:12],
+                    stored.outcome,
+                    stored.commune,
+                    stored.extract_round,
+                    stored.records,
+                    len(c.errors),
+                    len(c.warnings),
+                )
+    else:
+        log.info("no new police extracts among %d files", len(found))
+    result.current = current_extracts(engine)
+    return result
+
+
+def _extract_row(c: CheckedExtract, outcome: str, stored: Path, now: datetime) -> dict[str, Any]:
+    errors = c.errors
+    return {
+        "sha256": c.file.sha256,
+        "inbox_path": c.file.relative_path,
+        "file_size": c.file.size,
+        "received_at": c.file.received_at,
+        "processed_at": now,
+        "commune": c.commune,
+        "extract_round": c.extract_round,
+        "outcome": outcome,
+        "record_count": 0 if c.parsed.frame is None else len(c.parsed.frame),
+        "error_count": len(errors),
+        "warning_count": len(c.warnings),
+        "stored_path": str(stored),
+        "summary": errors[0].message() if errors else None,
+    }
+
+
+def _insert_extract(conn: Connection, row: dict[str, Any]) -> int | None:
+    exists = conn.execute(
+        select(police_extract.c.extract_id).where(police_extract.c.sha256 == row["sha256"])
+    ).first()
+    if exists is not None:
+        return None
+    return int(conn.execute(police_extract.insert().values(**row)).inserted_primary_key[0])
+
+
+def _insert_issues(conn: Connection, extract_id: int, issues: list[ExtractIssue]) -> None:
+    if issues:
+        conn.execute(
+            police_extract_issue.insert(),
+            [
+                {
+                    "extract_id": extract_id,
+                    "severity": i.severity,
+                    "row": i.row,
+                    "column_key": i.column,
+                    "rule": i.rule,
+                    "value": i.public_value,
+                }
+                for i in issues
+            ],
+        )
+
+
+def _slug(name: str) -> str:
+    return _safe_name(strip_diacritics(name).replace(" ", "-"))
+
+
+def store_accepted(
+    engine: Engine, c: CheckedExtract, archive_dir: Path, now: datetime
+) -> StoredExtract | None:
+    commune, round_ = c.commune, c.extract_round
+    if commune is None or round_ is None:  # guaranteed by check_extracts; never load silently
+        raise ValueError(f"accepted extract {c.file.relative_path} has no commune or round")
+    target = (
+        archive_dir / _slug(commune) / round_.isoformat() / f"{c.file.sha256[:16]}__{_safe_name(c.file.name)}"
+    )
+    _copy_once(c.file.path, target)
+    os.chmod(target, 0o600)
+    records = resident_records(c.frame, commune)
+    try:
+        # The advisory lock (PostgreSQL) serialises two runs loading extracts of one commune.
+        with engine.begin() as conn, wh.school_week_lock(conn, "police", commune):
+            extract_id = _insert_extract(conn, _extract_row(c, "accepted", target, now))
+            if extract_id is None:
+                return None
+            for start in range(0, len(records), 10_000):
+                conn.execute(
+                    police_resident.insert(),
+                    [{**r, "extract_id": extract_id} for r in records[start : start + 10_000]],
+                )
+            _insert_issues(conn, extract_id, c.warnings)
+            refresh_current(conn, commune)
+    except IntegrityError:
+        log.info("police extract %s already stored by another run", c.file.sha256[:12])
+        return None
+    return StoredExtract(extract_id, "accepted", commune, round_, len(records))
+
+
+def resident_records(frame: pd.DataFrame, commune: str) -> list[dict[str, Any]]:
+    """Rows for restricted.police_resident; a malformed ID is dropped (the person is then
+    matched on name, birth and household, as the warning told the district)."""
+    out = []
+    for r in frame.itertuples(index=False):
+        pid = (
+            r.personal_id
+            if isinstance(r.personal_id, str) and len(r.personal_id) == 12 and r.personal_id.isdigit()
+            else None
+        )
+        birth_year = int(r.birth_year)
+        resident_key, name_key = resident_keys(
+            personal_id=pid,
+            full_name=r.full_name,
+            birth_year=birth_year,
+            sex=r.sex,
+            household_head=_opt(r.household_head),
+            commune=commune,
+        )
+        out.append(
+            {
+                "source_row": int(r.source_row),
+                "resident_key": resident_key,
+                "name_key": name_key,
+                "personal_id": pid,
+                "full_name": r.full_name,
+                "birth_date": r.birth_date if isinstance(r.birth_date, date) else None,
+                "birth_year": birth_year,
+                "sex": r.sex,
+                "commune": commune,
+                "village": _opt(r.village),
+                "household_head": _opt(r.household_head),
+                "relation": _opt(r.relation),
+                "residence_status": r.residence_status,
+                "status_changed_on": r.status_changed_on if isinstance(r.status_changed_on, date) else None,
+                "destination": _opt(r.destination),
+                "workplace": _opt(r.workplace),
+                "verified_on": r.verified_on if isinstance(r.verified_on, date) else None,
+            }
+        )
+    return out
+
+
+def _opt(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def refresh_current(conn: Connection, commune: str) -> None:
+    """Make the commune's newest kept extract the one in effect (by round, then file time)."""
+    pe, cur = police_extract, police_extract_current
+    newest = conn.execute(
+        select(pe.c.extract_id, pe.c.extract_round)
+        .where(pe.c.commune == commune, pe.c.outcome == "accepted", pe.c.purged_at.is_(None))
+        .order_by(pe.c.extract_round.desc(), pe.c.received_at.desc(), pe.c.extract_id.desc())
+        .limit(1)
+    ).first()
+    conn.execute(cur.delete().where(cur.c.commune == commune))
+    if newest is not None:
+        conn.execute(
+            cur.insert().values(
+                commune=commune, extract_id=newest.extract_id, extract_round=newest.extract_round
+            )
+        )
+
+
+def current_extracts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(select(police_extract_current.c.commune, police_extract_current.c.extract_id)).all()
+        )
+
+
+def store_rejected(
+    engine: Engine,
+    c: CheckedExtract,
+    quarantine_dir: Path,
+    now: datetime,
+    *,
+    on_rejected: ExtractRejectedHook | None = None,
+) -> StoredExtract | None:
+    folder = quarantine_dir / (_slug(c.commune) if c.commune else "_unknown")
+    target = folder / f"{c.file.sha256[:16]}__{_safe_name(c.file.name)}"
+    _copy_once(c.file.path, target)
+    os.chmod(target, 0o600)
+    write_error_reports(target, c)
+    try:
+        with engine.begin() as conn:
+            row = _extract_row(c, "rejected", target, now)
+            extract_id = _insert_extract(conn, row)
+            if extract_id is None:
+                return None
+            _insert_issues(conn, extract_id, c.issues)
+            if on_rejected is not None:
+                on_rejected(conn, c, extract_id)
+    except IntegrityError:
+        log.info("police extract %s already stored by another run", c.file.sha256[:12])
+        return None
+    return StoredExtract(extract_id, "rejected", c.commune, c.extract_round, row["record_count"])
+
+
+def write_error_reports(target: Path, c: CheckedExtract) -> tuple[Path, Path]:
+    """Beside the quarantined copy: `.errors.json` for machines, `.errors.txt` in Vietnamese.
+    Values of personal columns are masked in both."""
+    json_path = target.with_name(target.name + ".errors.json")
+    json_path.write_text(
+        json.dumps(
+            {
+                "file": c.file.relative_path,
+                "sha256": c.file.sha256,
+                "received_at": c.file.received_at.isoformat(),
+                "commune": c.commune,
+                "extract_round": c.extract_round.isoformat() if c.extract_round else None,
+                "error_count": len(c.errors),
+                "warning_count": len(c.warnings),
+                "issues": [i.public_dict() for i in c.issues],
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    lines = [
+        f"Tệp: {c.file.relative_path}",
+        f"Xã: {c.commune or '(không xác định được)'}",
+        f"Số lỗi: {len(c.errors)}; số cảnh báo: {len(c.warnings)}",
+        "",
+    ]
+    for i in c.issues:
+        label = "LỖI" if i.severity == "error" else "Cảnh báo"
+        lines.append(f"- [{label}] {i.message()} Cách sửa: {i.fix()}")
+    txt_path = target.with_name(target.name + ".errors.txt")
+    txt_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return json_path, txt_path
