@@ -1,0 +1,231 @@
+"""Match open cases (students out of school) to commune police household records.
+
+    match_cases(cases, residents) -> one row per case: decision, resident_id, score, ...
+
+The personal ID decides when it points to a record with the student's name, birth year and sex;
+otherwise (and when it is missing or mistyped) a Fellegi–Sunter model weighs the other fields.
+`score` is the probability that the chosen record is the student, given all candidate records of
+the case and the chance that the student is not in the household books at all; so two namesakes
+born the same year in one village share the probability and neither is a confident match.
+See docs/matching.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chuyencan.police import scoring as sc
+from chuyencan.police.blocking import candidate_pairs
+from chuyencan.police.records import Side, Vocabularies, prepare_cases, prepare_residents
+
+MATCH_THRESHOLD = 0.99  # score at or above which a match is decided without a person
+REVIEW_THRESHOLD = 0.10  # below this the best record is not worth a reviewer's time
+CANDIDATE_FLOOR = 0.02  # records at or above this are listed for the reviewer
+MAX_CANDIDATES = 5
+ABSENT_SHARE = 0.05  # prior share of cases whose student is not in the household books
+MIN_ANCHORS = 200  # ID-confirmed pairs needed to estimate m from them
+U_SAMPLES_PER_CASE = 40
+SEED = 20250326
+
+OUTPUT_COLUMNS = ("case_id", "decision", "resident_id", "score", "candidates", "agreed", "disagreed")
+
+
+@dataclass
+class Scored:
+    pairs: sc.Pairs
+    levels: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]
+    posterior: np.ndarray
+    model: sc.Model
+
+
+def _random_commune_pairs(c: Side, r: Side, per_case: int, seed: int) -> sc.Pairs:
+    """Each case against `per_case` random records of its commune (for u)."""
+    order = np.argsort(r.commune, kind="stable")
+    communes, starts, counts = np.unique(r.commune[order], return_index=True, return_counts=True)
+    pos = np.searchsorted(communes, c.commune)
+    pos = np.minimum(pos, max(len(communes) - 1, 0))
+    usable = np.flatnonzero((len(communes) > 0) & (communes[pos] == c.commune) & (c.commune >= 0))
+    if len(usable) == 0:
+        return sc.Pairs(np.empty(0, np.int64), np.empty(0, np.int64))
+    case = np.repeat(usable, per_case)
+    rng = np.random.default_rng(seed)
+    offset = (rng.random(len(case)) * counts[pos[case]]).astype(np.int64)
+    return sc.Pairs(case.astype(np.int64), order[starts[pos[case]] + offset].astype(np.int64))
+
+
+def _id_vouched(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """An equal personal ID counts only if the record has the student's name, birth year and sex.
+
+    A mistyped ID can point at another real person; that record's name or birth year then
+    disagrees, and the ID is ignored for the pair rather than trusted.
+    """
+    surname, given = levels["surname"], levels["given_name"]
+    names_ok = (surname != sc.NAME_OTHER) & (given != sc.NAME_OTHER) & ((surname > 0) | (given > 0))
+    birth_ok = levels["birth_date"] != sc.BIRTH_FAR
+    sex_ok = levels["sex"] != 0
+    return names_ok & birth_ok & sex_ok
+
+
+def _posterior(total_bits: np.ndarray, case: np.ndarray, n_residents: int, absent: float) -> np.ndarray:
+    """P(record is the student | all the case's candidates), pairs sorted by case.
+
+    Prior: the student is absent from the books with probability `absent`, else equally likely
+    any resident; each candidate's likelihood ratio is 2**bits.
+    """
+    if len(case) == 0:
+        return np.empty(0)
+    log_prior = np.log2((1 - absent) / max(n_residents, 1))
+    a = total_bits + log_prior
+    starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
+    top = np.maximum(np.maximum.reduceat(a, starts), np.log2(absent))
+    top_per_pair = np.repeat(top, np.diff(np.r_[starts, len(case)]))
+    e = np.exp2(a - top_per_pair)
+    denom = np.add.reduceat(e, starts) + np.exp2(np.log2(absent) - top)
+    return e / np.repeat(denom, np.diff(np.r_[starts, len(case)]))
+
+
+def _total_bits(weights: dict[str, np.ndarray]) -> np.ndarray:
+    return np.sum([weights[name] for name in sc.FIELDS], axis=0)
+
+
+def score_pairs(
+    c: Side, r: Side, vocab: Vocabularies, *, absent: float = ABSENT_SHARE, seed: int = SEED
+) -> Scored:
+    """Candidate pairs with levels, weights and posteriors, and the model estimated on the way."""
+    ci, ri = candidate_pairs(c, r, len(vocab.words))
+    pairs = sc.Pairs(ci, ri)
+    fuzzy = sc.FuzzyWords(vocab.words.words)
+    members = sc.MemberIndex(r, len(vocab.words))
+    levels = sc.compare(c, r, pairs, fuzzy, members)
+    vouched = _id_vouched(levels)
+    exact_id = levels["personal_id"] == sc.ID_EXACT
+    levels["personal_id"][exact_id & ~vouched] = sc.NULL
+
+    sample = _random_commune_pairs(c, r, U_SAMPLES_PER_CASE, seed)
+    u = sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
+    tf = sc.TermFrequencies.of(r)
+
+    anchors = levels["personal_id"] == sc.ID_EXACT
+    anchored_by = "personal_id"
+    if anchors.sum() >= MIN_ANCHORS:
+        model = sc.Model(sc.estimate_m(levels, anchors), u, int(anchors.sum()), anchored_by)
+        rounds = 0
+    else:
+        prior = {name: np.array(p) for name, p in sc.PRIOR_M.items()}
+        model = sc.Model(prior, u, 0, "first_pass")
+        rounds = 2
+    weights = sc.field_weights(model, levels, tf, ri)
+    posterior = _posterior(_total_bits(weights), ci, r.n, absent)
+    for _ in range(rounds):
+        # Without enough IDs: re-estimate m from the confident matches of the previous pass.
+        chosen = posterior >= MATCH_THRESHOLD
+        model = sc.Model(sc.estimate_m(levels, chosen), u, int(chosen.sum()), "first_pass")
+        weights = sc.field_weights(model, levels, tf, ri)
+        posterior = _posterior(_total_bits(weights), ci, r.n, absent)
+    return Scored(pairs, levels, weights, posterior, model)
+
+
+def _field_lists(levels: dict[str, np.ndarray], rows: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
+    """Names of the fields that agreed / disagreed in each of the given pairs (missing: neither)."""
+    agreed: list[list[str]] = [[] for _ in rows]
+    disagreed: list[list[str]] = [[] for _ in rows]
+    for name in sc.FIELDS:
+        lv = levels[name][rows]
+        for i in np.flatnonzero(lv >= sc.AGREE_FROM[name]):
+            agreed[i].append(name)
+        for i in np.flatnonzero((lv >= 0) & (lv < sc.AGREE_FROM[name])):
+            disagreed[i].append(name)
+    return agreed, disagreed
+
+
+def decide(
+    scored: Scored,
+    n_cases: int,
+    *,
+    match_threshold: float = MATCH_THRESHOLD,
+    review_threshold: float = REVIEW_THRESHOLD,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[int]]]:
+    """Per case: decision code (0 no_match, 1 ambiguous, 2 match), best pair row (-1), score,
+    candidate resident rows for ambiguous cases."""
+    case, resident, p = scored.pairs.case, scored.pairs.resident, scored.posterior
+    decision = np.zeros(n_cases, dtype=np.int8)
+    best = np.full(n_cases, -1, dtype=np.int64)
+    score = np.full(n_cases, np.nan)
+    candidates: list[list[int]] = [[] for _ in range(n_cases)]
+    if len(case) == 0:
+        return decision, best, score, candidates
+    # Best pair per case: sort by case, then posterior descending.
+    order = np.lexsort((-p, case))
+    first = order[np.r_[True, case[order][1:] != case[order][:-1]]]
+    best[case[first]] = first
+    score[case[first]] = p[first]
+    decision[case[first]] = np.where(
+        p[first] >= match_threshold, 2, np.where(p[first] >= review_threshold, 1, 0)
+    )
+    # One record, one student: two confident cases on one record both go to a person.
+    matched = first[p[first] >= match_threshold]
+    rec, counts = np.unique(resident[matched], return_counts=True)
+    clash = np.isin(resident[matched], rec[counts > 1])
+    decision[case[matched[clash]]] = 1
+    listed = order[p[order] >= CANDIDATE_FLOOR]
+    review = decision[case[listed]] == 1
+    for row in listed[review]:
+        rows = candidates[case[row]]
+        if len(rows) < MAX_CANDIDATES:
+            rows.append(int(resident[row]))
+    for c_row in np.flatnonzero(decision == 1):
+        if not candidates[c_row]:
+            candidates[c_row].append(int(resident[best[c_row]]))
+    return decision, best, score, candidates
+
+
+_DECISIONS = np.array(["no_match", "ambiguous", "match"], dtype=object)
+
+
+def match_cases(
+    cases: pd.DataFrame,
+    residents: pd.DataFrame,
+    *,
+    match_threshold: float = MATCH_THRESHOLD,
+    review_threshold: float = REVIEW_THRESHOLD,
+    absent_share: float = ABSENT_SHARE,
+) -> pd.DataFrame:
+    """One row per case: case_id, decision (match / ambiguous / no_match), resident_id (match
+    only), score (0-1, the best record's probability; None without any candidate), candidates
+    (resident_ids for a reviewer, best first; ambiguous only), agreed / disagreed (field names,
+    for the best record; empty for no_match)."""
+    cases = cases.reset_index(drop=True)
+    residents = residents.reset_index(drop=True)
+    vocab = Vocabularies()
+    c = prepare_cases(cases, vocab)
+    r = prepare_residents(residents, vocab)
+    scored = score_pairs(c, r, vocab, absent=absent_share)
+    decision, best, score, candidates = decide(
+        scored, len(cases), match_threshold=match_threshold, review_threshold=review_threshold
+    )
+    resident_ids = residents["resident_id"].astype(str).to_numpy(dtype=object)
+    shown = np.flatnonzero(decision > 0)
+    agreed_rows, disagreed_rows = _field_lists(scored.levels, best[shown])
+    agreed: list[list[str]] = [[] for _ in range(len(cases))]
+    disagreed: list[list[str]] = [[] for _ in range(len(cases))]
+    for i, row in enumerate(shown):
+        agreed[row], disagreed[row] = agreed_rows[i], disagreed_rows[i]
+    matched = decision == 2
+    chosen = np.full(len(cases), None, dtype=object)
+    chosen[matched] = resident_ids[scored.pairs.resident[best[matched]]]
+    return pd.DataFrame(
+        {
+            "case_id": cases["case_id"].astype(str).to_numpy(dtype=object),
+            "decision": _DECISIONS[decision],
+            "resident_id": chosen,
+            "score": [None if np.isnan(v) else float(v) for v in score],
+            "candidates": [[resident_ids[i] for i in rows] for rows in candidates],
+            "agreed": agreed,
+            "disagreed": disagreed,
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )

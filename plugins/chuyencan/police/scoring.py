@@ -1,0 +1,357 @@
+"""Fellegi–Sunter comparison of candidate pairs: levels per field, m/u probabilities, weights.
+
+Each field of a (case, record) pair gets an agreement level. A level's weight is
+log2(m / u): m = how often a true match shows that level, u = how often a random record of the
+case's commune does. For exact agreement on a name, village or household head, u is the
+value's own frequency in the commune (term frequency), so agreeing on "Giàng" (a quarter of
+some communes) is weak evidence and agreeing on a rare surname strong. u for the other levels
+comes from random same-commune pairs; m from pairs anchored by a matching personal ID (or,
+without enough IDs, from the confident matches of a first pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chuyencan.police.names import within_one_edit
+from chuyencan.police.records import NameCodes, Side
+
+FIELDS = (
+    "personal_id",
+    "surname",
+    "given_name",
+    "middle_name",
+    "birth_date",
+    "sex",
+    "commune",
+    "village",
+    "parent",
+)
+NULL = -1
+
+# Levels, highest = strongest agreement. The first level (0) is always disagreement.
+ID_DIFFER, ID_NEAR, ID_EXACT = 0, 1, 2
+NAME_OTHER, NAME_ONE_EDIT, NAME_VARIANT, NAME_EXACT = 0, 1, 2, 3  # given: VARIANT = word order
+BIRTH_FAR, BIRTH_WINDOW, YEAR_ONLY_NEAR, YEAR_ONLY_SAME, BIRTH_CLOSE, BIRTH_SWAP, BIRTH_EXACT = range(7)
+PARENT_OTHER, PARENT_SURNAME, PARENT_MEMBER, PARENT_HEAD = 0, 1, 2, 3
+
+N_LEVELS = {
+    "personal_id": 3,
+    "surname": 4,
+    "given_name": 4,
+    "middle_name": 2,
+    "birth_date": 7,
+    "sex": 2,
+    "commune": 2,
+    "village": 2,
+    "parent": 4,
+}
+# The lowest level that counts as agreement when the officer is told which fields agreed.
+AGREE_FROM = {
+    "personal_id": ID_NEAR,
+    "surname": NAME_ONE_EDIT,
+    "given_name": NAME_ONE_EDIT,
+    "middle_name": 1,
+    "birth_date": YEAR_ONLY_SAME,
+    "sex": 1,
+    "commune": 1,
+    "village": 1,
+    "parent": PARENT_MEMBER,
+}
+# Fields whose top level uses the value's frequency in the commune as u.
+TF_FIELDS = ("surname", "given_name", "middle_name", "village", "parent", "commune")
+
+# What a true match looks like before the data say otherwise (Dirichlet prior for m).
+PRIOR_M: dict[str, tuple[float, ...]] = {
+    "personal_id": (0.01, 0.03, 0.96),
+    "surname": (0.02, 0.04, 0.06, 0.88),
+    "given_name": (0.02, 0.05, 0.03, 0.90),
+    "middle_name": (0.05, 0.95),
+    "birth_date": (0.005, 0.02, 0.005, 0.06, 0.02, 0.01, 0.88),
+    "sex": (0.01, 0.99),
+    "commune": (0.02, 0.98),
+    "village": (0.03, 0.97),
+    "parent": (0.05, 0.1, 0.25, 0.6),
+}
+PRIOR_STRENGTH = 20.0  # pseudo-pairs behind PRIOR_M
+# u of an exact personal-ID agreement between different people: IDs are unique, so only a
+# mistyped ID agrees by chance; the floor keeps one field from deciding alone.
+U_ID_EXACT = 1e-7
+U_FLOOR = 3e-5
+TF_FLOOR = 1e-3
+
+
+class FuzzyWords:
+    """Is word b a one-letter slip of word a? Decided once per distinct word pair."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.length = np.array([len(w) for w in words] + [0], dtype=np.int16)
+        self.first = np.array([ord(w[0]) if w else 0 for w in words] + [0], dtype=np.int32)
+        self.cache: dict[int, bool] = {}
+
+    def near(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(a), dtype=bool)
+        # A slip rarely hits the first letter and never changes the length by more than one.
+        maybe = (
+            (a >= 0)
+            & (b >= 0)
+            & (a != b)
+            & (np.abs(self.length[a] - self.length[b]) <= 1)
+            & (self.first[a] == self.first[b])
+        )
+        idx = np.flatnonzero(maybe)
+        if len(idx) == 0:
+            return out
+        width = np.int64(len(self.words) + 1)
+        key = a[idx].astype(np.int64) * width + b[idx]
+        uniq, inverse = np.unique(key, return_inverse=True)
+        verdict = np.empty(len(uniq), dtype=bool)
+        words, cache = self.words, self.cache
+        for i, k in enumerate(uniq.tolist()):
+            hit = cache.get(k)
+            if hit is None:
+                hit = cache[k] = within_one_edit(words[k // width], words[k % width])
+            verdict[i] = hit
+        out[idx] = verdict[inverse]
+        return out
+
+
+@dataclass
+class Pairs:
+    case: np.ndarray  # row in the cases frame
+    resident: np.ndarray  # row in the residents frame
+
+
+def _null_if(level: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    level[missing] = NULL
+    return level
+
+
+def _id_levels(c: Side, r: Side, p: Pairs) -> np.ndarray:
+    cn, rn = c.ids.number[p.case], r.ids.number[p.resident]
+    level = np.full(len(p.case), ID_DIFFER, dtype=np.int8)
+    both = (cn >= 0) & (rn >= 0)
+    idx = np.flatnonzero(both & (cn != rn))
+    if len(idx):
+        da, db = c.ids.digits[p.case[idx]], r.ids.digits[p.resident[idx]]
+        diff = da != db
+        n_diff = diff.sum(axis=1)
+        one = n_diff == 1
+        # Two neighbouring digits swapped.
+        first = diff.argmax(axis=1)
+        nxt = np.minimum(first + 1, da.shape[1] - 1)
+        rows = np.arange(len(idx))
+        swapped = (
+            (n_diff == 2)
+            & diff[rows, nxt]
+            & (da[rows, first] == db[rows, nxt])
+            & (da[rows, nxt] == db[rows, first])
+        )
+        level[idx[one | swapped]] = ID_NEAR
+    same = both & (cn == rn)
+    # An ID that contradicts the case's own birth year or sex was mistyped somewhere: it
+    # counts as a near miss, never as proof.
+    level[same] = np.where(c.ids.consistent[p.case[same]], ID_EXACT, ID_NEAR)
+    return _null_if(level, ~both)
+
+
+def _surname_levels(a: NameCodes, b: NameCodes, ai, bi, fuzzy: FuzzyWords) -> np.ndarray:
+    sa, sb = a.surname[ai], b.surname[bi]
+    level = np.full(len(ai), NAME_OTHER, dtype=np.int8)
+    level[fuzzy.near(sa, sb)] = NAME_ONE_EDIT
+    level[a.group[ai] == b.group[bi]] = NAME_VARIANT
+    level[sa == sb] = NAME_EXACT
+    return _null_if(level, (sa < 0) | (sb < 0))
+
+
+def _given_levels(a: NameCodes, b: NameCodes, ai, bi, fuzzy: FuzzyWords) -> np.ndarray:
+    ga, gb = a.given[ai], b.given[bi]
+    level = np.full(len(ai), NAME_OTHER, dtype=np.int8)
+    level[fuzzy.near(ga, gb)] = NAME_ONE_EDIT
+    alt_a, alt_b = a.alt[ai], b.alt[bi]
+    swapped = ((ga == alt_b) & (ga >= 0)) | ((alt_a == gb) & (gb >= 0))
+    level[swapped] = NAME_VARIANT
+    level[ga == gb] = NAME_EXACT
+    return _null_if(level, (ga < 0) | (gb < 0))
+
+
+def _middle_levels(a: NameCodes, b: NameCodes, ai, bi, given: np.ndarray) -> np.ndarray:
+    ma, mb = a.middle[ai], b.middle[bi]
+    # With the word order swapped, the record's middle name is its last word.
+    mb = np.where(given == NAME_VARIANT, b.given[bi], mb)
+    level = (ma == mb).astype(np.int8)
+    return _null_if(level, (ma < 0) | (mb < 0))
+
+
+def _birth_levels(c: Side, r: Side, p: Pairs) -> np.ndarray:
+    ci, ri = p.case, p.resident
+    cy, ry = c.year[ci].astype(np.int32), r.year[ri].astype(np.int32)
+    dy = np.abs(cy - ry)
+    full = r.daynum[ri] >= 0
+    dd = np.abs(c.daynum[ci] - r.daynum[ri])
+    cm, cd, rm, rd = c.month[ci], c.day[ci], r.month[ri], r.day[ri]
+    level = np.full(len(ci), BIRTH_FAR, dtype=np.int8)
+    level[full & (dy <= 1)] = BIRTH_WINDOW
+    level[full & ((dd <= 7) | ((dy == 1) & (cm == rm) & (cd == rd)))] = BIRTH_CLOSE
+    level[full & (dy == 0) & (cm == rd) & (cd == rm)] = BIRTH_SWAP
+    level[full & (dd == 0)] = BIRTH_EXACT
+    year_only = ~full & (ry >= 0)
+    level[year_only & (dy == 1)] = YEAR_ONLY_NEAR
+    level[year_only & (dy == 0)] = YEAR_ONLY_SAME
+    return _null_if(level, (cy < 0) | (ry < 0))
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _null_if((a == b).astype(np.int8), (a < 0) | (b < 0))
+
+
+class MemberIndex:
+    """Which (household, surname group, given name) exist: finds the parent among the record's
+    household (the mother, or the father when a grandparent heads the household)."""
+
+    def __init__(self, r: Side, n_words: int) -> None:
+        self.width = np.int64(n_words + 1)
+        keys = []
+        for given in (r.name.given, r.name.alt):
+            ok = (r.household >= 0) & (r.name.group >= 0) & (given >= 0)
+            keys.append(self._key(r.household[ok], r.name.group[ok], given[ok]))
+        self.keys = np.unique(np.concatenate(keys))
+
+    def _key(self, household, group, given) -> np.ndarray:
+        return (household.astype(np.int64) * self.width + group) * self.width + given
+
+    def contains(self, household, group, given) -> np.ndarray:
+        key = self._key(household, group, given)
+        pos = np.searchsorted(self.keys, key)
+        pos = np.minimum(pos, len(self.keys) - 1)
+        return (len(self.keys) > 0) & (self.keys[pos] == key)
+
+
+def _parent_levels(c: Side, r: Side, p: Pairs, members: MemberIndex) -> np.ndarray:
+    pa, hd = c.relative, r.relative
+    ci, ri = p.case, p.resident
+    pg, pgiven, palt = pa.group[ci], pa.given[ci], pa.alt[ci]
+    hg, hgiven, halt = hd.group[ri], hd.given[ri], hd.alt[ri]
+    level = np.full(len(ci), PARENT_OTHER, dtype=np.int8)
+    same_group = pg == hg
+    level[same_group] = PARENT_SURNAME
+    member = members.contains(r.household[ri], pg, pgiven) & (r.household[ri] >= 0)
+    level[member] = PARENT_MEMBER
+    given_agrees = (pgiven == hgiven) | ((pgiven == halt) & (halt >= 0)) | ((palt == hgiven) & (palt >= 0))
+    level[same_group & given_agrees] = PARENT_HEAD
+    return _null_if(level, (pgiven < 0) | (hgiven < 0))
+
+
+def compare(c: Side, r: Side, p: Pairs, fuzzy: FuzzyWords, members: MemberIndex) -> dict[str, np.ndarray]:
+    """Agreement level of every field for every pair (NULL where a side lacks the value)."""
+    ci, ri = p.case, p.resident
+    given = _given_levels(c.name, r.name, ci, ri, fuzzy)
+    return {
+        "personal_id": _id_levels(c, r, p),
+        "surname": _surname_levels(c.name, r.name, ci, ri, fuzzy),
+        "given_name": given,
+        "middle_name": _middle_levels(c.name, r.name, ci, ri, given),
+        "birth_date": _birth_levels(c, r, p),
+        "sex": _same(c.sex[ci], r.sex[ri]),
+        "commune": _same(c.commune[ci], r.commune[ri]),
+        "village": _same(c.village[ci], r.village[ri]),
+        "parent": _parent_levels(c, r, p, members),
+    }
+
+
+# -- term frequencies -------------------------------------------------------------------------
+
+
+def _frequency(groups: list[np.ndarray], value: np.ndarray) -> np.ndarray:
+    """Per row: share of rows of its group (e.g. commune) that carry the row's value."""
+    width = np.int64(max(int(value.max(initial=0)) + 2, 2))
+    group_key = np.zeros(len(value), dtype=np.int64)
+    for g in groups:
+        group_key = group_key * np.int64(int(g.max(initial=0)) + 2) + (g.astype(np.int64) + 1)
+    _, g_inv, g_count = np.unique(group_key, return_inverse=True, return_counts=True)
+    _, v_inv, v_count = np.unique(group_key * width + value + 1, return_inverse=True, return_counts=True)
+    return v_count[v_inv] / g_count[g_inv]
+
+
+@dataclass
+class TermFrequencies:
+    """For each resident: how common its value is among residents of its commune."""
+
+    values: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, r: Side) -> TermFrequencies:
+        head_key = (
+            r.relative.group.astype(np.int64) * (int(r.relative.given.max(initial=0)) + 2) + r.relative.given
+        )
+        _, commune_inv, commune_count = np.unique(r.commune, return_inverse=True, return_counts=True)
+        return cls(
+            {
+                "surname": _frequency([r.commune], r.name.surname),
+                "given_name": _frequency([r.commune, r.sex], r.name.given),
+                "middle_name": _frequency([r.commune, r.sex], r.name.middle),
+                "village": _frequency([r.commune], r.village),
+                "parent": _frequency([r.commune], head_key),
+                "commune": commune_count[commune_inv] / max(r.n, 1),
+            }
+        )
+
+
+# -- m and u ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Model:
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    anchors: int  # pairs m was estimated from
+    anchored_by: str  # "personal_id" or "first_pass"
+
+    def weight_table(self, name: str) -> np.ndarray:
+        return np.log2(self.m[name] / self.u[name])
+
+
+def level_counts(levels: np.ndarray, n_levels: int) -> np.ndarray:
+    ok = levels >= 0
+    return np.bincount(levels[ok], minlength=n_levels)[:n_levels].astype(np.float64)
+
+
+def estimate_u(levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """u per level from random same-commune pairs (virtually all of them non-matches)."""
+    u = {}
+    for name in FIELDS:
+        counts = level_counts(levels[name], N_LEVELS[name]) + 0.5
+        u[name] = np.maximum(counts / counts.sum(), U_FLOOR)
+    u["personal_id"][ID_EXACT] = U_ID_EXACT
+    return u
+
+
+def estimate_m(levels: dict[str, np.ndarray], chosen: np.ndarray) -> dict[str, np.ndarray]:
+    """m per level from pairs taken as true matches, shrunk towards PRIOR_M."""
+    m = {}
+    for name in FIELDS:
+        prior = np.array(PRIOR_M[name])
+        counts = level_counts(levels[name][chosen], N_LEVELS[name])
+        m[name] = (counts + PRIOR_STRENGTH * prior) / (counts.sum() + PRIOR_STRENGTH)
+    return m
+
+
+def field_weights(
+    model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies, resident: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Weight in bits of every field of every pair (0 where NULL)."""
+    out = {}
+    for name in FIELDS:
+        lv = levels[name]
+        table = model.weight_table(name).astype(np.float64)
+        w = np.where(lv >= 0, table[np.maximum(lv, 0)], 0.0)
+        if name in TF_FIELDS:
+            top = N_LEVELS[name] - 1
+            at_top = lv == top
+            u_tf = np.maximum(tf.values[name][resident[at_top]], TF_FLOOR)
+            w[at_top] = np.log2(model.m[name][top] / u_tf)
+        out[name] = w
+    return out
