@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_befor
 from chuyencan.settings import Settings
 
 if TYPE_CHECKING:
-    from chuyencan.report.excel import ReportFiles
+    from chuyencan.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,9 @@ def write_school_risk_lists(settings: Settings, report_date: date) -> dict[str, 
 
 def email_district_report(settings: Settings, report_date: date, files: dict[str, str]) -> dict[str, object]:
     from chuyencan.report.email import queue_district_report
-    from chuyencan.report.excel import ReportFiles
+    from chuyencan.report.files import ReportFiles
 
-    report_files: ReportFiles = ReportFiles(
+    report_files = ReportFiles(
         xlsx=Path(files["xlsx"]), markdown=Path(files["markdown"]), html=Path(files["html"])
     )
     queued = queue_district_report(engine_for(settings.warehouse_url), settings, report_date, report_files)
@@ -132,8 +133,63 @@ def publish_fortnight(
     return out
 
 
+DEADLINE_AFTER_RUN = timedelta(minutes=30)  # the run starts 15:00; the district expects it by 15:30
+RUN_STATE_LABELS = {
+    "queued": "đang chờ chạy",
+    "running": "đang chạy",
+    "failed": "bị lỗi",
+    "success": "đã xong nhưng muộn",
+}
+
+
 def deadline_of(report_date: date, settings: Settings) -> datetime:
-    """15:30 on the report Friday, local time: when the district expects the report."""
-    return datetime.combine(report_date, datetime.min.time(), tzinfo=settings.timezone) + timedelta(
-        hours=15, minutes=30
+    """15:30 on the report Friday, local time."""
+    return datetime.combine(report_date, time(15, 0), tzinfo=settings.timezone) + DEADLINE_AFTER_RUN
+
+
+def send_deadline_alert(
+    settings: Settings,
+    report_date: date,
+    *,
+    recipients: Sequence[str],
+    dag_id: str,
+    run_id: str,
+    state: str,
+    send: Callable[[OutgoingEmail], None],
+) -> bool:
+    """Tell the district and the engineers that the report is not out by its deadline.
+
+    Sent straight through the mail server, not the outbox: the outbox lives in the warehouse
+    and is emptied by a later task of the very run that is late, either of which may be what
+    broke. False when there is nobody to tell.
+    """
+    from chuyencan.mail.outbox import OutgoingEmail
+    from chuyencan.mail.render import _render
+
+    if not recipients:
+        log.warning("report %s missed its deadline and no recipients are configured", report_date)
+        return False
+    week_1, week_2 = Fortnight(report_date).weeks
+    rendered = _render(
+        "report_deadline_missed",
+        report_date=report_date,
+        week_1=week_1,
+        week_2=week_2,
+        deadline=deadline_of(report_date, settings),
+        dag_id=dag_id,
+        run_id=run_id,
+        state_label=RUN_STATE_LABELS.get(state, state),
     )
+    send(
+        OutgoingEmail(
+            email_id=0,
+            recipients=list(dict.fromkeys(recipients)),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            attachments=[],
+            dedup_key=f"report_deadline:{report_date.isoformat()}:{run_id}",
+        )
+    )
+    log.warning("report %s missed its deadline: %d recipients alerted", report_date, len(recipients))
+    return True
