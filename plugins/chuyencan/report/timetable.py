@@ -61,24 +61,20 @@ class FortnightlyFridays(Timetable):
     def _moment(self, day: date) -> datetime:
         return datetime.combine(day, self.at, tzinfo=self.timezone)
 
+    def _local(self, moment: datetime) -> datetime:
+        # A plain datetime: pendulum's arithmetic does not mix with timedelta division.
+        return datetime.fromtimestamp(moment.timestamp(), tz=self.timezone)
+
     def _run_on_or_after(self, moment: datetime) -> datetime:
         """The first scheduled moment at or after `moment`."""
-        local = moment.astimezone(self.timezone)
+        local = self._local(moment)
         steps = -(-(local - self._moment(self.anchor)) // timedelta(days=self.every_days))
         return self._moment(self.anchor + timedelta(days=self.every_days * steps))
 
     def _run_on_or_before(self, moment: datetime) -> datetime:
-        local = moment.astimezone(self.timezone)
+        local = self._local(moment)
         steps = (local - self._moment(self.anchor)) // timedelta(days=self.every_days)
         return self._moment(self.anchor + timedelta(days=self.every_days * steps))
-
-    def runs_between(self, first: datetime, last: datetime) -> list[datetime]:
-        """Every scheduled moment from first to last inclusive (for people and tests)."""
-        out, moment = [], self._run_on_or_after(first)
-        while moment <= last:
-            out.append(moment)
-            moment = self._moment(moment.date() + timedelta(days=self.every_days))
-        return out
 
     # -- the Timetable protocol ---------------------------------------------------------------
     @property
@@ -93,8 +89,7 @@ class FortnightlyFridays(Timetable):
     ) -> DagRunInfo | None:
         if last_automated_data_interval is not None:
             after_last = self._moment(
-                last_automated_data_interval.end.astimezone(self.timezone).date()
-                + timedelta(days=self.every_days)
+                self._local(last_automated_data_interval.end).date() + timedelta(days=self.every_days)
             )
             candidates = [after_last]
         else:
@@ -106,7 +101,7 @@ class FortnightlyFridays(Timetable):
             if restriction.earliest is not None:
                 candidates.append(self._run_on_or_after(restriction.earliest))
         next_run = max(candidates)
-        if restriction.latest is not None and next_run > restriction.latest:
+        if restriction.latest is not None and next_run > self._local(restriction.latest):
             return None
         return DagRunInfo.exact(_pendulum(next_run))
 
