@@ -1,0 +1,556 @@
+"""The fortnightly report the district files: an Excel workbook in the official Vietnamese style.
+
+Sheets: the summary (header block of an administrative report, district totals by level,
+notes, signature block), tables by level, commune and school, reporting completeness by
+school, and a chart of attendance and open dropouts over the school year. Aggregates only:
+no names, no IDs. Text comes from files schools control, so every cell goes through
+`safe_cells` (no formula is ever written).
+
+    files = write_report(engine, date(2025, 4, 4), work_dir / "reports" / "2025-04-04", ref)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart
+from openpyxl.chart import Reference as ChartRef
+from openpyxl.styles import Alignment, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import Engine
+
+from chuyencan.reference import Reference
+from chuyencan.report import markdown
+from chuyencan.report.content import (
+    COMPLETENESS_TITLE,
+    DEFAULT_MAX_SESSIONS,
+    SUPPRESSED_TEXT,
+    TREND_TITLE,
+    Issuer,
+    Metric,
+    ReportContent,
+    ScopeTable,
+    figure,
+    hidden,
+    load_content,
+    load_issuer,
+    official_date,
+    scope_tables,
+    share,
+    status_text,
+    summary_lines,
+)
+from chuyencan.report.files import ReportFiles, report_files, save_text, save_workbook
+from chuyencan.report.sheet_style import (
+    BORDER,
+    CENTER,
+    COUNT_FORMAT,
+    DATE_FORMAT,
+    HEADER_FILL,
+    LEFT,
+    RATE_FORMAT,
+    RIGHT,
+    TOTAL_FILL,
+    font,
+    header_row,
+    merge,
+    page_setup,
+    put,
+    widths,
+)
+
+log = logging.getLogger(__name__)
+
+SHEET_SUMMARY = "Tổng hợp"
+SHEET_LEVELS = "Theo cấp học"
+SHEET_COMMUNES = "Theo xã"
+SHEET_SCHOOLS = "Theo trường"
+SHEET_COMPLETENESS = "Nộp báo cáo"
+SHEET_CHART = "Biểu đồ"
+
+TITLE = "BÁO CÁO TÌNH HÌNH CHUYÊN CẦN VÀ HỌC SINH BỎ HỌC"
+
+_STATUS_FILLS = {
+    "on_time": PatternFill("solid", fgColor="E2EFDA"),
+    "late": PatternFill("solid", fgColor="FFF2CC"),
+    "missing": PatternFill("solid", fgColor="F8CBAD"),
+    "rejected": PatternFill("solid", fgColor="F4B084"),
+}
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def write_report(
+    engine: Engine,
+    report_date: date,
+    out_dir: Path,
+    ref: Reference,
+    *,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
+) -> ReportFiles:
+    """Write the .xlsx report and its .md / .html twins for a report date; returns their paths.
+
+    Reads report.fortnight_summary (all scopes), report.submission_status,
+    report.attendance_weekly and, for the chart, counts of open dropouts per week.
+    Rerunning replaces the files (each written under a temporary name, then renamed).
+    """
+    content = load_content(engine, report_date, ref, max_sessions=max_sessions)
+    issuer = load_issuer()
+    files = report_files(out_dir, report_date)
+    save_workbook(build_workbook(content, issuer), files.xlsx)
+    twin = markdown.render_twin(content, issuer)
+    save_text(twin.markdown, files.markdown)
+    save_text(twin.html, files.html)
+    log.info(
+        "report %s written: %d schools, %d communes, %d chart weeks",
+        report_date,
+        len(content.schools),
+        len(content.communes),
+        len(content.trend),
+    )
+    return files
+
+
+def build_workbook(content: ReportContent, issuer: Issuer, *, suppress_small: bool = False) -> Workbook:
+    """The report as a workbook. `suppress_small` shows student counts of 1-4 as "<5" (public use)."""
+    wb = Workbook()
+    summary = wb.active
+    assert summary is not None
+    summary.title = SHEET_SUMMARY
+    _summary_sheet(summary, content, issuer, suppress_small)
+    for sheet_name, spec in zip(
+        (SHEET_LEVELS, SHEET_COMMUNES, SHEET_SCHOOLS), scope_tables(content), strict=True
+    ):
+        _scope_sheet(wb.create_sheet(sheet_name), content, issuer, spec, suppress=suppress_small)
+    _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), content, issuer)
+    _chart_sheet(wb.create_sheet(SHEET_CHART), content, issuer)
+    # Stable document properties: the file says when the data is from, not when it was built.
+    wb.properties.title = f"{TITLE} ngày {content.report_date:%d/%m/%Y}"
+    wb.properties.creator = issuer.office_name
+    wb.properties.language = "vi-VN"
+    return wb
+
+
+# --- shared pieces ------------------------------------------------------------------------------
+
+
+def _number(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    field: str,
+    value: int | float | None,
+    *,
+    kind: str,
+    suppress: bool,
+    bold: bool = False,
+    fill: PatternFill | None = None,
+) -> None:
+    if hidden(field, value, suppress):
+        put(ws, row, col, SUPPRESSED_TEXT, style=font(bold=bold), align=RIGHT, border=True, fill=fill)
+        return
+    put(
+        ws,
+        row,
+        col,
+        value,
+        style=font(bold=bold),
+        align=RIGHT,
+        fmt=RATE_FORMAT if kind == "rate" else COUNT_FORMAT,
+        border=True,
+        fill=fill,
+    )
+
+
+def _period(content: ReportContent) -> str:
+    weeks = " và ".join(f"{w:%d/%m/%Y}" for w in content.weeks)
+    return (
+        f"Kỳ báo cáo: từ ngày {content.period_start:%d/%m/%Y} đến ngày {content.report_date:%d/%m/%Y} "
+        f"(các tuần kết thúc ngày {weeks})"
+    )
+
+
+def _appendix_heading(ws: Worksheet, content: ReportContent, issuer: Issuer, title: str, last: int) -> int:
+    """Title lines of an annexed table; returns the first free row."""
+    merge(ws, 1, 1, last, f"{issuer.office_name.upper()}", style=font(12, bold=True), align=LEFT)
+    merge(ws, 2, 1, last, title, style=font(13, bold=True), height=22)
+    merge(
+        ws,
+        3,
+        1,
+        last,
+        f"(Kèm theo báo cáo ngày {content.report_date:%d/%m/%Y}; {_period(content)[0].lower()}{_period(content)[1:]})",
+        style=font(12, italic=True),
+        height=20,
+    )
+    return 5
+
+
+# --- sheet 1: summary ---------------------------------------------------------------------------
+
+
+def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppress: bool) -> None:
+    levels = content.levels
+    last = 4 + len(levels)
+    widths(ws, [7, 58, 14, 11, *([14] * len(levels))])
+    left_last, right_first = 2, 3
+
+    # The header block of an administrative report (Decree 30/2020/NĐ-CP).
+    merge(ws, 1, 1, left_last, issuer.parent_agency, style=font(12))
+    merge(ws, 1, right_first, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", style=font(12, bold=True))
+    merge(ws, 2, 1, left_last, issuer.office, style=font(12, bold=True, underline="single"))
+    merge(
+        ws, 2, right_first, last, "Độc lập - Tự do - Hạnh phúc", style=font(13, bold=True, underline="single")
+    )
+    merge(ws, 3, 1, left_last, issuer.document_number, style=font(12))
+    merge(
+        ws,
+        3,
+        right_first,
+        last,
+        official_date(issuer.place, content.report_date),
+        style=font(12, italic=True),
+    )
+    ws.row_dimensions[4].height = 10
+    merge(ws, 5, 1, last, TITLE, style=font(14, bold=True), height=24)
+    year = f"năm học {content.school_year}" if content.school_year else ""
+    merge(
+        ws,
+        6,
+        1,
+        last,
+        f"Ngày báo cáo: {content.report_date:%d/%m/%Y}" + (f" – {year}" if year else ""),
+        style=font(12, bold=True),
+    )
+    merge(ws, 7, 1, last, _period(content), style=font(12, italic=True))
+    merge(ws, 8, 1, last, f"Kính gửi: {issuer.addressee}", style=font(13))
+    ws.row_dimensions[9].height = 8
+
+    # The table: district total, its share, then one column per level.
+    top = 10
+    headers = ["STT", "Nội dung", "Toàn huyện", "Tỷ lệ", *(f"Cấp {r.key}" for r in levels)]
+    header_row(ws, top, headers, size=12, height=30)
+    row = top + 1
+    for line in summary_lines(content.max_sessions):
+        heading = line.kind == "heading"
+        bold = heading or line.number.isalpha()
+        put(ws, row, 1, line.number, style=font(bold=bold), align=CENTER, border=True)
+        text = ("- " if line.indent else "") + line.text
+        put(
+            ws,
+            row,
+            2,
+            text,
+            style=font(bold=bold),
+            align=Alignment(horizontal="left", vertical="center", wrap_text=True, indent=2 * line.indent),
+            border=True,
+        )
+        if heading or line.field is None:
+            for col in range(3, last + 1):
+                put(ws, row, col, None, border=True)
+        else:
+            kind = "rate" if line.kind == "rate" else "count"
+            _number(
+                ws,
+                row,
+                3,
+                line.field,
+                figure(content.district.figures, line.field),
+                kind=kind,
+                suppress=suppress,
+                bold=True,
+            )
+            ratio = share(content.district.figures, line)
+            hide_ratio = hidden(line.field, figure(content.district.figures, line.field), suppress)
+            put(
+                ws,
+                row,
+                4,
+                None if hide_ratio else ratio,
+                style=font(italic=True),
+                align=RIGHT,
+                fmt=RATE_FORMAT,
+                border=True,
+            )
+            for col, level in enumerate(levels, start=5):
+                _number(
+                    ws, row, col, line.field, figure(level.figures, line.field), kind=kind, suppress=suppress
+                )
+        row += 1
+
+    row += 1
+    notes = (
+        "Ghi chú:",
+        "- Số liệu tổng hợp tự động từ báo cáo hằng tuần của các trường (bản nộp hợp lệ mới nhất của mỗi trường).",
+        "- Tỷ lệ chuyên cần = số lượt học sinh có mặt / số lượt học sinh phải đi học, tính lại từ số vắng có phép "
+        "và không phép của từng lớp.",
+        "- Cấp học của học sinh bỏ học theo khối lớp; thời điểm bỏ học theo ngày bắt đầu nghỉ và lịch năm học.",
+        f"- Không đủ điều kiện học tiếp: nghỉ quá {content.max_sessions} buổi trong năm học "
+        "(Thông tư 22/2021/TT-BGDĐT, Điều 12).",
+        "- Kết quả xác minh theo đối chiếu dữ liệu cư trú của công an xã; các trường hợp chưa có dữ liệu hoặc "
+        "chưa khẳng định được tính là chưa xác minh.",
+        "- Chi tiết theo cấp học, xã, trường và tình hình nộp báo cáo ở các sheet tiếp theo.",
+    )
+    for i, note in enumerate(notes):
+        merge(ws, row, 1, last, note, style=font(11, italic=i > 0, bold=i == 0), align=LEFT)
+        ws.row_dimensions[row].height = 30 if len(note) > 110 else 16
+        row += 1
+
+    # Signature block: recipients on the left, the signer on the right.
+    row += 1
+    sign_first = 3
+    merge(ws, row, 1, 2, "Nơi nhận:", style=font(12, bold=True, italic=True), align=LEFT)
+    merge(ws, row, sign_first, last, issuer.signer_title, style=font(13, bold=True))
+    for i, recipient in enumerate(issuer.recipients, start=1):
+        merge(ws, row + i, 1, 2, f"- {recipient}", style=font(11), align=LEFT)
+    merge(ws, row + 1, sign_first, last, "(Ký, ghi rõ họ tên, đóng dấu)", style=font(11, italic=True))
+    page_setup(ws, f"{top}:{top}")
+
+
+# --- sheets 2-4: tables by level, commune, school ------------------------------------------------
+
+
+def _scope_sheet(
+    ws: Worksheet, content: ReportContent, issuer: Issuer, spec: ScopeTable, *, suppress: bool
+) -> None:
+    keys, rows, metrics = spec.keys, spec.rows, spec.metrics
+    first_metric = 2 + len(keys)
+    last = first_metric + len(metrics) - 1
+    widths(ws, [6, *(_KEY_WIDTHS.get(k, 18) for k in keys), *(_metric_width(m) for m in metrics)])
+    top = _appendix_heading(ws, content, issuer, spec.title.upper(), last)
+    _two_row_header(ws, top, ["STT", *keys], metrics, first_metric)
+    row = top + 2
+    for i, (labels, figures) in enumerate(rows, start=1):
+        put(ws, row, 1, i, align=CENTER, border=True)
+        for col, text in enumerate(labels, start=2):
+            put(ws, row, col, text, align=LEFT, border=True)
+        for col, metric in enumerate(metrics, start=first_metric):
+            _number(
+                ws, row, col, metric.field, figure(figures, metric.field), kind=metric.kind, suppress=suppress
+            )
+        row += 1
+    # The district row is the published total, not a sum: a student from another district or
+    # an unresolved commune counts in the total only.
+    merge(ws, row, 1, first_metric - 1, "Toàn huyện", style=font(bold=True))
+    for col in range(1, first_metric):
+        ws.cell(row=row, column=col).border = BORDER
+        ws.cell(row=row, column=col).fill = TOTAL_FILL
+    for col, metric in enumerate(metrics, start=first_metric):
+        value = figure(content.district.figures, metric.field)
+        _number(
+            ws,
+            row,
+            col,
+            metric.field,
+            value,
+            kind=metric.kind,
+            suppress=suppress,
+            bold=True,
+            fill=TOTAL_FILL,
+        )
+    if spec.note:
+        merge(ws, row + 2, 1, last, f"Ghi chú: {spec.note}", style=font(11, italic=True), align=LEFT)
+    page_setup(ws, f"{top}:{top + 1}", freeze=f"{get_column_letter(first_metric)}{top + 2}")
+
+
+_KEY_WIDTHS = {"Cấp học": 24, "Xã, thị trấn": 20, "Mã trường": 14, "Tên trường": 38}
+
+
+def _metric_width(metric: Metric) -> float:
+    return 13 if metric.kind == "rate" or len(metric.header) > 14 else 11
+
+
+def _two_row_header(
+    ws: Worksheet, top: int, keys: Sequence[str], metrics: Sequence[Metric], first: int
+) -> None:
+    """Key columns span both rows; metrics of one group share a merged label on the first."""
+    bold = font(11, bold=True)
+
+    def cell(row: int, col: int, text: str | None) -> None:
+        put(ws, row, col, text, style=bold, align=CENTER, border=True, fill=HEADER_FILL)
+
+    for col, text in enumerate(keys, start=1):
+        cell(top, col, text)
+        cell(top + 1, col, None)
+        ws.merge_cells(start_row=top, start_column=col, end_row=top + 1, end_column=col)
+    col = first
+    while col < first + len(metrics):
+        metric = metrics[col - first]
+        if metric.group is None:
+            cell(top, col, metric.header)
+            cell(top + 1, col, None)
+            ws.merge_cells(start_row=top, start_column=col, end_row=top + 1, end_column=col)
+            col += 1
+            continue
+        span = list(metrics[col - first :])
+        width = next((i for i, m in enumerate(span) if m.group != metric.group), len(span))
+        cell(top, col, metric.group)
+        for i in range(width):
+            if i:
+                cell(top, col + i, None)
+            cell(top + 1, col + i, metrics[col - first + i].header)
+        if width > 1:
+            ws.merge_cells(start_row=top, start_column=col, end_row=top, end_column=col + width - 1)
+        col += width
+    ws.row_dimensions[top].height = 32
+    ws.row_dimensions[top + 1].height = 48
+
+
+# --- sheet 5: reporting completeness --------------------------------------------------------------
+
+
+def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
+    weeks = content.weeks
+    headers = [
+        ("STT", 6),
+        ("Mã trường", 14),
+        ("Tên trường", 40),
+        ("Xã, thị trấn", 18),
+        *((f"Tuần kết thúc {w:%d/%m/%Y}", 24) for w in weeks),
+        ("Đúng hạn", 10),
+        ("Nộp muộn", 10),
+        ("Chưa nộp", 10),
+        ("Bị trả lại", 10),
+    ]
+    last = len(headers)
+    widths(ws, [w for _, w in headers])
+    top = _appendix_heading(ws, content, issuer, COMPLETENESS_TITLE.upper(), last)
+    d = content.district.figures
+    merge(
+        ws,
+        top,
+        1,
+        last,
+        f"Số trường phải báo cáo: {d.schools_expected}; số lượt phải nộp: {d.submissions_due}; "
+        f"đúng hạn: {d.submissions_on_time}; muộn: {d.submissions_late}; chưa nộp: {d.submissions_missing}; "
+        f"bị trả lại: {d.submissions_rejected}.",
+        style=font(12),
+        align=LEFT,
+    )
+    top += 2
+    header_row(ws, top, [text for text, _ in headers])
+    row = top + 1
+    for i, school in enumerate(content.completeness, start=1):
+        put(ws, row, 1, i, align=CENTER, border=True)
+        put(ws, row, 2, school.school_code, align=LEFT, border=True)
+        put(ws, row, 3, school.school_name, align=LEFT, border=True)
+        put(ws, row, 4, school.commune or "", align=LEFT, border=True)
+        for col, week in enumerate(school.weeks, start=5):
+            put(
+                ws,
+                row,
+                col,
+                status_text(week.status, week.received_at, week.error_count),
+                align=LEFT,
+                border=True,
+                fill=_STATUS_FILLS.get(week.status or ""),
+            )
+        for col, status in enumerate(("on_time", "late", "missing", "rejected"), start=5 + len(weeks)):
+            put(ws, row, col, school.count(status), align=RIGHT, fmt=COUNT_FORMAT, border=True)
+        row += 1
+    merge(ws, row, 1, 4 + len(weeks), "Toàn huyện (lượt trường × tuần)", style=font(bold=True))
+    for col in range(1, 5 + len(weeks)):
+        ws.cell(row=row, column=col).border = BORDER
+        ws.cell(row=row, column=col).fill = TOTAL_FILL
+    totals = (d.submissions_on_time, d.submissions_late, d.submissions_missing, d.submissions_rejected)
+    for col, value in enumerate(totals, start=5 + len(weeks)):
+        put(
+            ws,
+            row,
+            col,
+            value,
+            style=font(bold=True),
+            align=RIGHT,
+            fmt=COUNT_FORMAT,
+            border=True,
+            fill=TOTAL_FILL,
+        )
+    page_setup(ws, f"{top}:{top}", freeze=f"E{top + 1}")
+
+
+# --- sheet 6: the chart over the school year ---------------------------------------------------------
+
+
+def _chart_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
+    widths(ws, [14, 9, 16, 16])
+    merge(ws, 1, 1, 12, issuer.office_name.upper(), style=font(12, bold=True), align=LEFT)
+    year = f" NĂM HỌC {content.school_year}" if content.school_year else ""
+    merge(
+        ws,
+        2,
+        1,
+        12,
+        f"{TREND_TITLE.upper()}{year}",
+        style=font(13, bold=True),
+        height=22,
+    )
+    merge(
+        ws,
+        3,
+        1,
+        12,
+        "(Tỷ lệ chuyên cần toàn huyện từng tuần; số học sinh bỏ học chưa trở lại tính theo danh sách mới nhất "
+        "của các trường đến từng thứ Sáu, tại các ngày báo cáo là số đã báo cáo)",
+        style=font(11, italic=True),
+        align=LEFT,
+        height=30,
+    )
+    top = 5
+    header_row(ws, top, ("Tuần kết thúc", "Tuần", "Tỷ lệ chuyên cần", "Học sinh bỏ học chưa trở lại"))
+    row = top + 1
+    for point in content.trend:
+        put(ws, row, 1, point.week_ending, align=CENTER, fmt=DATE_FORMAT, border=True)
+        put(ws, row, 2, f"{point.week_ending:%d/%m}", align=CENTER, border=True)
+        put(ws, row, 3, point.attendance_rate, align=RIGHT, fmt=RATE_FORMAT, border=True)
+        put(ws, row, 4, point.dropouts_open, align=RIGHT, fmt=COUNT_FORMAT, border=True)
+        row += 1
+    first, end = top + 1, max(top + 1, row - 1)
+    ws.add_chart(_chart(ws, first, end, content), f"F{top}")
+    page_setup(ws, f"{top}:{top}", freeze=f"A{top + 1}")
+
+
+def _chart(ws: Worksheet, first: int, end: int, content: ReportContent) -> BarChart:
+    """Bars: open dropouts (left axis); line: attendance rate (right axis, percent)."""
+    categories = ChartRef(ws, min_col=2, min_row=first, max_row=end)
+    bars = BarChart()
+    bars.type = "col"
+    bars.title = "Chuyên cần và học sinh bỏ học chưa trở lại"
+    bars.add_data(ChartRef(ws, min_col=4, min_row=first - 1, max_row=end), titles_from_data=True)
+    bars.set_categories(categories)
+    bars.y_axis.title = "Số học sinh bỏ học"
+    bars.y_axis.numFmt = COUNT_FORMAT
+    bars.y_axis.majorGridlines = None
+    bars.x_axis.title = "Tuần kết thúc (ngày/tháng)"
+    bars.x_axis.delete = False
+    bars.y_axis.delete = False
+    bars.series[0].graphicalProperties.solidFill = "C55A11"
+
+    line = LineChart()
+    line.add_data(ChartRef(ws, min_col=3, min_row=first - 1, max_row=end), titles_from_data=True)
+    line.set_categories(categories)
+    line.y_axis.axId = 200
+    line.y_axis.title = "Tỷ lệ chuyên cần"
+    line.y_axis.numFmt = "0%"
+    line.y_axis.crosses = "max"
+    line.y_axis.delete = False
+    rates = [p.attendance_rate for p in content.trend if p.attendance_rate is not None]
+    if rates:
+        # Attendance sits in the 90s: a scale from 0 % would flatten every change into one line.
+        line.y_axis.scaling.min = max(0.0, math.floor((min(rates) - 0.02) * 20) / 20)
+        line.y_axis.scaling.max = 1.0
+    line.series[0].graphicalProperties.line.solidFill = "1F4E79"
+    line.series[0].graphicalProperties.line.width = 28575
+    line.series[0].smooth = False
+
+    bars += line
+    bars.legend.position = "b"
+    bars.height = 11
+    bars.width = 26
+    return bars

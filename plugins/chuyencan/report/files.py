@@ -1,0 +1,79 @@
+"""Where the fortnightly report's files go, and writing them so that no reader sees half a file.
+
+<out_dir>/bao_cao_chuyen_can_<yyyy-mm-dd>.xlsx   the report the district files
+<out_dir>/bao_cao_chuyen_can_<yyyy-mm-dd>.md     its Markdown twin
+<out_dir>/bao_cao_chuyen_can_<yyyy-mm-dd>.html   its HTML twin (inline styles)
+<out_dir>/restricted/danh_sach_nguy_co_<school>_<yyyy-mm-dd>.xlsx   per school, mode 0600
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from openpyxl import Workbook
+
+REPORT_STEM = "bao_cao_chuyen_can"
+RESTRICTED_DIR = "restricted"
+PUBLIC_MODE = 0o644
+RESTRICTED_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    xlsx: Path
+    markdown: Path
+    html: Path
+
+
+def report_files(out_dir: Path, report_date: date) -> ReportFiles:
+    stem = out_dir / f"{REPORT_STEM}_{report_date.isoformat()}"
+    return ReportFiles(
+        xlsx=stem.with_suffix(".xlsx"), markdown=stem.with_suffix(".md"), html=stem.with_suffix(".html")
+    )
+
+
+def restricted_dir(out_dir: Path) -> Path:
+    """The folder of files with children's personal data: only the owner may enter it."""
+    folder = out_dir / RESTRICTED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def save_workbook(workbook: Workbook, path: Path, mode: int = PUBLIC_MODE) -> Path:
+    with _replacing(path, mode) as handle:
+        workbook.save(handle)
+    return path
+
+
+def save_text(text: str, path: Path, mode: int = PUBLIC_MODE) -> Path:
+    with _replacing(path, mode) as handle:
+        handle.write(text.encode("utf-8"))
+    return path
+
+
+@contextmanager
+def _replacing(path: Path, mode: int) -> Iterator[BinaryIO]:
+    """A private temporary file, created with its final mode, renamed over `path` on success.
+
+    The mode is set at creation (not after writing), so a restricted file is never readable
+    by others, not even for a moment; a rerun replaces the file a reader may have open.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)  # the umask may have removed bits the caller asked for
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
