@@ -10,10 +10,11 @@ Both frames carry personal data: they live in memory and in `restricted` only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 from chuyencan import warehouse as wh
 from chuyencan.contract import OPEN_STATUSES
@@ -128,3 +129,28 @@ def current_residents(engine: Engine) -> pd.DataFrame:
         dtype=object,
     )
     return frame
+
+
+_CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+
+def fetch_residents(
+    conn: Connection, ids: Iterable[str], columns: Sequence[str] = RESIDENT_COLUMNS[1:]
+) -> list[Row]:
+    """Household records by resident id ("<extract_id>:<source_row>"), fetched per extract in
+    chunks. Each row has `extract_id` and `source_row` whatever `columns` asks for."""
+    pr = police_resident
+    wanted = list(dict.fromkeys(("extract_id", "source_row", *columns)))
+    rows_by_extract: dict[int, list[int]] = {}
+    for rid in set(ids):
+        extract, row = rid.split(":")
+        rows_by_extract.setdefault(int(extract), []).append(int(row))
+    out: list[Row] = []
+    for extract_id, rows in sorted(rows_by_extract.items()):
+        rows.sort()
+        for start in range(0, len(rows), _CHUNK):
+            query = select(*(pr.c[c] for c in wanted)).where(
+                pr.c.extract_id == extract_id, pr.c.source_row.in_(rows[start : start + _CHUNK])
+            )
+            out.extend(conn.execute(query))
+    return out

@@ -33,6 +33,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
+from chuyencan.police.cases import fetch_residents
 from chuyencan.police.extract_contract import LEFT_STATUSES, PRESENT_STATUSES
 from chuyencan.police.extract_tables import (
     case_match,
@@ -262,21 +263,10 @@ _RESIDENT_COLS = (
 
 
 def residents_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Resident]:
-    """The named household records ("<extract_id>:<source_row>"), fetched per extract in chunks."""
-    rows_by_extract: dict[int, list[int]] = {}
-    for rid in set(ids):
-        extract, row = rid.split(":")
-        rows_by_extract.setdefault(int(extract), []).append(int(row))
-    out: dict[str, Resident] = {}
-    for extract_id, rows in rows_by_extract.items():
-        rows.sort()
-        for start in range(0, len(rows), _CHUNK):
-            query = select(*_RESIDENT_COLS).where(
-                police_resident.c.extract_id == extract_id,
-                police_resident.c.source_row.in_(rows[start : start + _CHUNK]),
-            )
-            out.update((res.resident_id, res) for res in map(_resident, conn.execute(query)))
-    return out
+    return {
+        res.resident_id: res
+        for res in map(_resident, fetch_residents(conn, ids, [c.name for c in _RESIDENT_COLS]))
+    }
 
 
 def load_decisions(conn: Connection) -> dict[str, list[ReviewDecision]]:

@@ -1,0 +1,21 @@
+"""The Airflow assets that start a police reconciliation between its weekly runs.
+
+- `SCHOOL_CASES`: a school's accepted file changed some school's list of students (new cases).
+  Emitted by `chuyencan.police.airflow_tasks.announce_new_cases`, placed after the collection
+  step of the school DAGs.
+- `POLICE_EXTRACTS`: a new commune extract was accepted. Emitted by `announce_new_extracts`,
+  placed after a police-inbox intake step.
+
+Both announce tasks skip (and so emit nothing) when nothing new came, so a collection run every
+ten minutes does not start a reconciliation every ten minutes. No AssetWatcher: the standard
+file triggers delete the file they detect, and the inboxes belong to the schools and the police.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+SCHOOL_CASES = Asset(uri="chuyencan://warehouse/restricted/student_entry", name="chuyencan_school_cases")
+POLICE_EXTRACTS = Asset(
+    uri="chuyencan://warehouse/restricted/police_resident", name="chuyencan_police_extracts"
+)
