@@ -92,7 +92,11 @@ def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:
     from chuyencan.report.excel import write_report
 
     files = write_report(
-        engine_for(settings.warehouse_url), report_date, reports_dir(settings), reference_for(settings)
+        engine_for(settings.warehouse_url),
+        report_date,
+        reports_dir(settings),
+        reference_for(settings),
+        max_sessions=settings.eligibility_max_sessions,
     )
     return {"xlsx": str(files.xlsx), "markdown": str(files.markdown), "html": str(files.html)}
 
@@ -101,7 +105,11 @@ def write_school_risk_lists(settings: Settings, report_date: date) -> dict[str, 
     from chuyencan.report.lists import write_school_risk_lists as write_lists
 
     paths = write_lists(
-        engine_for(settings.warehouse_url), report_date, reports_dir(settings), reference_for(settings)
+        engine_for(settings.warehouse_url),
+        report_date,
+        reports_dir(settings),
+        reference_for(settings),
+        max_sessions=settings.eligibility_max_sessions,
     )
     # Paths only name school codes and dates; the files themselves are restricted.
     return {"report_date": report_date.isoformat(), "school_lists": len(paths)}
