@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -287,7 +288,21 @@ def resident_records(frame: pd.DataFrame, commune: str) -> list[dict[str, Any]]:
                 "verified_on": r.verified_on if isinstance(r.verified_on, date) else None,
             }
         )
+    _tell_duplicates_apart(out)
     return out
+
+
+def _tell_duplicates_apart(records: list[dict[str, Any]]) -> None:
+    """Two rows of one extract with the same key (a person registered twice, or a shared ID)
+    get keys that also carry their status and destination. A reviewer's decision about one of
+    them then never lands on the other; if that record's status changes in a later extract, the
+    decision no longer applies and the case goes back to review, which is the safe side."""
+    for field_name in ("resident_key", "name_key"):
+        counts = Counter(r[field_name] for r in records)
+        for r in records:
+            if counts[r[field_name]] > 1:
+                basis = f"{r[field_name]}|{r['residence_status']}|{fold(r['destination'])}"
+                r[field_name] = hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
 def _opt(value: Any) -> str | None:
