@@ -434,7 +434,6 @@ def test_retention_deletes_household_records_and_keeps_verdicts_and_audit(settin
     # Only the matcher's row of the case without police data is left (it points to no extract).
     remaining = table(url, case_match, case_match.c.student_key)
     assert [(r["student_key"], r["extract_id"]) for r in remaining] == [(key_of("no_police_data"), None)]
-    ]
     assert [p for p in archive.rglob("*") if p.is_file()] == []
     assert (verdicts(url), table(url, match_audit, match_audit.c.audit_id)) == kept
     # The inbox still holds the file, but its bytes are remembered: not loaded again, and the
