@@ -235,9 +235,7 @@ class SummaryLine:
 
 def summary_lines(max_sessions: int) -> tuple[SummaryLine, ...]:
     return (
-        SummaryLine(
-            "I", "TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC TRƯỜNG (2 tuần, tính theo lượt trường × tuần)", kind="heading"
-        ),
+        SummaryLine("I", "NỘP BÁO CÁO CỦA CÁC TRƯỜNG (lượt trường × tuần, 2 tuần)", kind="heading"),
         SummaryLine("1", "Số trường phải báo cáo", "schools_expected"),
         SummaryLine("2", "Số lượt báo cáo phải nộp", "submissions_due"),
         SummaryLine("", "Nộp đúng hạn", "submissions_on_time", share_of="submissions_due", indent=1),
@@ -254,7 +252,7 @@ def summary_lines(max_sessions: int) -> tuple[SummaryLine, ...]:
         SummaryLine("II", "CHUYÊN CẦN", kind="heading"),
         SummaryLine("4", "Sĩ số học sinh (tuần gần nhất)", "enrolled"),
         SummaryLine("5", "Tỷ lệ chuyên cần bình quân 2 tuần", "attendance_rate", kind="rate"),
-        SummaryLine("III", "HỌC SINH BỎ HỌC, CHƯA TRỞ LẠI LỚP (tính đến ngày báo cáo)", kind="heading"),
+        SummaryLine("III", "HỌC SINH BỎ HỌC CHƯA TRỞ LẠI LỚP (đến ngày báo cáo)", kind="heading"),
         SummaryLine("6", "Tổng số học sinh bỏ học chưa trở lại", "dropouts_open"),
         SummaryLine(
             "", "Trong đó: mới bỏ học trong kỳ báo cáo", "dropouts_new", share_of="dropouts_open", indent=1

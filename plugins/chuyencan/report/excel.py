@@ -20,8 +20,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart
 from openpyxl.chart import Reference as ChartRef
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
@@ -57,6 +60,7 @@ from chuyencan.report.sheet_style import (
     RATE_FORMAT,
     RIGHT,
     TOTAL_FILL,
+    fit_rows,
     font,
     header_row,
     merge,
@@ -284,6 +288,10 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
                     ws, row, col, line.field, figure(level.figures, line.field), kind=kind, suppress=suppress
                 )
         row += 1
+    fit_rows(ws, top + 1, row - 1)
+    # Page 1 is the header block and the table; notes and signatures start page 2.
+    table_end = row - 1
+    ws.row_breaks.append(Break(id=table_end))
 
     row += 1
     notes = (
@@ -300,7 +308,7 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
     )
     for i, note in enumerate(notes):
         merge(ws, row, 1, last, note, style=font(11, italic=i > 0, bold=i == 0), align=LEFT)
-        ws.row_dimensions[row].height = 30 if len(note) > 110 else 16
+        ws.row_dimensions[row].height = 30 if len(note) > 150 else 17
         row += 1
 
     # Signature block: recipients on the left, the signer on the right.
@@ -311,7 +319,8 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
     for i, recipient in enumerate(issuer.recipients, start=1):
         merge(ws, row + i, 1, 2, f"- {recipient}", style=font(11), align=LEFT)
     merge(ws, row + 1, sign_first, last, "(Ký, ghi rõ họ tên, đóng dấu)", style=font(11, italic=True))
-    page_setup(ws, f"{top}:{top}")
+    # Scaled so the table fits on page 1 whole: no header rows to repeat.
+    page_setup(ws, None, first_page_rows=table_end)
 
 
 # --- sheets 2-4: tables by level, commune, school ------------------------------------------------
@@ -357,6 +366,7 @@ def _scope_sheet(
         )
     if spec.note:
         merge(ws, row + 2, 1, last, f"Ghi chú: {spec.note}", style=font(11, italic=True), align=LEFT)
+    fit_rows(ws, top + 2, row, size=12)
     page_setup(ws, f"{top}:{top + 1}", freeze=f"{get_column_letter(first_metric)}{top + 2}")
 
 
@@ -364,7 +374,7 @@ _KEY_WIDTHS = {"Cấp học": 24, "Xã, thị trấn": 20, "Mã trường": 14, 
 
 
 def _metric_width(metric: Metric) -> float:
-    return 13 if metric.kind == "rate" or len(metric.header) > 14 else 11
+    return 11 if metric.kind == "rate" else 9.5
 
 
 def _two_row_header(
@@ -400,7 +410,7 @@ def _two_row_header(
             ws.merge_cells(start_row=top, start_column=col, end_row=top, end_column=col + width - 1)
         col += width
     ws.row_dimensions[top].height = 32
-    ws.row_dimensions[top + 1].height = 48
+    ws.row_dimensions[top + 1].height = 62
 
 
 # --- sheet 5: reporting completeness --------------------------------------------------------------
@@ -472,6 +482,7 @@ def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -
             border=True,
             fill=TOTAL_FILL,
         )
+    fit_rows(ws, top + 1, row)
     page_setup(ws, f"{top}:{top}", freeze=f"E{top + 1}")
 
 
@@ -527,8 +538,16 @@ def _chart(ws: Worksheet, first: int, end: int, content: ReportContent) -> BarCh
     bars.y_axis.title = "Số học sinh bỏ học"
     bars.y_axis.numFmt = COUNT_FORMAT
     bars.y_axis.majorGridlines = None
-    bars.x_axis.title = "Tuần kết thúc (ngày/tháng)"
     bars.x_axis.delete = False
+    # A school year of "dd/mm" labels fits only at a slant (flat, each would wrap in two).
+    bars.x_axis.txPr = RichText(
+        bodyPr=RichTextProperties(rot=-2700000, vert="horz"),
+        p=[
+            Paragraph(
+                pPr=ParagraphProperties(defRPr=CharacterProperties(sz=800)), endParaRPr=CharacterProperties()
+            )
+        ],
+    )
     bars.y_axis.delete = False
     bars.series[0].graphicalProperties.solidFill = "C55A11"
 
@@ -552,5 +571,5 @@ def _chart(ws: Worksheet, first: int, end: int, content: ReportContent) -> BarCh
     bars += line
     bars.legend.position = "b"
     bars.height = 11
-    bars.width = 26
+    bars.width = 28
     return bars

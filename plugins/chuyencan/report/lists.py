@@ -42,6 +42,7 @@ from chuyencan.report.sheet_style import (
     DATE_FORMAT,
     LEFT,
     RIGHT,
+    fit_rows,
     font,
     header_row,
     merge,
@@ -230,6 +231,7 @@ def _risk_sheet(
         ]
         _row(ws, row, values, date_cols={3}, number_cols={1, 9})
         row += 1
+    fit_rows(ws, top + 1, row - 1)
     page_setup(ws, f"{top}:{top}", freeze=f"C{top + 1}")
 
 
@@ -293,6 +295,7 @@ def _dropout_sheet(
         ]
         _row(ws, row, values, date_cols={3, 8}, number_cols={1, 10})
         row += 1
+    fit_rows(ws, top + 1, row - 1)
     page_setup(ws, f"{top}:{top}", freeze=f"C{top + 1}")
 
 

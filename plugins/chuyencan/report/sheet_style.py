@@ -6,6 +6,7 @@ Shared by the district report and the schools' restricted lists; every value goe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -27,7 +28,7 @@ TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-RIGHT = Alignment(horizontal="right", vertical="center")
+RIGHT = Alignment(horizontal="right", vertical="center", indent=1)
 
 
 def font(
@@ -98,15 +99,32 @@ def widths(ws: Worksheet, values: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
 
 
-def page_setup(ws: Worksheet, title_rows: str | None, *, freeze: str | None = None) -> None:
-    """A4 landscape, fit to the page width, header rows repeated on every printed page."""
+# A4 landscape less the margins below, in points.
+_MARGIN_SIDE, _MARGIN_TOP = 0.5, 0.6
+PRINTABLE_WIDTH = (11.69 - 2 * _MARGIN_SIDE) * 72
+PRINTABLE_HEIGHT = (8.27 - 2 * _MARGIN_TOP) * 72 - 24  # less the footer
+DEFAULT_ROW_HEIGHT = 15.75  # Excel's row height for 12 pt Times New Roman
+POINTS_PER_WIDTH_UNIT = 5.6
+
+
+def page_setup(
+    ws: Worksheet, title_rows: str | None, *, freeze: str | None = None, first_page_rows: int | None = None
+) -> None:
+    """A4 landscape, fit to the page width, header rows repeated on every printed page.
+
+    With `first_page_rows`, the sheet is scaled instead so that those rows fill page 1 exactly
+    (a report's first page: the header block and its table, never split).
+    """
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as needed
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if first_page_rows is None:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as needed
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.page_setup.scale = _scale_for(ws, first_page_rows)
+    ws.page_margins.left = ws.page_margins.right = _MARGIN_SIDE
+    ws.page_margins.top = ws.page_margins.bottom = _MARGIN_TOP
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "Trang &P/&N"
     ws.oddFooter.center.font = FONT_NAME
@@ -114,3 +132,35 @@ def page_setup(ws: Worksheet, title_rows: str | None, *, freeze: str | None = No
         ws.print_title_rows = title_rows
     if freeze:
         ws.freeze_panes = freeze
+
+
+def fit_rows(ws: Worksheet, first: int, last: int, *, size: int = 12) -> None:
+    """Give wrapped text rows the height their longest cell needs.
+
+    Neither openpyxl nor LibreOffice sizes rows on opening, so a long school name or a long
+    heading would otherwise spill over the next row when printed.
+    """
+    line_height = size * 1.35
+    for row in range(first, last + 1):
+        lines = 1
+        for cell in ws[row]:
+            if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            if cell.coordinate in ws.merged_cells:  # spans several columns: sized by the caller
+                continue
+            width = ws.column_dimensions[cell.column_letter].width or 8.43
+            # About one character per width unit at 11 pt; fewer as the font grows.
+            per_line = max(1.0, width * 11 / size * 1.15)
+            lines = max(lines, math.ceil(len(cell.value) / per_line))
+        if lines > 1:
+            current = ws.row_dimensions[row].height or 0
+            ws.row_dimensions[row].height = max(current, lines * line_height + 2)
+
+
+def _scale_for(ws: Worksheet, rows: int) -> int:
+    height = sum(ws.row_dimensions[r].height or DEFAULT_ROW_HEIGHT for r in range(1, rows + 1))
+    width = sum(
+        (ws.column_dimensions[get_column_letter(c)].width or 8.43) * POINTS_PER_WIDTH_UNIT
+        for c in range(1, ws.max_column + 1)
+    )
+    return max(10, min(100, math.floor(100 * min(PRINTABLE_HEIGHT / height, PRINTABLE_WIDTH / width))))
