@@ -2,8 +2,8 @@
 
 Comparing every case with every record of a commune would be tens of millions of pairs per
 commune at province scale. A true record almost always shares, with the case, the commune and a
-birth year within one year, plus either the surname's clan group or the given name (in either
-word order); or the personal ID; or the exact birth date. Records without any birth year are
+birth year within one year, plus either the surname's clan group and sex or the given name (in
+either word order); or the personal ID; or the exact birth date. Records without any birth year are
 kept under every year. Pairs are found by sorting integer keys (numpy), not by joins.
 """
 
@@ -26,7 +26,7 @@ def _year_slot(year: np.ndarray) -> np.ndarray:
 
 def join_keys(probe: np.ndarray, probe_rows: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All (probe row, key row) with probe[i] == keys[j]: sort once, two binary searches."""
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
     ordered = keys[order]
     lo = np.searchsorted(ordered, probe, "left")
     hi = np.searchsorted(ordered, probe, "right")
@@ -67,7 +67,15 @@ def _year_window_pairs(
 def candidate_pairs(cases: Side, residents: Side, n_words: int) -> tuple[np.ndarray, np.ndarray]:
     """Unique (case row, resident row) pairs, sorted by case row then resident row."""
     found: list[tuple[np.ndarray, np.ndarray]] = []
-    found += _year_window_pairs(cases, residents, cases.name.group, [residents.name.group], n_words)
+
+    # Surname and sex: clan surnames are few, so this block is the big one; halve it by sex
+    # (a record with a wrong sex is still found by its given name or birth date).
+    def surname_sex(side: Side) -> np.ndarray:
+        return np.where(side.name.group >= 0, side.name.group.astype(np.int64) * 3 + side.sex + 1, -1)
+
+    found += _year_window_pairs(
+        cases, residents, surname_sex(cases), [surname_sex(residents)], 3 * n_words + 3
+    )
     found += _year_window_pairs(
         cases, residents, cases.name.given, [residents.name.given, residents.name.alt], n_words
     )
@@ -81,5 +89,6 @@ def candidate_pairs(cases: Side, residents: Side, n_words: int) -> tuple[np.ndar
     left, right = join_keys(date_key(cases, dated), dated, date_key(residents, r_dated))
     found.append((left, r_dated[right]))
     pair = np.concatenate([c * np.int64(residents.n) + r for c, r in found])
-    pair = np.unique(pair)
+    pair.sort()
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
     return pair // residents.n, pair % residents.n

@@ -27,7 +27,7 @@ CANDIDATE_FLOOR = 0.02  # records at or above this are listed for the reviewer
 MAX_CANDIDATES = 5
 ABSENT_SHARE = 0.05  # prior share of cases whose student is not in the household books
 MIN_ANCHORS = 200  # ID-confirmed pairs needed to estimate m from them
-U_SAMPLES_PER_CASE = 40
+U_SAMPLE_PAIRS = 1_000_000  # random same-commune pairs for u (at least 5 per case)
 SEED = 20250326
 
 OUTPUT_COLUMNS = ("case_id", "decision", "resident_id", "score", "candidates", "agreed", "disagreed")
@@ -57,17 +57,59 @@ def _random_commune_pairs(c: Side, r: Side, per_case: int, seed: int) -> sc.Pair
     return sc.Pairs(case.astype(np.int64), order[starts[pos[case]] + offset].astype(np.int64))
 
 
-def _id_vouched(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """An equal personal ID counts only if the record has the student's name, birth year and sex.
+IDENTITY_FIELDS = ("surname", "given_name", "birth_date", "sex")
+ID_BEATEN_BITS = 4.0  # another record this much likelier on name, birth and sex discredits the ID
 
-    A mistyped ID can point at another real person; that record's name or birth year then
-    disagrees, and the ID is ignored for the pair rather than trusted.
+
+def _id_vouched(levels: dict[str, np.ndarray], *, strict: bool) -> np.ndarray:
+    """Does the record an ID points to have the student's name, birth year and sex?
+
+    strict: the given name agrees exactly (spelling and word order aside); otherwise one
+    letter may differ.
     """
-    surname, given = levels["surname"], levels["given_name"]
-    names_ok = (surname != sc.NAME_OTHER) & (given != sc.NAME_OTHER) & ((surname > 0) | (given > 0))
+    given_ok = levels["given_name"] >= (sc.NAME_VARIANT if strict else sc.NAME_ONE_EDIT)
+    surname_ok = levels["surname"] != sc.NAME_OTHER
     birth_ok = levels["birth_date"] != sc.BIRTH_FAR
     sex_ok = levels["sex"] != 0
-    return names_ok & birth_ok & sex_ok
+    return given_ok & surname_ok & birth_ok & sex_ok
+
+
+def _distrust_wrong_ids(
+    levels: dict[str, np.ndarray], weights: dict[str, np.ndarray], case: np.ndarray, n_cases: int
+) -> bool:
+    """Drop the ID of a case whose ID points at a record that is not the student.
+
+    A mistyped ID can equal another person's, and schools copy a brother's or sister's ID.
+    The ID is wrong when the record it points to does not have the student's name, birth year
+    and sex, or when another candidate is much likelier on those (a twin with the exact name
+    while the ID's record is one letter off). A wrong ID is no evidence for or against anyone.
+    Returns whether any ID was dropped.
+    """
+    ids = levels["personal_id"]
+    exact = ids == sc.ID_EXACT
+    if not exact.any():
+        return False
+    identity = np.sum([weights[name] for name in IDENTITY_FIELDS], axis=0)
+    starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
+    best = np.repeat(np.maximum.reduceat(identity, starts), np.diff(np.r_[starts, len(case)]))
+    beaten = best - identity >= ID_BEATEN_BITS
+    wrong = exact & (~_id_vouched(levels, strict=False) | beaten)
+    if not wrong.any():
+        return False
+    bad_case = np.zeros(n_cases, dtype=bool)
+    bad_case[case[wrong]] = True
+    ids[bad_case[case]] = sc.NULL
+    return True
+
+
+def auto_acceptable(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Pairs that may be matched without a person: no clear disagreement on given name, sex or
+    birth year. Twins and siblings share everything else, so the model alone can be fooled."""
+    return (
+        (levels["given_name"] != sc.NAME_OTHER)
+        & (levels["sex"] != 0)
+        & (levels["birth_date"] != sc.BIRTH_FAR)
+    )
 
 
 def _posterior(total_bits: np.ndarray, case: np.ndarray, n_residents: int, absent: float) -> np.ndarray:
@@ -99,26 +141,24 @@ def score_pairs(
     ci, ri = candidate_pairs(c, r, len(vocab.words))
     pairs = sc.Pairs(ci, ri)
     fuzzy = sc.FuzzyWords(vocab.words.words)
-    members = sc.MemberIndex(r, len(vocab.words))
+    members = sc.MemberIndex(r)
     levels = sc.compare(c, r, pairs, fuzzy, members)
-    vouched = _id_vouched(levels)
-    exact_id = levels["personal_id"] == sc.ID_EXACT
-    levels["personal_id"][exact_id & ~vouched] = sc.NULL
-
-    sample = _random_commune_pairs(c, r, U_SAMPLES_PER_CASE, seed)
+    sample = _random_commune_pairs(c, r, max(5, U_SAMPLE_PAIRS // max(c.n, 1)), seed)
     u = sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
     tf = sc.TermFrequencies.of(r)
 
-    anchors = levels["personal_id"] == sc.ID_EXACT
-    anchored_by = "personal_id"
+    # m from pairs whose ID agrees and whose record has the student's name, birth year and sex.
+    anchors = (levels["personal_id"] == sc.ID_EXACT) & _id_vouched(levels, strict=True)
     if anchors.sum() >= MIN_ANCHORS:
-        model = sc.Model(sc.estimate_m(levels, anchors), u, int(anchors.sum()), anchored_by)
+        model = sc.Model(sc.estimate_m(levels, anchors), u, int(anchors.sum()), "personal_id")
         rounds = 0
     else:
         prior = {name: np.array(p) for name, p in sc.PRIOR_M.items()}
         model = sc.Model(prior, u, 0, "first_pass")
         rounds = 2
     weights = sc.field_weights(model, levels, tf, ri)
+    if _distrust_wrong_ids(levels, weights, ci, c.n):
+        weights = sc.field_weights(model, levels, tf, ri)
     posterior = _posterior(_total_bits(weights), ci, r.n, absent)
     for _ in range(rounds):
         # Without enough IDs: re-estimate m from the confident matches of the previous pass.
@@ -163,11 +203,12 @@ def decide(
     first = order[np.r_[True, case[order][1:] != case[order][:-1]]]
     best[case[first]] = first
     score[case[first]] = p[first]
-    decision[case[first]] = np.where(
-        p[first] >= match_threshold, 2, np.where(p[first] >= review_threshold, 1, 0)
+    confident = (p[first] >= match_threshold) & auto_acceptable(
+        {k: v[first] for k, v in scored.levels.items()}
     )
+    decision[case[first]] = np.where(confident, 2, np.where(p[first] >= review_threshold, 1, 0))
     # One record, one student: two confident cases on one record both go to a person.
-    matched = first[p[first] >= match_threshold]
+    matched = first[confident]
     rec, counts = np.unique(resident[matched], return_counts=True)
     clash = np.isin(resident[matched], rec[counts > 1])
     decision[case[matched[clash]]] = 1

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from chuyencan.text import fold, strip_diacritics
 
@@ -24,8 +23,6 @@ VARIANTS_CSV = Path(__file__).resolve().parents[3] / "include" / "reference" / "
 _TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
 # Words the police put in front of a village name that schools leave out (and the reverse).
 _VILLAGE_PREFIXES = ("thon ", "ban ", "xom ", "lang ")
-
-PARTS = ("surname", "group", "middle", "given", "alt")
 
 
 @cache
@@ -38,12 +35,19 @@ def surname_groups(path: Path = VARIANTS_CSV) -> dict[str, str]:
     return groups
 
 
+@lru_cache(maxsize=1 << 18)
+def _fold_word(word: str) -> tuple[str, ...]:
+    return tuple(t for t in _TOKEN_SPLIT.split(strip_diacritics(word).lower()) if t)
+
+
 def tokens(value: object) -> list[str]:
-    """'Giàng  A-Páo' -> ['giang', 'a', 'pao']."""
+    """'Giàng  A-Páo' -> ['giang', 'a', 'pao']. Folded word by word: names repeat few words."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
-    text = strip_diacritics(str(value)).lower()
-    return [t for t in _TOKEN_SPLIT.split(text) if t]
+    out: list[str] = []
+    for word in str(value).split():
+        out.extend(_fold_word(word))
+    return out
 
 
 def split_name(value: object, groups: dict[str, str]) -> tuple[str, str, str, str, str]:
@@ -66,17 +70,6 @@ def split_name(value: object, groups: dict[str, str]) -> tuple[str, str, str, st
     return surname, group, middle, given, alt
 
 
-def split_names(values: pd.Series) -> pd.DataFrame:
-    """split_name over a column, computed once per distinct spelling."""
-    groups = surname_groups()
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parts = [split_name(u, groups) for u in uniques]
-    parts.append(("", "", "", "", ""))  # what a missing name (-1) maps to
-    table = np.array(parts, dtype=object).reshape(len(parts), 5)
-    picked = table[codes]
-    return pd.DataFrame({name: picked[:, i] for i, name in enumerate(PARTS)}, index=values.index)
-
-
 def village_key(value: object) -> str:
     """'Thôn Lao Chải' and 'Lao Chai' -> 'laochai'; blank -> ''."""
     words = " ".join(tokens(value))
@@ -85,13 +78,6 @@ def village_key(value: object) -> str:
             words = words[len(prefix) :]
             break
     return words.replace(" ", "")
-
-
-def fold_column(values: pd.Series, key=fold) -> np.ndarray:
-    """A key function applied once per distinct value; missing values give ''."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    folded = np.array([key(u) for u in uniques] + [""], dtype=object)
-    return folded[codes]
 
 
 def within_one_edit(a: str, b: str) -> bool:

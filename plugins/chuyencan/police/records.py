@@ -70,11 +70,11 @@ def _by_unique(values: pd.Series, fn) -> np.ndarray:
 
 
 def _text_codes(values: pd.Series, key, vocab: dict[str, int]) -> np.ndarray:
-    keyed = _by_unique(values, lambda v: "" if v is None or pd.isna(v) else key(v))
-    out = np.full(len(keyed), -1, dtype=np.int32)
-    present = keyed != ""
-    out[present] = [vocab.setdefault(k, len(vocab)) for k in keyed[present]]
-    return out
+    """Codes of key(value) in a shared vocabulary, computed per distinct value; -1 when blank."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    keyed = [key(u) for u in uniques]
+    coded = np.array([vocab.setdefault(k, len(vocab)) if k else -1 for k in keyed] + [-1], dtype=np.int32)
+    return coded[codes]
 
 
 def _dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -185,8 +185,15 @@ def prepare_residents(residents: pd.DataFrame, vocab: Vocabularies) -> Side:
         residents["household_head"] if "household_head" in residents else pd.Series([None] * len(residents))
     )
     head_key = _by_unique(head.reset_index(drop=True), lambda v: " ".join(names.tokens(v)))
-    # A household is approximated by commune + head's folded name: the extract has no household id.
-    household = pd.factorize(pd.Series(commune.astype(np.int64)).astype(str) + "|" + pd.Series(head_key))[0]
+    head_code = pd.factorize(head_key)[0]
+    village = _text_codes(residents["village"], names.village_key, vocab.villages)
+    # The extract has no household number: commune, village and the head's name stand in for it
+    # (a common head name is shared by several households of a commune, rarely of a village).
+    household = pd.factorize(
+        (commune.astype(np.int64) * (len(vocab.villages) + 2) + village + 1)
+        * (int(head_code.max(initial=0)) + 1)
+        + head_code
+    )[0]
     household = np.where(head_key != "", household, -1).astype(np.int64)
     return Side(
         n=len(residents),
@@ -197,7 +204,7 @@ def prepare_residents(residents: pd.DataFrame, vocab: Vocabularies) -> Side:
         daynum=daynum,
         sex=sex,
         name=name_codes(residents["full_name"], vocab.words),
-        village=_text_codes(residents["village"], names.village_key, vocab.villages),
+        village=village,
         ids=personal_ids(residents["personal_id"], year, sex),
         relative=name_codes(head.reset_index(drop=True), vocab.words),
         household=household,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from chuyencan.police.names import within_one_edit
 from chuyencan.police.records import NameCodes, Side
@@ -208,41 +209,105 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _null_if((a == b).astype(np.int8), (a < 0) | (b < 0))
 
 
+def _mix(*columns: np.ndarray) -> np.ndarray:
+    """One 64-bit key from several integer columns (collisions are negligible at our sizes)."""
+    key = np.zeros(len(columns[0]), dtype=np.uint64)
+    for col in columns:
+        key = key * np.uint64(0x9E3779B97F4A7C15) + (col.astype(np.int64) + 2).astype(np.uint64)
+    return key
+
+
+class _KeyCounts:
+    """How many times each 64-bit key occurs; hashed, since probes come in random order."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        unique, counts = np.unique(keys, return_counts=True)
+        self.index = pd.Index(unique)
+        self.counts = np.append(counts, 0)  # position -1 (not found) reads 0
+
+    def count(self, probe: np.ndarray) -> np.ndarray:
+        return self.counts[self.index.get_indexer(probe)]
+
+
+def names_agree(a: NameCodes, ai: np.ndarray, b: NameCodes, bi: np.ndarray) -> np.ndarray:
+    """Same person's name up to diacritics, clan spelling, word order and a dropped middle name."""
+    ag, agiven, am = a.group[ai], a.given[ai], a.middle[ai]
+    bg, bgiven, balt, bm = b.group[bi], b.given[bi], b.alt[bi], b.middle[bi]
+    direct = (agiven == bgiven) & ((am == bm) | (am < 0) | (bm < 0))
+    swapped = (agiven == balt) & (balt >= 0) & ((am == bgiven) | (am < 0))
+    return (ag == bg) & (ag >= 0) & (agiven >= 0) & (direct | swapped)
+
+
 class MemberIndex:
-    """Which (household, surname group, given name) exist: finds the parent among the record's
-    household (the mother, or the father when a grandparent heads the household)."""
+    """Names present in each household: finds the case's parent among the record's household
+    (the mother, or the father when a grandparent heads the household), middle name included
+    (Hà Nhì fathers' given names become their children's middle names, so two fathers often
+    share the given name and differ only in the middle one). The record itself never counts as
+    its own parent."""
 
-    def __init__(self, r: Side, n_words: int) -> None:
-        self.width = np.int64(n_words + 1)
-        keys = []
-        for given in (r.name.given, r.name.alt):
-            ok = (r.household >= 0) & (r.name.group >= 0) & (given >= 0)
-            keys.append(self._key(r.household[ok], r.name.group[ok], given[ok]))
-        self.keys = np.unique(np.concatenate(keys))
+    NONE = -1
 
-    def _key(self, household, group, given) -> np.ndarray:
-        return (household.astype(np.int64) * self.width + group) * self.width + given
+    def __init__(self, r: Side) -> None:
+        self.r = r
+        full, any_middle = self._keys(np.arange(r.n))
+        self.full = _KeyCounts(np.concatenate(full))
+        self.any_middle = _KeyCounts(np.concatenate(any_middle))
 
-    def contains(self, household, group, given) -> np.ndarray:
-        key = self._key(household, group, given)
-        pos = np.searchsorted(self.keys, key)
-        pos = np.minimum(pos, len(self.keys) - 1)
-        return (len(self.keys) > 0) & (self.keys[pos] == key)
+    def _keys(self, rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each row's name as (household, group, given, middle) keys, in both word orders, and
+        as (household, group, given) keys; invalid rows give keys of their own that never match."""
+        r, n = self.r, self.r.name
+        hh, group, given, alt, middle = (
+            r.household[rows],
+            n.group[rows],
+            n.given[rows],
+            n.alt[rows],
+            n.middle[rows],
+        )
+        ok = (hh >= 0) & (group >= 0) & (given >= 0)
+        swapped = ok & (alt >= 0)
+        never = np.uint64(0)
+        full = [
+            np.where(ok, _mix(hh, group, given, middle), never),
+            np.where(swapped, _mix(hh, group, alt, given), never),
+        ]
+        any_middle = [
+            np.where(ok, _mix(hh, group, given), never),
+            np.where(swapped, _mix(hh, group, alt), never),
+        ]
+        return full, any_middle
+
+    def contains(self, resident: np.ndarray, name: NameCodes, rows: np.ndarray) -> np.ndarray:
+        """Is the name of case row `rows` someone else's in resident `resident`'s household?"""
+        household = self.r.household[resident]
+        group, given, middle = name.group[rows], name.given[rows], name.middle[rows]
+        found = np.zeros(len(rows), dtype=bool)
+        usable = (household >= 0) & (group >= 0) & (given >= 0)
+        # A parent written with a middle name: the same full name, or the police dropped it.
+        sel = np.flatnonzero(usable & (middle >= 0))
+        if len(sel):
+            own_full, _ = self._keys(resident[sel])
+            h, g, gv = household[sel], group[sel], given[sel]
+            for probe in (_mix(h, g, gv, middle[sel]), _mix(h, g, gv, np.full(len(sel), self.NONE))):
+                own = sum((probe == k).astype(np.int64) for k in own_full)
+                found[sel] |= self.full.count(probe) - own > 0
+        # Written without one: any middle name will do.
+        sel = np.flatnonzero(usable & (middle < 0))
+        if len(sel):
+            _, own_any = self._keys(resident[sel])
+            probe = _mix(household[sel], group[sel], given[sel])
+            own = sum((probe == k).astype(np.int64) for k in own_any)
+            found[sel] = self.any_middle.count(probe) - own > 0
+        return found
 
 
 def _parent_levels(c: Side, r: Side, p: Pairs, members: MemberIndex) -> np.ndarray:
-    pa, hd = c.relative, r.relative
     ci, ri = p.case, p.resident
-    pg, pgiven, palt = pa.group[ci], pa.given[ci], pa.alt[ci]
-    hg, hgiven, halt = hd.group[ri], hd.given[ri], hd.alt[ri]
     level = np.full(len(ci), PARENT_OTHER, dtype=np.int8)
-    same_group = pg == hg
-    level[same_group] = PARENT_SURNAME
-    member = members.contains(r.household[ri], pg, pgiven) & (r.household[ri] >= 0)
-    level[member] = PARENT_MEMBER
-    given_agrees = (pgiven == hgiven) | ((pgiven == halt) & (halt >= 0)) | ((palt == hgiven) & (palt >= 0))
-    level[same_group & given_agrees] = PARENT_HEAD
-    return _null_if(level, (pgiven < 0) | (hgiven < 0))
+    level[c.relative.group[ci] == r.relative.group[ri]] = PARENT_SURNAME
+    level[members.contains(ri, c.relative, ci)] = PARENT_MEMBER
+    level[names_agree(c.relative, ci, r.relative, ri)] = PARENT_HEAD
+    return _null_if(level, (c.relative.given[ci] < 0) | (r.relative.given[ri] < 0))
 
 
 def compare(c: Side, r: Side, p: Pairs, fuzzy: FuzzyWords, members: MemberIndex) -> dict[str, np.ndarray]:
@@ -326,13 +391,17 @@ def estimate_u(levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         counts = level_counts(levels[name], N_LEVELS[name]) + 0.5
         u[name] = np.maximum(counts / counts.sum(), U_FLOOR)
     u["personal_id"][ID_EXACT] = U_ID_EXACT
+    # The sample is drawn inside the case's commune; the commune's own share of residents is
+    # its u (term frequency), so disagreement is what almost every random record shows.
+    u["commune"] = np.array([1.0 - U_FLOOR, U_FLOOR])
     return u
 
 
 def estimate_m(levels: dict[str, np.ndarray], chosen: np.ndarray) -> dict[str, np.ndarray]:
     """m per level from pairs taken as true matches, shrunk towards PRIOR_M."""
-    m = {}
-    for name in FIELDS:
+    # The ID's own m stays the prior: the chosen pairs were mostly chosen by their IDs.
+    m = {"personal_id": np.array(PRIOR_M["personal_id"])}
+    for name in FIELDS[1:]:
         prior = np.array(PRIOR_M[name])
         counts = level_counts(levels[name][chosen], N_LEVELS[name])
         m[name] = (counts + PRIOR_STRENGTH * prior) / (counts.sum() + PRIOR_STRENGTH)
