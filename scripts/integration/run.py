@@ -1,0 +1,396 @@
+"""`make integration`: the docker-compose deployment's topology, started natively on this machine.
+
+    PYTHONPATH=plugins .venv/bin/python -m scripts.integration.run [--dags a,b] [--keep]
+
+1. Fresh PostgreSQL databases for Airflow's metadata and two warehouses (A: undisturbed,
+   B: disturbed), the project's warehouse roles in both (the pipeline writes as the writer);
+   Redis on 127.0.0.1:6379 (a database of its own) as the Celery broker; a local SMTP server.
+2. Airflow api-server, scheduler, dag-processor, triggerer and a Celery worker on loopback
+   ports, each in a process group of its own, configured through the environment only, like
+   the containers (AIRFLOW__*, AIRFLOW_CONN_*, AIRFLOW_VAR_*).
+3. A few weeks of district data from chuyencan.synth in the schools' and the police inboxes.
+4. Phase A: every DAG of topology.DAG_IDS that is in dags/ triggered through the REST API
+   (/api/v2, JWT from /auth/token), one run at a time in a fixed order, each waited for; the
+   warehouse checked against the generator's ground truth, the emails the SMTP server received
+   checked against the broken files and closed weeks.
+5. Phase B: the same runs against warehouse B, the Celery worker SIGKILLed (its whole process
+   tree) while the first load task is storing files, a new worker started: the run completes
+   through the task's retry, warehouse B equals warehouse A (canonical dump; processing times and
+   surrogate keys aside) and the same emails arrive again.
+6. Everything started is stopped, the databases and roles dropped, on success, failure or
+   Ctrl-C; on failure the logs of the failing component (or all) are printed.
+Every wait has a timeout and the whole run a budget (--timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from scripts.integration import checks, topology
+from scripts.integration import environment as envs
+from scripts.integration.api import FINISHED, AirflowApi, wait_for
+from scripts.integration.dump import compare, dump
+from scripts.integration.processes import ComponentDied, Supervisor
+
+FIRST_WEEK, LAST_WEEK = date(2025, 3, 14), date(2025, 4, 4)
+FIRST_REPORT_FRIDAY = date(2025, 4, 4)  # CONTRACTS §2
+SEED = 7
+MISTAKE_RATE = 0.15  # enough broken first files that several schools must be told what to fix
+
+# When each DAG runs in the window, as (which Fridays, UTC hour of the logical date; Vietnam is
+# UTC+7): "each" every Friday, "report" the fortnightly report Fridays, "last" once on the last
+# Friday. A DAG id added to topology.DAG_IDS without an entry here runs like "last".
+WHEN = {
+    "school_submissions_intake": ("last", 3),  # 10:00 local, the deadline
+    "school_submissions_weekly": ("each", 4),  # 11:00 local, its cron
+    "police_reconciliation": ("last", 5),
+    "fortnightly_report": ("report", 8),  # 15:00 local, its schedule
+}
+LOAD_TASK = ("school_submissions_intake", "collect_new_files")  # where the worker dies
+
+
+class Failure(RuntimeError):
+    """A check failed or a component misbehaved: the run prints why and exits non-zero."""
+
+
+@dataclass
+class Clock:
+    budget: float
+    started: float = field(default_factory=time.monotonic)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def left(self, wanted: float) -> float:
+        remaining = self.budget - self.elapsed()
+        if remaining <= 0:
+            raise Failure(f"the run exceeded its {self.budget:.0f}s budget")
+        return min(wanted, remaining)
+
+    def say(self, message: str) -> None:
+        print(f"[{self.elapsed():6.1f}s] {message}", flush=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    dag_id: str
+    logical_date: datetime
+
+    def run_id(self, phase: str) -> str:
+        return f"it_{phase}_{self.logical_date:%Y%m%dT%H%M}"
+
+    def __str__(self) -> str:
+        return f"{self.dag_id} {self.logical_date:%Y-%m-%d %H:%M}Z"
+
+
+def fridays() -> list[date]:
+    return [FIRST_WEEK + timedelta(weeks=n) for n in range((LAST_WEEK - FIRST_WEEK).days // 7 + 1)]
+
+
+def report_fridays() -> list[date]:
+    return [d for d in fridays() if (d - FIRST_REPORT_FRIDAY).days % 14 == 0]
+
+
+def scenario(dag_ids: list[str]) -> list[Step]:
+    steps = []
+    for dag_id in dag_ids:
+        when, hour = WHEN.get(dag_id, ("last", 5))
+        days = {"each": fridays(), "report": report_fridays()}.get(when, [LAST_WEEK])
+        steps += [Step(dag_id, datetime(d.year, d.month, d.day, hour, tzinfo=UTC)) for d in days]
+    return steps
+
+
+@dataclass
+class Cluster:
+    """The running deployment and the means to drive it."""
+
+    ws: envs.Workspace
+    ports: envs.Ports
+    sup: Supervisor
+    api: AirflowApi
+    clock: Clock
+    workers_started: int = 0
+
+    def start(self) -> None:
+        self.sup.start(
+            "smtp-sink",
+            [
+                sys.executable,
+                "-m",
+                "chuyencan.mail.sink",
+                "--dir",
+                str(self.ws.mail),
+                "--port",
+                str(self.ports.smtp),
+            ],
+        )
+        for service, command in topology.AIRFLOW_COMPONENTS.items():
+            if service == "airflow-worker":
+                self.start_worker()
+            else:
+                self.sup.start(service, envs.airflow(*command))
+
+    def start_worker(self, env: dict[str, str] | None = None) -> None:
+        self.workers_started += 1
+        command = [
+            *topology.AIRFLOW_COMPONENTS["airflow-worker"],
+            "--celery-hostname",
+            f"it-{self.workers_started}@%h",
+        ]
+        self.sup.start("airflow-worker", envs.airflow(*command), env)
+
+    def alive(self) -> bool:
+        self.sup.check_alive()
+        return True
+
+    def trigger(self, step: Step, phase: str) -> str:
+        run_id = step.run_id(phase)
+        self.api.trigger(step.dag_id, run_id, step.logical_date)
+        return run_id
+
+    def wait_run(self, dag_id: str, run_id: str, timeout: float = 300) -> dict:
+        def finished() -> dict | None:
+            self.alive()
+            run = self.api.run(dag_id, run_id)
+            return run if run["state"] in FINISHED else None
+
+        run = wait_for(f"{dag_id} {run_id}", finished, timeout=self.clock.left(timeout), interval=1.0)
+        if run["state"] != "success":
+            raise Failure(f"{dag_id} {run_id} ended {run['state']}:\n{self.task_report(dag_id, run_id)}")
+        return run
+
+    def task_report(self, dag_id: str, run_id: str) -> str:
+        lines = []
+        for ti in self.api.task_instances(dag_id, run_id):
+            lines.append(f"  {ti['task_id']}: {ti['state']} (try {ti['try_number']})")
+            if ti["state"] not in ("success", "skipped", None) and ti["try_number"]:
+                log = self.api.task_log(dag_id, run_id, ti["task_id"], ti["try_number"])
+                lines.append("    " + "\n    ".join(log.splitlines()[-40:]))
+        return "\n".join(lines)
+
+
+def start_cluster(
+    ws: envs.Workspace, ports: envs.Ports, dag_ids: list[str], clock: Clock, sup: Supervisor
+) -> Cluster:
+    migrate = subprocess.run(
+        envs.airflow("db", "migrate"),
+        env=sup.env,
+        capture_output=True,
+        text=True,
+        timeout=clock.left(300),
+        check=False,
+    )
+    if migrate.returncode:
+        raise Failure(f"airflow db migrate failed:\n{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}")
+    envs.write_admin_password(ws)
+    clock.say("metadata database migrated")
+    cluster = Cluster(
+        ws, ports, sup, AirflowApi(f"http://127.0.0.1:{ports.api}", "admin", ws.admin_password), clock
+    )
+    cluster.start()
+    version = wait_for("the api-server", lambda: cluster.alive() and cluster.api.version(), clock.left(120))
+    pinned = topology.airflow_version_pinned()
+    if version != pinned:
+        raise Failure(f"the api-server runs Airflow {version}; requirements.txt pins {pinned}")
+
+    def parsed() -> bool:
+        cluster.alive()
+        errors = cluster.api.import_errors()
+        if errors:
+            raise Failure(f"DAG import errors: {[(e['filename'], e['stack_trace'][-800:]) for e in errors]}")
+        return all(cluster.api.dag(d) for d in dag_ids)
+
+    wait_for("the dag-processor to parse the DAGs", parsed, clock.left(180))
+    for d in dag_ids:
+        cluster.api.unpause(d)
+    clock.say(
+        f"Airflow {version} up ({', '.join(topology.AIRFLOW_COMPONENTS)}); unpaused {', '.join(dag_ids)}"
+    )
+    return cluster
+
+
+def submissions_stored(db: str) -> int:
+    engine = create_engine(envs.pg_url(db))
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT to_regclass('ops.submission')")).scalar():
+                return 0
+            return int(conn.execute(text("SELECT count(*) FROM ops.submission")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def disturbed_load(cluster: Cluster, step: Step, env_b: dict[str, str]) -> dict[str, Any]:
+    """Trigger the load, SIGKILL the worker's tree once the task has stored its first files,
+    start a new worker, and wait for the run to finish through the task's retry."""
+    dag_id, task_id = LOAD_TASK
+    run_id = cluster.trigger(step, "b")
+
+    def storing() -> int:
+        cluster.alive()
+        state = cluster.api.task_instance(dag_id, run_id, task_id)["state"]
+        if state in ("success", "failed", "up_for_retry"):
+            raise Failure(f"{task_id} ended ({state}) before the worker could be killed")
+        return submissions_stored(cluster.ws.db_b) if state == "running" else 0
+
+    stored = wait_for(f"{task_id} to store its first files", storing, cluster.clock.left(180), interval=0.05)
+    killed = cluster.sup.kill_tree("airflow-worker")
+    at_kill = submissions_stored(cluster.ws.db_b)
+    cluster.clock.say(
+        f"SIGKILLed the Celery worker's {killed} processes: {stored} files stored, {at_kill} after"
+    )
+    cluster.start_worker(env_b)
+    cluster.wait_run(dag_id, run_id, timeout=420)
+    try_number = cluster.api.task_instance(dag_id, run_id, task_id)["try_number"]
+    if try_number < 2:
+        raise Failure(f"{task_id} succeeded on try {try_number}: the kill did not hit it")
+    return {"stored_at_kill": at_kill, "processes_killed": killed, "try_number": try_number}
+
+
+def run_phase_a(cluster: Cluster, steps: list[Step], dag_ids: list[str]) -> list[str]:
+    for step in steps:
+        cluster.wait_run(step.dag_id, cluster.trigger(step, "a"))
+        cluster.clock.say(f"A {step}: success")
+    ws = cluster.ws
+    summary = checks.check_warehouse(envs.pg_url(ws.db_a), ws.sample, dag_ids, fridays(), report_fridays())
+    summary.append(checks.check_mail(checks.read_mail(ws.mail), ws.sample, envs.DISTRICT, fridays()))
+    cluster.clock.say("phase A checked against the ground truth")
+    return summary
+
+
+def run_phase_b(cluster: Cluster, steps: list[Step], mail_a: int) -> list[str]:
+    ws = cluster.ws
+    env_b = envs.pipeline_env(ws, cluster.ports, ws.db_b)
+    cluster.sup.stop("airflow-worker")  # warm shutdown; the new worker writes to warehouse B
+    cluster.start_worker(env_b)
+    shutil.rmtree(ws.work)
+    ws.work.mkdir()
+    for step in steps:
+        cluster.api.delete_run(step.dag_id, step.run_id("a"))
+    disturbance: dict[str, Any] = {}
+    for step in steps:
+        if step.dag_id == LOAD_TASK[0] and not disturbance:
+            disturbance = disturbed_load(cluster, step, env_b)
+        else:
+            cluster.wait_run(step.dag_id, cluster.trigger(step, "b"))
+        cluster.clock.say(f"B {step}: success")
+    if not disturbance:
+        raise Failure(f"{LOAD_TASK[0]} was not run: nothing was disturbed")
+
+    dump_a, dump_b = (dump(create_engine(envs.pg_url(db))) for db in (ws.db_a, ws.db_b))
+    problems = compare(dump_a, dump_b)
+    if problems:
+        raise Failure(
+            "the warehouse after the kill differs from the undisturbed one:\n" + "\n".join(problems)
+        )
+    messages = checks.read_mail(ws.mail)
+    before, after = messages[:mail_a], messages[mail_a:]
+    if Counter(map(checks.mail_key, before)) != Counter(map(checks.mail_key, after)):
+        raise Failure(
+            f"emails differ: {len(before)} in the undisturbed run, {len(after)} in the disturbed one"
+        )
+    rows = sum(len(t.rows) for t in dump_a.values())
+    left_out = sorted({f"{n}.{c}" for n, t in dump_a.items() for c in t.excluded})
+    return [
+        f"worker SIGKILLed during {'.'.join(LOAD_TASK)} with {disturbance['stored_at_kill']} files stored "
+        f"({disturbance['processes_killed']} processes); a new worker ran the retry (try {disturbance['try_number']})",
+        f"warehouse identical to the undisturbed run: {len(dump_a)} tables, {rows} rows "
+        f"(left out: {', '.join(left_out)})",
+        f"emails identical: {len(after)} again, same recipients, subjects and bodies",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dags", help="comma-separated DAG ids (default: those of topology.DAG_IDS in dags/)"
+    )
+    parser.add_argument("--timeout", type=float, default=840.0, help="budget for the whole run in seconds")
+    parser.add_argument("--keep", action="store_true", help="keep the databases for debugging")
+    parser.add_argument("--workspace", type=Path, default=topology.ROOT / "var" / "integration")
+    args = parser.parse_args(argv)
+
+    clock = Clock(budget=args.timeout)
+    dag_ids = args.dags.split(",") if args.dags else topology.landed_dags()
+    steps = scenario(dag_ids)
+    ws = envs.Workspace(args.workspace)
+    shutil.rmtree(ws.root, ignore_errors=True)
+    for folder in (ws.airflow_home, ws.logs, ws.work, ws.mail):
+        folder.mkdir(parents=True)
+    ports = envs.Ports()
+    sup = Supervisor(
+        ws.logs, ws.run_id, {**envs.airflow_env(ws, ports), **envs.pipeline_env(ws, ports, ws.db_a)}
+    )
+    started_redis = False
+    summary: list[str] = []
+    failed: str | None = None
+
+    def on_sigterm(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    clock.say(f"DAGs {', '.join(dag_ids)}; workspace {ws.root}; api-server on 127.0.0.1:{ports.api}")
+    try:
+        if envs.ensure_postgres():
+            clock.say("started PostgreSQL")
+        started_redis = envs.ensure_redis(clock.left(30))
+        envs.create_databases(ws)
+        from chuyencan.synth import generate
+
+        made = generate(
+            ws.sample,
+            seed=SEED,
+            scale="district",
+            first_week=FIRST_WEEK,
+            last_week=LAST_WEEK,
+            mistake_rate=MISTAKE_RATE,
+        )
+        clock.say(
+            f"sample data: {made.files} workbooks ({made.rejected_files} broken), {made.police_files} police extracts"
+        )
+        cluster = start_cluster(ws, ports, dag_ids, clock, sup)
+        summary += run_phase_a(cluster, steps, dag_ids)
+        summary += run_phase_b(cluster, steps, mail_a=len(checks.read_mail(ws.mail)))
+    except (Exception, KeyboardInterrupt) as exc:
+        failed = f"{type(exc).__name__}: {exc}"
+        print(f"\nFAILED: {failed}\n", flush=True)
+        died = exc.component.name if isinstance(exc, ComponentDied) else None
+        for name in [died] if died else [*sup.components, "airflow-worker"]:
+            print(sup.tail(name, 120 if died else 30), flush=True)
+    finally:
+        stragglers = sup.reap()
+        envs.release_redis(stop=started_redis)
+        if not args.keep:
+            with contextlib.suppress(Exception):
+                envs.drop_databases(ws)
+        clock.say(f"cleaned up: every process stopped ({stragglers} stragglers), databases and roles dropped")
+
+    if failed:
+        print(f"integration FAILED after {clock.elapsed():.0f}s: {failed.splitlines()[0]}")
+        return 1
+    print(f"\nintegration passed in {clock.elapsed():.0f}s wall time. Covered:")
+    print(f"- {', '.join(topology.AIRFLOW_COMPONENTS)} ({topology.EXECUTOR}), PostgreSQL, Redis, SMTP server")
+    print(f"- runs triggered through the REST API, in each phase: {dict(Counter(s.dag_id for s in steps))}")
+    for line in summary:
+        print(f"- {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
