@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -109,16 +110,26 @@ def year_boundaries(ref: Reference, report_date: date) -> YearBoundaries:
     )
 
 
+@lru_cache(maxsize=8)
+def _school_days_before(year: SchoolYear) -> tuple[int, ...]:
+    """Entry i: school days of the year before its (i)th day (a running count, computed once)."""
+    counts, total = [], 0
+    for offset in range((year.end - year.start).days + 1):
+        counts.append(total)
+        day = year.start + timedelta(days=offset)
+        total += day.weekday() < 5 and year.is_school_day(day)
+    counts.append(total)
+    return tuple(counts)
+
+
 def school_days_between(year: SchoolYear, first: date, last: date) -> int:
     """School days (Monday to Friday, as schools count them in their weekly files) from first to
     last inclusive, clipped to the school year."""
-    day, end = max(first, year.start), min(last, year.end)
-    count = 0
-    while day <= end:
-        if day.weekday() < 5 and year.is_school_day(day):
-            count += 1
-        day += timedelta(days=1)
-    return count
+    first, last = max(first, year.start), min(last, year.end)
+    if last < first:
+        return 0
+    before = _school_days_before(year)
+    return before[(last - year.start).days + 1] - before[(first - year.start).days]
 
 
 def sessions_between(year: SchoolYear, first: date, last: date) -> int:

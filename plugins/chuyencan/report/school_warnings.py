@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine
+from sqlalchemy import Connection, Date, Engine, select
 
 from chuyencan.contract import STUDENT_SHEET
 from chuyencan.mail.outbox import queue_email
@@ -47,6 +47,7 @@ from chuyencan.report.calendar_periods import (
 from chuyencan.report.scratch import load_latest_lists, statement
 from chuyencan.settings import Settings
 from chuyencan.text import strip_diacritics
+from chuyencan.warehouse import ops_email_outbox
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +207,12 @@ def render_calendar_warning(
     )
 
 
+def _dedup_key(submission_id: int, found: list[CalendarWarning]) -> str:
+    # The findings, not the report date: a list that stays the latest is reported once.
+    digest = hashlib.sha256(json.dumps([(w.rule, w.row, w.params) for w in found]).encode()).hexdigest()[:16]
+    return f"calendar_warning:{submission_id}:{digest}"
+
+
 def warn_schools(engine: Engine, ref: Reference, settings: Settings, report_date: date) -> dict[str, int]:
     """Queue one email per school whose latest list has findings; counts only in the result."""
     year = report_year(ref, report_date)
@@ -216,15 +223,22 @@ def warn_schools(engine: Engine, ref: Reference, settings: Settings, report_date
         by_list: dict[tuple[str, int, date], list[CalendarWarning]] = {}
         for w in warnings:
             by_list.setdefault((w.school_code, w.submission_id, w.week_ending), []).append(w)
-        for (code, submission_id, week), found in sorted(by_list.items()):
+        keys = {group: _dedup_key(group[1], found) for group, found in by_list.items()}
+        already = set(
+            conn.execute(
+                select(ops_email_outbox.c.dedup_key).where(
+                    ops_email_outbox.c.dedup_key.in_(list(keys.values()))
+                )
+            ).scalars()
+        )
+        for group, found in sorted(by_list.items()):
+            code, _, week = group
             school = ref.school(code)
             if school is None or not school.email:
                 unreachable += 1
                 continue
-            # The findings, not the report date: a list that stays the latest is reported once.
-            digest = hashlib.sha256(
-                json.dumps([(w.rule, w.row, w.params) for w in found], default=str).encode()
-            ).hexdigest()[:16]
+            if keys[group] in already:
+                continue  # a rerun, or a list that is still the latest a fortnight later
             email = render_calendar_warning(
                 school_code=code,
                 school_name=school.name,
@@ -235,7 +249,7 @@ def warn_schools(engine: Engine, ref: Reference, settings: Settings, report_date
             )
             queued += queue_email(
                 conn,
-                dedup_key=f"calendar_warning:{submission_id}:{digest}",
+                dedup_key=keys[group],
                 kind="calendar_warning",
                 recipients=[school.email],
                 email=email,
