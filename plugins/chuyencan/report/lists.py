@@ -41,11 +41,11 @@ from chuyencan.report.sheet_style import (
     CENTER,
     DATE_FORMAT,
     LEFT,
+    OVERFLOW,
     RIGHT,
     fit_rows,
     font,
     header_row,
-    merge,
     page_setup,
     put,
     widths,
@@ -172,14 +172,15 @@ def _workbook(
     return wb
 
 
-def _heading(
-    ws: Worksheet, school_name: str, title: str, report_date: date, *, last: int, summary: str
-) -> int:
-    merge(ws, 1, 1, last, school_name.upper(), style=font(12, bold=True), align=LEFT)
-    merge(ws, 2, 1, last, CONFIDENTIAL, style=font(11, bold=True, color="C00000"), align=LEFT)
-    merge(ws, 3, 1, last, title, style=font(14, bold=True), height=24)
-    merge(ws, 4, 1, last, f"Tính đến ngày {report_date:%d/%m/%Y}", style=font(12, italic=True))
-    merge(ws, 5, 1, last, summary, style=font(12), align=LEFT)
+def _heading(ws: Worksheet, school_name: str, title: str, report_date: date, *, summary: str) -> int:
+    # Heading lines overflow into the empty cells to their right; no merged cells: a
+    # province writes hundreds of these files and merging is the slowest thing openpyxl does.
+    put(ws, 1, 1, school_name.upper(), style=font(12, bold=True), align=OVERFLOW)
+    put(ws, 2, 1, CONFIDENTIAL, style=font(11, bold=True, color="C00000"), align=OVERFLOW)
+    put(ws, 3, 1, title, style=font(14, bold=True), align=OVERFLOW)
+    ws.row_dimensions[3].height = 24
+    put(ws, 4, 1, f"Tính đến ngày {report_date:%d/%m/%Y}", style=font(12, italic=True), align=OVERFLOW)
+    put(ws, 5, 1, summary, style=font(12), align=OVERFLOW)
     return 7
 
 
@@ -209,7 +210,6 @@ def _risk_sheet(
         school_name,
         "DANH SÁCH HỌC SINH CÓ NGUY CƠ BỎ HỌC",
         report_date,
-        last=len(headers),
         summary=f"Số học sinh có nguy cơ bỏ học: {len(rows)}. Đề nghị nhà trường phối hợp với gia đình và "
         "chính quyền xã thăm hỏi, vận động từng trường hợp.",
     )
@@ -267,7 +267,6 @@ def _dropout_sheet(
         school_name,
         "DANH SÁCH HỌC SINH BỎ HỌC CHƯA TRỞ LẠI",
         report_date,
-        last=len(headers),
         summary=f"Tổng số: {len(rows)} học sinh; đủ điều kiện học tiếp nếu trở lại: {eligible}; "
         f"không đủ điều kiện (nghỉ quá {max_sessions} buổi): {len(rows) - eligible}.",
     )

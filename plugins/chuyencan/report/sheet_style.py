@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from copy import copy
+from functools import cache
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chuyencan.report.safe_cells import CellValue, write
+
+# Per workbook: (font, alignment, format, border, fill) -> the StyleArray of a cell styled so.
+_style_cache: WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = WeakKeyDictionary()
 
 COUNT_FORMAT = "#,##0"
 RATE_FORMAT = "0.0%"
@@ -29,8 +36,10 @@ TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 RIGHT = Alignment(horizontal="right", vertical="center", indent=1)
+OVERFLOW = Alignment(horizontal="left", vertical="center")  # long text runs into empty cells
 
 
+@cache
 def font(
     size: int = 12,
     *,
@@ -39,6 +48,7 @@ def font(
     underline: str | None = None,
     color: str | None = None,
 ) -> Font:
+    # Cached: the same arguments give the same object, so `put` recognises a style by identity.
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic, underline=underline, color=color)
 
 
@@ -54,17 +64,29 @@ def put(
     border: bool = False,
     fill: PatternFill | None = None,
 ) -> None:
-    write(
-        ws,
-        row,
-        col,
-        value,
-        font=style or font(),
-        alignment=align,
-        number_format=fmt,
-        border=BORDER if border else None,
-        fill=fill,
-    )
+    """Write a value with a style. Styles are looked up once per workbook, then copied.
+
+    openpyxl hashes every style object on every assignment, which made styling most of the
+    time spent writing a workbook; a cell's style is a small array of indices that can be
+    copied from the first cell that had the same style.
+    """
+    cell = write(ws, row, col, value)
+    styles = _style_cache.setdefault(ws.parent, {})
+    key = (id(style or font()), id(align), fmt, border, id(fill), cell.quotePrefix)
+    known = styles.get(key)
+    if known is not None:
+        cell._style = copy(known)
+        return
+    cell.font = style or font()
+    if align is not None:
+        cell.alignment = align
+    if fmt is not None:
+        cell.number_format = fmt
+    if border:
+        cell.border = BORDER
+    if fill is not None:
+        cell.fill = fill
+    styles[key] = copy(cell._style)
 
 
 def merge(
