@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chuyencan.police import id_check
 from chuyencan.police import scoring as sc
 from chuyencan.police.blocking import candidate_pairs
 from chuyencan.police.records import Side, Vocabularies, prepare_cases, prepare_residents
@@ -55,51 +56,6 @@ def _random_commune_pairs(c: Side, r: Side, per_case: int, seed: int) -> sc.Pair
     rng = np.random.default_rng(seed)
     offset = (rng.random(len(case)) * counts[pos[case]]).astype(np.int64)
     return sc.Pairs(case.astype(np.int64), order[starts[pos[case]] + offset].astype(np.int64))
-
-
-IDENTITY_FIELDS = ("surname", "given_name", "birth_date", "sex")
-ID_BEATEN_BITS = 4.0  # another record this much likelier on name, birth and sex discredits the ID
-
-
-def _id_vouched(levels: dict[str, np.ndarray], *, strict: bool) -> np.ndarray:
-    """Does the record an ID points to have the student's name, birth year and sex?
-
-    strict: the given name agrees exactly (spelling and word order aside); otherwise one
-    letter may differ.
-    """
-    given_ok = levels["given_name"] >= (sc.NAME_VARIANT if strict else sc.NAME_ONE_EDIT)
-    surname_ok = levels["surname"] != sc.NAME_OTHER
-    birth_ok = levels["birth_date"] != sc.BIRTH_FAR
-    sex_ok = levels["sex"] != 0
-    return given_ok & surname_ok & birth_ok & sex_ok
-
-
-def _distrust_wrong_ids(
-    levels: dict[str, np.ndarray], weights: dict[str, np.ndarray], case: np.ndarray, n_cases: int
-) -> bool:
-    """Drop the ID of a case whose ID points at a record that is not the student.
-
-    A mistyped ID can equal another person's, and schools copy a brother's or sister's ID.
-    The ID is wrong when the record it points to does not have the student's name, birth year
-    and sex, or when another candidate is much likelier on those (a twin with the exact name
-    while the ID's record is one letter off). A wrong ID is no evidence for or against anyone.
-    Returns whether any ID was dropped.
-    """
-    ids = levels["personal_id"]
-    exact = ids == sc.ID_EXACT
-    if not exact.any():
-        return False
-    identity = np.sum([weights[name] for name in IDENTITY_FIELDS], axis=0)
-    starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
-    best = np.repeat(np.maximum.reduceat(identity, starts), np.diff(np.r_[starts, len(case)]))
-    beaten = best - identity >= ID_BEATEN_BITS
-    wrong = exact & (~_id_vouched(levels, strict=False) | beaten)
-    if not wrong.any():
-        return False
-    bad_case = np.zeros(n_cases, dtype=bool)
-    bad_case[case[wrong]] = True
-    ids[bad_case[case]] = sc.NULL
-    return True
 
 
 def auto_acceptable(levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -143,12 +99,14 @@ def score_pairs(
     fuzzy = sc.FuzzyWords(vocab.words.words)
     members = sc.MemberIndex(r)
     levels = sc.compare(c, r, pairs, fuzzy, members)
-    sample = _random_commune_pairs(c, r, max(5, U_SAMPLE_PAIRS // max(c.n, 1)), seed)
+    id_check.drop_wrong_ids(levels, ci, c.n)
+    per_case = int(np.clip(U_SAMPLE_PAIRS // max(c.n, 1), 5, 2000))
+    sample = _random_commune_pairs(c, r, per_case, seed)
     u = sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
     tf = sc.TermFrequencies.of(r)
 
     # m from pairs whose ID agrees and whose record has the student's name, birth year and sex.
-    anchors = (levels["personal_id"] == sc.ID_EXACT) & _id_vouched(levels, strict=True)
+    anchors = (levels["personal_id"] == sc.ID_EXACT) & id_check.vouched(levels, strict=True)
     if anchors.sum() >= MIN_ANCHORS:
         model = sc.Model(sc.estimate_m(levels, anchors), u, int(anchors.sum()), "personal_id")
         rounds = 0
@@ -157,8 +115,6 @@ def score_pairs(
         model = sc.Model(prior, u, 0, "first_pass")
         rounds = 2
     weights = sc.field_weights(model, levels, tf, ri)
-    if _distrust_wrong_ids(levels, weights, ci, c.n):
-        weights = sc.field_weights(model, levels, tf, ri)
     posterior = _posterior(_total_bits(weights), ci, r.n, absent)
     for _ in range(rounds):
         # Without enough IDs: re-estimate m from the confident matches of the previous pass.
@@ -224,6 +180,22 @@ def decide(
     return decision, best, score, candidates
 
 
+def _no_candidates(cases: pd.DataFrame) -> pd.DataFrame:
+    n = len(cases)
+    return pd.DataFrame(
+        {
+            "case_id": pd.Series(cases["case_id"].astype(str).to_numpy(dtype=object), dtype=object),
+            "decision": pd.Series(["no_match"] * n, dtype=object),
+            "resident_id": pd.Series([None] * n, dtype=object),
+            "score": pd.Series([None] * n, dtype=object),
+            "candidates": pd.Series([[] for _ in range(n)], dtype=object),
+            "agreed": pd.Series([[] for _ in range(n)], dtype=object),
+            "disagreed": pd.Series([[] for _ in range(n)], dtype=object),
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
+
+
 _DECISIONS = np.array(["no_match", "ambiguous", "match"], dtype=object)
 
 
@@ -241,6 +213,8 @@ def match_cases(
     for the best record; empty for no_match)."""
     cases = cases.reset_index(drop=True)
     residents = residents.reset_index(drop=True)
+    if len(cases) == 0 or len(residents) == 0:
+        return _no_candidates(cases)
     vocab = Vocabularies()
     c = prepare_cases(cases, vocab)
     r = prepare_residents(residents, vocab)
@@ -262,8 +236,8 @@ def match_cases(
         {
             "case_id": cases["case_id"].astype(str).to_numpy(dtype=object),
             "decision": _DECISIONS[decision],
-            "resident_id": chosen,
-            "score": [None if np.isnan(v) else float(v) for v in score],
+            "resident_id": pd.Series(chosen, dtype=object),
+            "score": pd.Series([None if np.isnan(v) else float(v) for v in score], dtype=object),
             "candidates": [[resident_ids[i] for i in rows] for rows in candidates],
             "agreed": agreed,
             "disagreed": disagreed,
