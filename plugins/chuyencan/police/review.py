@@ -40,6 +40,7 @@ from chuyencan.police.cases import fetch_residents, open_cases
 from chuyencan.police.extract_tables import case_match, police_resident, review_decision
 from chuyencan.police.intake import police_dir
 from chuyencan.police.tables import case_verdict
+from chuyencan.police.verdicts import confirmed_records, load_decisions
 from chuyencan.reference import Reference
 from chuyencan.settings import Settings
 from chuyencan.submissions.load import as_utc
@@ -184,8 +185,6 @@ def _confirmed_records(conn: Connection, students: set[str]) -> dict[str, Any]:
     """For verdicts a reviewer decided, the confirmed record (it may not be the matcher's)."""
     if not students:
         return {}
-    from chuyencan.police.verdicts import confirmed_records, load_decisions
-
     decisions = {k: v for k, v in load_decisions(conn).items() if k in students}
     found = confirmed_records(conn, decisions)
     ids = {k: rs[0].resident_id for k, rs in found.items() if rs}

@@ -200,10 +200,10 @@ def decide(
         if rejected(m.resident_id) is None:
             auto = replace(base, score=m.score, agreed=m.agreed, disagreed=m.disagreed)
             return _from_record(auto, residents[m.resident_id], rounds)
+    if m.decision == "no_match":
+        return replace(base, verdict="not_found", score=m.score, agreed=m.agreed, disagreed=m.disagreed)
     candidates = [c for c in (m.candidates or ((m.resident_id,) if m.resident_id else ())) if c]
     remaining = [c for c in candidates if rejected(c) is None]
-    if m.decision in ("match", "ambiguous") and remaining:
-        return replace(base, verdict="ambiguous", score=m.score, agreed=m.agreed, disagreed=m.disagreed)
     if candidates and not remaining:
         last = max((rejected(c) for c in candidates), key=lambda d: d.decided_at if d else datetime.min)
         return replace(
@@ -213,7 +213,8 @@ def decide(
             decided_at=last.decided_at if last else None,
             reviewer=last.reviewer if last else None,
         )
-    return replace(base, verdict="not_found", score=m.score, agreed=m.agreed, disagreed=m.disagreed)
+    # Several plausible records, or a trusted match a reviewer took away while others remain.
+    return replace(base, verdict="ambiguous", score=m.score, agreed=m.agreed, disagreed=m.disagreed)
 
 
 # --- reading and writing the warehouse ----------------------------------------------------------
