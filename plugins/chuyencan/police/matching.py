@@ -105,8 +105,9 @@ def score_pairs(
     u = sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
     tf = sc.TermFrequencies.of(r)
 
-    # m from pairs whose ID agrees and whose record has the student's name, birth year and sex.
-    anchors = (levels["personal_id"] == sc.ID_EXACT) & id_check.vouched(levels, strict=True)
+    # m from pairs whose ID agrees and was not found wrong.
+    # (Not conditioned on the name beyond drop_wrong_ids: m of a one-letter slip must be seen.)
+    anchors = levels["personal_id"] == sc.ID_EXACT
     if anchors.sum() >= MIN_ANCHORS:
         model = sc.Model(sc.estimate_m(levels, anchors), u, int(anchors.sum()), "personal_id")
         rounds = 0
@@ -114,13 +115,13 @@ def score_pairs(
         prior = {name: np.array(p) for name, p in sc.PRIOR_M.items()}
         model = sc.Model(prior, u, 0, "first_pass")
         rounds = 2
-    weights = sc.field_weights(model, levels, tf, ri)
+    weights = sc.field_weights(model, levels, tf, c=c, r=r, p=pairs)
     posterior = _posterior(_total_bits(weights), ci, r.n, absent)
     for _ in range(rounds):
         # Without enough IDs: re-estimate m from the confident matches of the previous pass.
         chosen = posterior >= MATCH_THRESHOLD
         model = sc.Model(sc.estimate_m(levels, chosen), u, int(chosen.sum()), "first_pass")
-        weights = sc.field_weights(model, levels, tf, ri)
+        weights = sc.field_weights(model, levels, tf, c=c, r=r, p=pairs)
         posterior = _posterior(_total_bits(weights), ci, r.n, absent)
     return Scored(pairs, levels, weights, posterior, model)
 

@@ -145,7 +145,11 @@ class Side:
     ids: PersonalIds
     # Case side: the parent's name. Resident side: the household head's name.
     relative: NameCodes
+    # Resident side: household by commune + village + head's name, and by commune + head's name;
+    # household_of is the first when the record has a village, else the second.
     household: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    household_wide: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    household_of: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 @dataclass
@@ -185,16 +189,19 @@ def prepare_residents(residents: pd.DataFrame, vocab: Vocabularies) -> Side:
         residents["household_head"] if "household_head" in residents else pd.Series([None] * len(residents))
     )
     head_key = _by_unique(head.reset_index(drop=True), lambda v: " ".join(names.tokens(v)))
-    head_code = pd.factorize(head_key)[0]
+    head_code = pd.factorize(head_key)[0].astype(np.int64)
     village = _text_codes(residents["village"], names.village_key, vocab.villages)
     # The extract has no household number: commune, village and the head's name stand in for it
     # (a common head name is shared by several households of a commune, rarely of a village).
-    household = pd.factorize(
-        (commune.astype(np.int64) * (len(vocab.villages) + 2) + village + 1)
-        * (int(head_code.max(initial=0)) + 1)
-        + head_code
-    )[0]
-    household = np.where(head_key != "", household, -1).astype(np.int64)
+    # Commune-wide households get codes of their own (negative village slot).
+    n_heads = np.int64(head_code.max(initial=0) + 1)
+    n_villages = np.int64(len(vocab.villages) + 2)
+    by_village = (commune.astype(np.int64) * n_villages + village + 1) * n_heads + head_code
+    wide = (commune.astype(np.int64) * n_villages + n_villages - 1) * n_heads + head_code
+    codes = pd.factorize(np.concatenate([by_village, wide]))[0].astype(np.int64)
+    has_head = head_key != ""
+    household = np.where(has_head, codes[: len(residents)], -1)
+    household_wide = np.where(has_head, codes[len(residents) :], -1)
     return Side(
         n=len(residents),
         commune=commune,
@@ -208,4 +215,6 @@ def prepare_residents(residents: pd.DataFrame, vocab: Vocabularies) -> Side:
         ids=personal_ids(residents["personal_id"], year, sex),
         relative=name_codes(head.reset_index(drop=True), vocab.words),
         household=household,
+        household_wide=household_wide,
+        household_of=np.where(village >= 0, household, household_wide),
     )

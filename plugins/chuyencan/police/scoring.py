@@ -36,7 +36,7 @@ NULL = -1
 ID_DIFFER, ID_NEAR, ID_EXACT = 0, 1, 2
 NAME_OTHER, NAME_ONE_EDIT, NAME_VARIANT, NAME_EXACT = 0, 1, 2, 3  # given: VARIANT = word order
 BIRTH_FAR, BIRTH_WINDOW, YEAR_ONLY_NEAR, YEAR_ONLY_SAME, BIRTH_CLOSE, BIRTH_SWAP, BIRTH_EXACT = range(7)
-PARENT_OTHER, PARENT_SURNAME, PARENT_MEMBER, PARENT_HEAD = 0, 1, 2, 3
+PARENT_OTHER, PARENT_SURNAME, PARENT_NEAR, PARENT_MEMBER, PARENT_HEAD = 0, 1, 2, 3, 4
 
 N_LEVELS = {
     "personal_id": 3,
@@ -47,7 +47,7 @@ N_LEVELS = {
     "sex": 2,
     "commune": 2,
     "village": 2,
-    "parent": 4,
+    "parent": 5,
 }
 # The lowest level that counts as agreement when the officer is told which fields agreed.
 AGREE_FROM = {
@@ -59,7 +59,7 @@ AGREE_FROM = {
     "sex": 1,
     "commune": 1,
     "village": 1,
-    "parent": PARENT_MEMBER,
+    "parent": PARENT_NEAR,
 }
 # Fields whose top level uses the value's frequency in the commune as u.
 TF_FIELDS = ("surname", "given_name", "middle_name", "village", "parent", "commune")
@@ -74,7 +74,7 @@ PRIOR_M: dict[str, tuple[float, ...]] = {
     "sex": (0.01, 0.99),
     "commune": (0.02, 0.98),
     "village": (0.03, 0.97),
-    "parent": (0.05, 0.1, 0.25, 0.6),
+    "parent": (0.05, 0.08, 0.04, 0.25, 0.58),
 }
 PRIOR_STRENGTH = 20.0  # pseudo-pairs behind PRIOR_M
 # u of an exact personal-ID agreement between different people: IDs are unique, so only a
@@ -172,9 +172,9 @@ def _given_levels(a: NameCodes, b: NameCodes, ai, bi, fuzzy: FuzzyWords) -> np.n
     ga, gb = a.given[ai], b.given[bi]
     level = np.full(len(ai), NAME_OTHER, dtype=np.int8)
     level[fuzzy.near(ga, gb)] = NAME_ONE_EDIT
-    alt_a, alt_b = a.alt[ai], b.alt[bi]
-    swapped = ((ga == alt_b) & (ga >= 0)) | ((alt_a == gb) & (gb >= 0))
-    level[swapped] = NAME_VARIANT
+    # "Surname given middle": the given name sits second. (A middle name that happens to be
+    # another record's last word is not a swap.)
+    level[(ga == b.alt[bi]) & (ga >= 0)] = NAME_VARIANT
     level[ga == gb] = NAME_EXACT
     return _null_if(level, (ga < 0) | (gb < 0))
 
@@ -249,16 +249,21 @@ class MemberIndex:
 
     def __init__(self, r: Side) -> None:
         self.r = r
+        # Everyone is filed under their village's household; those without a village (and
+        # everyone again) under the commune-wide one, which a record without a village uses.
         full, any_middle = self._keys(np.arange(r.n))
-        self.full = _KeyCounts(np.concatenate(full))
-        self.any_middle = _KeyCounts(np.concatenate(any_middle))
+        wide, wide_any = self._keys(np.arange(r.n), commune_wide=True)
+        self.full = _KeyCounts(np.concatenate(full + wide))
+        self.any_middle = _KeyCounts(np.concatenate(any_middle + wide_any))
 
-    def _keys(self, rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _keys(
+        self, rows: np.ndarray, *, commune_wide: bool = False
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Each row's name as (household, group, given, middle) keys, in both word orders, and
         as (household, group, given) keys; invalid rows give keys of their own that never match."""
         r, n = self.r, self.r.name
         hh, group, given, alt, middle = (
-            r.household[rows],
+            r.household_wide[rows] if commune_wide else r.household_of[rows],
             n.group[rows],
             n.given[rows],
             n.alt[rows],
@@ -279,7 +284,7 @@ class MemberIndex:
 
     def contains(self, resident: np.ndarray, name: NameCodes, rows: np.ndarray) -> np.ndarray:
         """Is the name of case row `rows` someone else's in resident `resident`'s household?"""
-        household = self.r.household[resident]
+        household = self.r.household_of[resident]
         group, given, middle = name.group[rows], name.given[rows], name.middle[rows]
         found = np.zeros(len(rows), dtype=bool)
         usable = (household >= 0) & (group >= 0) & (given >= 0)
@@ -301,10 +306,21 @@ class MemberIndex:
         return found
 
 
-def _parent_levels(c: Side, r: Side, p: Pairs, members: MemberIndex) -> np.ndarray:
+def names_near(a: NameCodes, ai: np.ndarray, b: NameCodes, bi: np.ndarray, fuzzy: FuzzyWords) -> np.ndarray:
+    """The same name but for a slip in the surname, middle or given name (a different middle
+    name is a different person: Hà Nhì brothers' sons share the given name Mò, say)."""
+    surname = (a.group[ai] == b.group[bi]) | fuzzy.near(a.surname[ai], b.surname[bi])
+    given = (a.given[ai] == b.given[bi]) | fuzzy.near(a.given[ai], b.given[bi])
+    ma, mb = a.middle[ai], b.middle[bi]
+    middle = (ma == mb) | (ma < 0) | (mb < 0) | fuzzy.near(ma, mb)
+    return surname & given & middle & (a.given[ai] >= 0) & (a.group[ai] >= 0)
+
+
+def _parent_levels(c: Side, r: Side, p: Pairs, members: MemberIndex, fuzzy: FuzzyWords) -> np.ndarray:
     ci, ri = p.case, p.resident
     level = np.full(len(ci), PARENT_OTHER, dtype=np.int8)
     level[c.relative.group[ci] == r.relative.group[ri]] = PARENT_SURNAME
+    level[names_near(c.relative, ci, r.relative, ri, fuzzy)] = PARENT_NEAR
     level[members.contains(ri, c.relative, ci)] = PARENT_MEMBER
     level[names_agree(c.relative, ci, r.relative, ri)] = PARENT_HEAD
     return _null_if(level, (c.relative.given[ci] < 0) | (r.relative.given[ri] < 0))
@@ -323,7 +339,7 @@ def compare(c: Side, r: Side, p: Pairs, fuzzy: FuzzyWords, members: MemberIndex)
         "sex": _same(c.sex[ci], r.sex[ri]),
         "commune": _same(c.commune[ci], r.commune[ri]),
         "village": _same(c.village[ci], r.village[ri]),
-        "parent": _parent_levels(c, r, p, members),
+        "parent": _parent_levels(c, r, p, members, fuzzy),
     }
 
 
@@ -346,6 +362,8 @@ class TermFrequencies:
     """For each resident: how common its value is among residents of its commune."""
 
     values: dict[str, np.ndarray]
+    middles: _KeyCounts  # (commune, sex, middle name) -> how many residents carry it
+    people: _KeyCounts  # (commune, sex) -> how many residents
 
     @classmethod
     def of(cls, r: Side) -> TermFrequencies:
@@ -357,11 +375,19 @@ class TermFrequencies:
             {
                 "surname": _frequency([r.commune], r.name.surname),
                 "given_name": _frequency([r.commune, r.sex], r.name.given),
-                "middle_name": _frequency([r.commune, r.sex], r.name.middle),
                 "village": _frequency([r.commune], r.village),
                 "parent": _frequency([r.commune], head_key),
                 "commune": commune_count[commune_inv] / max(r.n, 1),
-            }
+            },
+            _KeyCounts(_mix(r.commune, r.sex, r.name.middle)),
+            _KeyCounts(_mix(r.commune, r.sex)),
+        )
+
+    def middle_share(self, commune: np.ndarray, sex: np.ndarray, middle: np.ndarray) -> np.ndarray:
+        """Share of the commune's residents of that sex whose middle name is `middle` (which
+        may be the case's, when the record's words are swapped)."""
+        return self.middles.count(_mix(commune, sex, middle)) / np.maximum(
+            self.people.count(_mix(commune, sex)), 1
         )
 
 
@@ -409,7 +435,7 @@ def estimate_m(levels: dict[str, np.ndarray], chosen: np.ndarray) -> dict[str, n
 
 
 def field_weights(
-    model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies, resident: np.ndarray
+    model: Model, levels: dict[str, np.ndarray], tf: TermFrequencies, *, c: Side, r: Side, p: Pairs
 ) -> dict[str, np.ndarray]:
     """Weight in bits of every field of every pair (0 where NULL)."""
     out = {}
@@ -419,8 +445,12 @@ def field_weights(
         w = np.where(lv >= 0, table[np.maximum(lv, 0)], 0.0)
         if name in TF_FIELDS:
             top = N_LEVELS[name] - 1
-            at_top = lv == top
-            u_tf = np.maximum(tf.values[name][resident[at_top]], TF_FLOOR)
-            w[at_top] = np.log2(model.m[name][top] / u_tf)
+            at_top = np.flatnonzero(lv == top)
+            rows = p.resident[at_top]
+            if name == "middle_name":
+                share = tf.middle_share(r.commune[rows], r.sex[rows], c.name.middle[p.case[at_top]])
+            else:
+                share = tf.values[name][rows]
+            w[at_top] = np.log2(model.m[name][top] / np.maximum(share, TF_FLOOR))
         out[name] = w
     return out
