@@ -40,6 +40,7 @@ STATUS_LABELS: dict[str, str] = {
     "rejected": "Bị trả lại",
 }
 DEFAULT_MAX_SESSIONS = 45
+DISTRICT_LABEL = "Toàn huyện"
 # "When they left", the notice's "trong hè, kỳ 1, kỳ 2, sau Tết" (calendar_periods.PERIODS).
 PERIOD_LABELS: dict[str, str] = {
     "summer": "Trong hè",
@@ -349,7 +350,7 @@ def load_content(
     if not district_rows:
         raise NoSummaryError(f"report.fortnight_summary has no district row for {report_date}")
     district = ScopeRow(
-        "district", district_rows[0]["scope_key"], _district_label(), Figures.from_row(district_rows[0])
+        "district", district_rows[0]["scope_key"], DISTRICT_LABEL, Figures.from_row(district_rows[0])
     )
     return ReportContent(
         report_date=report_date,
@@ -371,10 +372,6 @@ def load_content(
             published=published,
         ),
     )
-
-
-def _district_label() -> str:
-    return "Toàn huyện"
 
 
 def _levels(rows: Sequence[Mapping[str, Any]]) -> tuple[ScopeRow, ...]:

@@ -33,6 +33,7 @@ from chuyencan.report import markdown
 from chuyencan.report.content import (
     COMPLETENESS_TITLE,
     DEFAULT_MAX_SESSIONS,
+    DISTRICT_LABEL,
     SUPPRESSED_TEXT,
     TREND_TITLE,
     Issuer,
@@ -239,7 +240,7 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
 
     # The table: district total, its share, then one column per level.
     top = 10
-    headers = ["STT", "Nội dung", "Toàn huyện", "Tỷ lệ", *(f"Cấp {r.key}" for r in levels)]
+    headers = ["STT", "Nội dung", DISTRICT_LABEL, "Tỷ lệ", *(f"Cấp {r.key}" for r in levels)]
     header_row(ws, top, headers, size=12, height=30)
     row = top + 1
     for line in summary_lines(content.max_sessions):
@@ -347,7 +348,7 @@ def _scope_sheet(
         row += 1
     # The district row is the published total, not a sum: a student from another district or
     # an unresolved commune counts in the total only.
-    merge(ws, row, 1, first_metric - 1, "Toàn huyện", style=font(bold=True))
+    merge(ws, row, 1, first_metric - 1, DISTRICT_LABEL, style=font(bold=True))
     for col in range(1, first_metric):
         ws.cell(row=row, column=col).border = BORDER
         ws.cell(row=row, column=col).fill = TOTAL_FILL
@@ -465,7 +466,7 @@ def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -
         for col, status in enumerate(("on_time", "late", "missing", "rejected"), start=5 + len(weeks)):
             put(ws, row, col, school.count(status), align=RIGHT, fmt=COUNT_FORMAT, border=True)
         row += 1
-    merge(ws, row, 1, 4 + len(weeks), "Toàn huyện (lượt trường × tuần)", style=font(bold=True))
+    merge(ws, row, 1, 4 + len(weeks), f"{DISTRICT_LABEL} (lượt trường × tuần)", style=font(bold=True))
     for col in range(1, 5 + len(weeks)):
         ws.cell(row=row, column=col).border = BORDER
         ws.cell(row=row, column=col).fill = TOTAL_FILL

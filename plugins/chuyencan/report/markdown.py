@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader
 from chuyencan.mail import render as mail_render
 from chuyencan.report.content import (
     COMPLETENESS_TITLE,
+    DISTRICT_LABEL,
     REPORT_TEMPLATE_DIR,
     SUPPRESSED_TEXT,
     TREND_TITLE,
@@ -154,7 +155,7 @@ def summary_table(content: ReportContent, suppress: bool) -> Table:
                 *(fmt(line.field, figure(level.figures, line.field), kind, suppress) for level in levels),
             )
         )
-    headers = ("STT", "Nội dung", "Toàn huyện", "Tỷ lệ", *(f"Cấp {r.key}" for r in levels))
+    headers = ("STT", "Nội dung", DISTRICT_LABEL, "Tỷ lệ", *(f"Cấp {r.key}" for r in levels))
     return Table(
         title="Tổng hợp toàn huyện",
         key_headers=headers[:2],
@@ -188,7 +189,7 @@ def _scope_table(spec: ScopeTable, content: ReportContent, suppress: bool) -> Ta
         groups=tuple(groups),
         headers=("STT", *spec.keys, *(m.header for m in spec.metrics)),
         rows=tuple((str(i), *labels, *values(f)) for i, (labels, f) in enumerate(spec.rows, start=1)),
-        total=("", "Toàn huyện", *pad, *values(content.district.figures)),
+        total=("", DISTRICT_LABEL, *pad, *values(content.district.figures)),
         numeric_from=1 + len(spec.keys),
         note=spec.note,
     )
@@ -225,7 +226,14 @@ def completeness_table(content: ReportContent) -> Table:
             "Bị trả lại",
         ),
         rows=rows,
-        total=("", "Toàn huyện (lượt)", "", "", *("" for _ in week_headers), *(str(n) for n in counts)),
+        total=(
+            "",
+            f"{DISTRICT_LABEL} (lượt)",
+            "",
+            "",
+            *("" for _ in week_headers),
+            *(str(n) for n in counts),
+        ),
         numeric_from=4 + len(week_headers),
     )
 
