@@ -59,13 +59,14 @@ def _random_commune_pairs(c: Side, r: Side, per_case: int, seed: int) -> sc.Pair
 
 
 def auto_acceptable(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Pairs that may be matched without a person: no clear disagreement on given name, sex or
-    birth year. Twins and siblings share everything else, so the model alone can be fooled."""
-    return (
-        (levels["given_name"] != sc.NAME_OTHER)
-        & (levels["sex"] != 0)
-        & (levels["birth_date"] != sc.BIRTH_FAR)
-    )
+    """Pairs that may be matched without a person: the given name and the birth date agree (a
+    one-letter slip, swapped day and month, a few days or one year off, or a year-only record
+    within a year all count) and the sex does not disagree. Twins, siblings and
+    cousins share everything else, so the model alone can be fooled by them."""
+    given_ok = levels["given_name"] >= sc.AGREE_FROM["given_name"]
+    birth = levels["birth_date"]
+    birth_ok = (birth >= sc.AGREE_FROM["birth_date"]) | (birth == sc.NULL)
+    return given_ok & birth_ok & (levels["sex"] != 0)
 
 
 def _posterior(total_bits: np.ndarray, case: np.ndarray, n_residents: int, absent: float) -> np.ndarray:

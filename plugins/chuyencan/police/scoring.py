@@ -55,7 +55,7 @@ AGREE_FROM = {
     "surname": NAME_ONE_EDIT,
     "given_name": NAME_ONE_EDIT,
     "middle_name": 1,
-    "birth_date": YEAR_ONLY_SAME,
+    "birth_date": YEAR_ONLY_NEAR,  # a year-only record within a year of the school's date
     "sex": 1,
     "commune": 1,
     "village": 1,
@@ -196,7 +196,10 @@ def _birth_levels(c: Side, r: Side, p: Pairs) -> np.ndarray:
     cm, cd, rm, rd = c.month[ci], c.day[ci], r.month[ri], r.day[ri]
     level = np.full(len(ci), BIRTH_FAR, dtype=np.int8)
     level[full & (dy <= 1)] = BIRTH_WINDOW
-    level[full & ((dd <= 7) | ((dy == 1) & (cm == rm) & (cd == rd)))] = BIRTH_CLOSE
+    # A few days off, or one year off in the same month (a slip in the year, the day kept or
+    # nearly: clerks replace an impossible 29-31 by the month's last safe day).
+    year_slip = (dy == 1) & (cm == rm) & (np.abs(cd.astype(np.int16) - rd) <= 3)
+    level[full & ((dd <= 7) | year_slip)] = BIRTH_CLOSE
     level[full & (dy == 0) & (cm == rd) & (cd == rm)] = BIRTH_SWAP
     level[full & (dd == 0)] = BIRTH_EXACT
     year_only = ~full & (ry >= 0)
