@@ -253,7 +253,7 @@ def main() -> None:
                 )
 
     header = (
-        f"{'scale':6} {'side':7} {'cases':>8} {'auto':>7} {'wrong':>6} {'precision':>9} {'recall':>7} "
+        f"{'scale':6} {'side':7} {'cases':>8} {'auto':>7} {'wrong':>6} {'precision':>10} {'recall':>7} "
         f"{'F1':>7} {'review':>7} {'time s':>7} {'peak GB':>8}"
     )
     print()
@@ -261,7 +261,7 @@ def main() -> None:
     print("-" * len(header))
     for scale, side, q, m in rows:
         print(
-            f"{scale:6} {side:7} {SCALES[scale][0]:>8,} {q['auto']:>7,} {q['wrong']:>6} {q['precision']:>9.4f} "
+            f"{scale:6} {side:7} {SCALES[scale][0]:>8,} {q['auto']:>7,} {q['wrong']:>6} {q['precision']:>10.5f} "
             f"{q['recall']:>7.4f} {q['f1']:>7.4f} {q['review']:>7.2%} {m['seconds']:>7.1f} {m['peak_gb']:>8.2f}"
         )
 

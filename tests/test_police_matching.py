@@ -247,6 +247,12 @@ def build() -> tuple[Book, list[str]]:
         other
     )
 
+    # The school left the birth date blank: the name still finds the student, never the brother.
+    f = fam("ID8", "Vàng", "Lử", "Thào Thị Xí")
+    f.child(0, Who("Vàng A Tráng", date(2010, 3, 3)))
+    rid = f.child(1, Who("Vàng A Giống", date(2012, 12, 12)))
+    EXPECT_MATCH[case("no_birth_date", Who("Vàng A Giống", None), f)] = rid
+
     # One digit mistyped: the ID points at nobody; the rest of the record still finds the student.
     f = fam("ID3", "Mùa", "Vừ", "Giàng Thị Say")
     rid = f.child(0, Who("Mùa A Thề", born), personal_id=pid(born, False, 7005))
@@ -516,14 +522,24 @@ def test_with_many_ids_m_is_learnt_from_id_confirmed_pairs() -> None:
 
 def test_id_digits_are_checked_against_birth_year_and_sex() -> None:
     birth = date(2011, 4, 17)
-    ids = pd.Series(
-        [pid(birth, False, 1), pid(birth, False, 1), pid(date(2010, 4, 17), False, 1), "12345", None]
+    boy = pid(birth, False, 1)
+    rows = [
+        (boy, 2011, 0, True),
+        (boy, 2011, 1, False),  # a girl with a boy's ID
+        (pid(date(2010, 4, 17), False, 1), 2011, 0, False),  # the ID says 2010
+        (pid(date(1911, 4, 17), False, 1), 2011, 0, False),  # the ID says 1911
+        (boy, -1, 0, True),  # no birth year to check against
+        (boy, 2011, -1, True),  # no sex to check against
+        ("12345", 2011, 0, False),
+        (None, 2011, 0, False),
+    ]
+    checked = personal_ids(
+        pd.Series([r[0] for r in rows]),
+        np.array([r[1] for r in rows], dtype=np.int16),
+        np.array([r[2] for r in rows], dtype=np.int8),
     )
-    year = np.array([2011, 2011, 2011, 2011, 2011], dtype=np.int16)
-    sex = np.array([0, 1, 0, 0, 0], dtype=np.int8)  # the second row is a girl with a boy's ID
-    checked = personal_ids(ids, year, sex)
-    assert checked.consistent.tolist() == [True, False, False, False, False]
-    assert (checked.number >= 0).tolist() == [True, True, True, False, False]
+    assert checked.consistent.tolist() == [r[3] for r in rows]
+    assert (checked.number >= 0).tolist() == [True] * 6 + [False, False]
 
 
 def test_names_fold_group_and_split() -> None:

@@ -3,8 +3,9 @@
 Comparing every case with every record of a commune would be tens of millions of pairs per
 commune at province scale. A true record almost always shares, with the case, the commune and a
 birth year within one year, plus either the surname's clan group and sex or the given name (in
-either word order); or the personal ID; or the exact birth date. Records without any birth year are
-kept under every year. Pairs are found by sorting integer keys (numpy), not by joins.
+either word order); or the surname and given name at any age; or the personal ID; or the exact
+birth date. Records without any birth year are kept under every year. Pairs are found by
+sorting integer keys (numpy), not by joins.
 """
 
 from __future__ import annotations
@@ -79,6 +80,21 @@ def candidate_pairs(cases: Side, residents: Side, n_words: int) -> tuple[np.ndar
     found += _year_window_pairs(
         cases, residents, cases.name.given, [residents.name.given, residents.name.alt], n_words
     )
+    # Surname and given name at any age: a case without a birth date, or with a wrong year.
+    width = np.int64(n_words + 1)
+
+    def full_name(side: Side, given: np.ndarray) -> np.ndarray:
+        ok = (side.commune >= 0) & (side.name.group >= 0) & (given >= 0)
+        key = (side.commune.astype(np.int64) * width + side.name.group) * width + given
+        return np.where(ok, key, -1)
+
+    c_key = full_name(cases, cases.name.given)
+    rows = np.flatnonzero(c_key >= 0)
+    for given in (residents.name.given, residents.name.alt):
+        r_key = full_name(residents, given)
+        keep = np.flatnonzero(r_key >= 0)
+        left, right = join_keys(c_key[rows], rows, r_key[keep])
+        found.append((left, keep[right]))
     has_id = np.flatnonzero(cases.ids.number >= 0)
     r_has_id = np.flatnonzero(residents.ids.number >= 0)
     left, right = join_keys(cases.ids.number[has_id], has_id, residents.ids.number[r_has_id])

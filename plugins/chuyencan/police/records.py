@@ -97,7 +97,9 @@ def _dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 def _sex(values: pd.Series) -> np.ndarray:
     text = values.astype("string").str.strip().str.upper()
-    return np.select([text == "M", text == "F"], [0, 1], default=-1).astype(np.int8)
+    male = (text == "M").fillna(False).to_numpy(dtype=bool)
+    female = (text == "F").fillna(False).to_numpy(dtype=bool)
+    return np.select([male, female], [0, 1], default=-1).astype(np.int8)
 
 
 @dataclass
@@ -106,7 +108,7 @@ class PersonalIds:
 
     number: np.ndarray  # int64, -1 when missing or not 12 digits
     digits: np.ndarray  # uint8 (n, 12)
-    consistent: np.ndarray  # bool: digit 4 and digits 5-6 agree with the row's own sex and birth year
+    consistent: np.ndarray  # bool: digits 4-6 do not contradict the row's own sex and birth year
 
 
 def personal_ids(values: pd.Series, year: np.ndarray, sex: np.ndarray) -> PersonalIds:
@@ -117,15 +119,14 @@ def personal_ids(values: pd.Series, year: np.ndarray, sex: np.ndarray) -> Person
     ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
     digits = np.where(ok[:, None], digits, 0).astype(np.uint8)
     number = np.where(ok, digits.astype(np.int64) @ (10 ** np.arange(_ID_DIGITS - 1, -1, -1)), -1)
-    # Digit 4: 0/1 born 1900-1999 male/female, 2/3 born 2000-2099 male/female.
-    century_sex = (year.astype(np.int64) // 100 - 19) * 2 + sex
-    consistent = (
-        ok
-        & (year >= 0)
-        & (sex >= 0)
-        & (digits[:, 3] == century_sex)
-        & (digits[:, 4].astype(np.int64) * 10 + digits[:, 5] == year % 100)
-    )
+    # Digit 4: 0/1 born 1900-1999 male/female, 2/3 born 2000-2099 male/female; digits 5-6: the
+    # year's last two digits. What the row does not say (no year, no sex) is not held against it.
+    d4 = digits[:, 3].astype(np.int64)
+    known_year, known_sex = year >= 0, sex >= 0
+    century_ok = ~known_year | (d4 // 2 == year.astype(np.int64) // 100 - 19)
+    sex_ok = ~known_sex | (d4 % 2 == sex)
+    year_ok = ~known_year | (digits[:, 4].astype(np.int64) * 10 + digits[:, 5] == year % 100)
+    consistent = ok & century_ok & sex_ok & year_ok
     return PersonalIds(number, digits, consistent)
 
 
