@@ -1,6 +1,7 @@
 """Police matching: our matcher against a plain Splink model, on generated data with ground truth.
 
     .venv/bin/python bench/linkage.py [--scale small|large|both] [--seed 7] [--side ours|splink|both]
+                                      [--without-ids]
 
 small: 10,000 cases against 200,000 household records; large: 100,000 against 2,000,000
 (bench/linkage_data.py; cached as parquet under var/bench/). Each side runs in its own
@@ -13,8 +14,8 @@ NameComparison (Jaro-Winkler) on surname and given name with term frequencies, e
 name with term frequencies, DateOfBirthComparison, sex, village with term frequencies,
 Jaro-Winkler on parent vs household head, exact personal ID; λ from deterministic rules, u by
 random sampling, m by EM on two blocking rules (commune + birth date; commune + surname +
-given name + birth year). Its best record per case is accepted at match
-probability >= 0.99 and sent to review from 0.10 (the same thresholds as ours).
+given name + birth year). Its best record per case is accepted at match probability >= 0.99
+and sent to review from 0.10 (the same thresholds as ours).
 
 Prints, per scale and side: auto-accepted matches, precision, recall, F1, share sent to review,
 wall time, peak RSS. Numbers are printed, never asserted.
@@ -175,10 +176,12 @@ def run_splink(cases, residents):
     return out
 
 
-def run_side(side: str, folder: Path, result: Path) -> None:
+def run_side(side: str, folder: Path, result: Path, *, without_ids: bool) -> None:
     import pandas as pd
 
     cases = pd.read_parquet(folder / "cases.parquet")
+    if without_ids:
+        cases["personal_id"] = pd.Series([None] * len(cases), dtype=object)
     residents = pd.read_parquet(folder / "residents.parquet")
     start = time.perf_counter()
     out = (run_ours if side == "ours" else run_splink)(cases, residents)
@@ -217,12 +220,17 @@ def main() -> None:
     parser.add_argument("--scale", choices=["small", "large", "both"], default="both")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--side", choices=["ours", "splink", "both"], default="both")
+    parser.add_argument(
+        "--without-ids",
+        action="store_true",
+        help="blank the cases' personal IDs (both sides match on the rest)",
+    )
     parser.add_argument("--run-side", choices=["ours", "splink"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_side:
-        run_side(args.run_side, args.data, args.result)
+        run_side(args.run_side, args.data, args.result, without_ids=args.without_ids)
         return
 
     scales = ["small", "large"] if args.scale == "both" else [args.scale]
@@ -242,6 +250,7 @@ def main() -> None:
                     str(folder),
                     "--result",
                     str(result),
+                    *(["--without-ids"] if args.without_ids else []),
                 ]
                 subprocess.run(cmd, check=True)
                 measured = json.loads(result.read_text())
