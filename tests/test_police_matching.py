@@ -530,7 +530,9 @@ def test_id_digits_are_checked_against_birth_year_and_sex() -> None:
         (pid(date(1911, 4, 17), False, 1), 2011, 0, False),  # the ID says 1911
         (boy, -1, 0, True),  # no birth year to check against
         (boy, 2011, -1, True),  # no sex to check against
+        ("010 211 000 001", 2011, 0, True),  # typed with spaces
         ("12345", 2011, 0, False),
+        ("không có", 2011, 0, False),
         (None, 2011, 0, False),
     ]
     checked = personal_ids(
@@ -539,7 +541,7 @@ def test_id_digits_are_checked_against_birth_year_and_sex() -> None:
         np.array([r[2] for r in rows], dtype=np.int8),
     )
     assert checked.consistent.tolist() == [r[3] for r in rows]
-    assert (checked.number >= 0).tolist() == [True] * 6 + [False, False]
+    assert (checked.number >= 0).tolist() == [True] * 7 + [False] * 3
 
 
 def test_names_fold_group_and_split() -> None:

@@ -112,12 +112,12 @@ class PersonalIds:
 
 
 def personal_ids(values: pd.Series, year: np.ndarray, sex: np.ndarray) -> PersonalIds:
-    text = values.astype("string").fillna("").str.strip().to_numpy(dtype=object)
-    raw = np.array(text, dtype=f"S{_ID_DIGITS}")
-    ok = pd.Series(text, dtype=object).str.len().to_numpy() == _ID_DIGITS
-    digits = raw.view(np.uint8).reshape(len(raw), _ID_DIGITS).astype(np.int16) - 48
-    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-    digits = np.where(ok[:, None], digits, 0).astype(np.uint8)
+    """IDs of 12 digits (spaces, dots and dashes ignored); anything else counts as missing."""
+    text = values.astype("string").str.replace(r"[\s.\-]", "", regex=True)
+    ok = text.str.fullmatch(r"[0-9]{12}").fillna(False).to_numpy(dtype=bool)
+    clean = np.where(ok, text.fillna("").to_numpy(dtype=object), "0" * _ID_DIGITS)
+    raw = np.array(clean, dtype=f"S{_ID_DIGITS}")
+    digits = (raw.view(np.uint8).reshape(len(raw), _ID_DIGITS) - 48).astype(np.uint8)
     number = np.where(ok, digits.astype(np.int64) @ (10 ** np.arange(_ID_DIGITS - 1, -1, -1)), -1)
     # Digit 4: 0/1 born 1900-1999 male/female, 2/3 born 2000-2099 male/female; digits 5-6: the
     # year's last two digits. What the row does not say (no year, no sex) is not held against it.
@@ -194,7 +194,7 @@ def prepare_residents(residents: pd.DataFrame, vocab: Vocabularies) -> Side:
     village = _text_codes(residents["village"], names.village_key, vocab.villages)
     # The extract has no household number: commune, village and the head's name stand in for it
     # (a common head name is shared by several households of a commune, rarely of a village).
-    # Commune-wide households get codes of their own (negative village slot).
+    # Commune-wide households get codes of their own (an extra village slot past the last).
     n_heads = np.int64(head_code.max(initial=0) + 1)
     n_villages = np.int64(len(vocab.villages) + 2)
     by_village = (commune.astype(np.int64) * n_villages + village + 1) * n_heads + head_code

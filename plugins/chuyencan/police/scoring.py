@@ -172,9 +172,14 @@ def _given_levels(a: NameCodes, b: NameCodes, ai, bi, fuzzy: FuzzyWords) -> np.n
     ga, gb = a.given[ai], b.given[bi]
     level = np.full(len(ai), NAME_OTHER, dtype=np.int8)
     level[fuzzy.near(ga, gb)] = NAME_ONE_EDIT
-    # "Surname given middle": the given name sits second. (A middle name that happens to be
-    # another record's last word is not a swap.)
-    level[(ga == b.alt[bi]) & (ga >= 0)] = NAME_VARIANT
+    # "Surname given middle": the given name sits second and the middle name (a slip allowed)
+    # last. A given name that is merely someone's middle name is not a swap: Hà Nhì children
+    # carry their father's given name as their middle name.
+    ma = a.middle[ai]
+    moved = (ga == b.alt[bi]) & (ga >= 0) & (ma >= 0)
+    idx = np.flatnonzero(moved)
+    moved[idx] = (ma[idx] == gb[idx]) | fuzzy.near(ma[idx], gb[idx])
+    level[moved] = NAME_VARIANT
     level[ga == gb] = NAME_EXACT
     return _null_if(level, (ga < 0) | (gb < 0))
 
@@ -237,7 +242,7 @@ def names_agree(a: NameCodes, ai: np.ndarray, b: NameCodes, bi: np.ndarray) -> n
     ag, agiven, am = a.group[ai], a.given[ai], a.middle[ai]
     bg, bgiven, balt, bm = b.group[bi], b.given[bi], b.alt[bi], b.middle[bi]
     direct = (agiven == bgiven) & ((am == bm) | (am < 0) | (bm < 0))
-    swapped = (agiven == balt) & (balt >= 0) & ((am == bgiven) | (am < 0))
+    swapped = (agiven == balt) & (balt >= 0) & (am == bgiven) & (am >= 0)
     return (ag == bg) & (ag >= 0) & (agiven >= 0) & (direct | swapped)
 
 
@@ -263,7 +268,7 @@ class MemberIndex:
         self, rows: np.ndarray, *, commune_wide: bool = False
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Each row's name as (household, group, given, middle) keys, in both word orders, and
-        as (household, group, given) keys; invalid rows give keys of their own that never match."""
+        as (household, group, given) keys; invalid rows give a key that is never probed."""
         r, n = self.r, self.r.name
         hh, group, given, alt, middle = (
             r.household_wide[rows] if commune_wide else r.household_of[rows],
@@ -279,10 +284,9 @@ class MemberIndex:
             np.where(ok, _mix(hh, group, given, middle), never),
             np.where(swapped, _mix(hh, group, alt, given), never),
         ]
-        any_middle = [
-            np.where(ok, _mix(hh, group, given), never),
-            np.where(swapped, _mix(hh, group, alt), never),
-        ]
+        # (Not the swapped order without a middle name: "Chu Mò" is not "Chu Mò Sơ", whose
+        # middle name is his father's given name.)
+        any_middle = [np.where(ok, _mix(hh, group, given), never)]
         return full, any_middle
 
     def contains(self, resident: np.ndarray, name: NameCodes, rows: np.ndarray) -> np.ndarray:
