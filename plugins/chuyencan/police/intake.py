@@ -103,7 +103,16 @@ def resident_keys(
     resident key is the personal ID's when there is a valid one. Both are pseudonymous hashes
     and stay in `restricted`.
     """
-    basis = f"name:{commune_key(commune)}|{fold(full_name)}|{birth_year}|{sex}|{fold(household_head)}"
+    return _keys(
+        personal_id, _basis(fold(full_name), birth_year, sex, fold(household_head), commune_key(commune))
+    )
+
+
+def _basis(name_fold: str, birth_year: int, sex: str, head_fold: str, commune_fold: str) -> str:
+    return f"name:{commune_fold}|{name_fold}|{birth_year}|{sex}|{head_fold}"
+
+
+def _keys(personal_id: str | None, basis: str) -> tuple[str, str]:
     name_key = hashlib.sha256(basis.encode()).hexdigest()[:32]
     if personal_id and len(personal_id) == 12 and personal_id.isdigit():
         return hashlib.sha256(f"id:{personal_id}".encode()).hexdigest()[:32], name_key
@@ -235,11 +244,7 @@ def store_accepted(
             extract_id = _insert_extract(conn, _extract_row(c, "accepted", target, now))
             if extract_id is None:
                 return None
-            for start in range(0, len(records), 10_000):
-                conn.execute(
-                    police_resident.insert(),
-                    [{**r, "extract_id": extract_id} for r in records[start : start + 10_000]],
-                )
+            insert_residents(conn, extract_id, records)
             _insert_issues(conn, extract_id, c.warnings)
             refresh_current(conn, commune)
     except IntegrityError:
@@ -248,48 +253,77 @@ def store_accepted(
     return StoredExtract(extract_id, "accepted", commune, round_, len(records))
 
 
+def insert_residents(conn: Connection, extract_id: int, records: list[dict[str, Any]]) -> None:
+    """Bulk insert in the caller's transaction: COPY on PostgreSQL (psycopg 3), which loads a
+    province's extracts several times faster than batched INSERTs; batched INSERTs elsewhere."""
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if hasattr(cursor, "copy"):
+            names = [c.name for c in police_resident.columns]
+            statement = f"COPY restricted.police_resident ({', '.join(names)}) FROM STDIN"
+            with cursor, cursor.copy(statement) as copy:
+                for r in records:
+                    copy.write_row([extract_id if n == "extract_id" else r[n] for n in names])
+            return
+        cursor.close()  # psycopg 2: no COPY of Python rows; batched INSERTs below
+    for start in range(0, len(records), 10_000):
+        conn.execute(
+            police_resident.insert(),
+            [{**r, "extract_id": extract_id} for r in records[start : start + 10_000]],
+        )
+
+
 def resident_records(frame: pd.DataFrame, commune: str) -> list[dict[str, Any]]:
     """Rows for restricted.police_resident; a malformed ID is dropped (the person is then
     matched on name, birth and household, as the warning told the district)."""
+    cols = {name: frame[name].tolist() for name in frame.columns}
+    commune_fold = commune_key(commune)
+    folded: dict[str, str] = {}  # household heads repeat on every member's row
+
+    def fold_once(value: str | None) -> str:
+        if value is None:
+            return ""
+        out = folded.get(value)
+        if out is None:
+            out = folded[value] = fold(value)
+        return out
+
     out = []
-    for r in frame.itertuples(index=False):
-        pid = (
-            r.personal_id
-            if isinstance(r.personal_id, str) and len(r.personal_id) == 12 and r.personal_id.isdigit()
-            else None
-        )
-        birth_year = int(r.birth_year)
-        resident_key, name_key = resident_keys(
-            personal_id=pid,
-            full_name=r.full_name,
-            birth_year=birth_year,
-            sex=r.sex,
-            household_head=_opt(r.household_head),
-            commune=commune,
+    for i in range(len(frame)):
+        pid = cols["personal_id"][i]
+        pid = pid if isinstance(pid, str) and len(pid) == 12 and pid.isdigit() else None
+        birth_year = int(cols["birth_year"][i])
+        head = _opt(cols["household_head"][i])
+        resident_key, name_key = _keys(
+            pid, _basis(fold(cols["full_name"][i]), birth_year, cols["sex"][i], fold_once(head), commune_fold)
         )
         out.append(
             {
-                "source_row": int(r.source_row),
+                "source_row": int(cols["source_row"][i]),
                 "resident_key": resident_key,
                 "name_key": name_key,
                 "personal_id": pid,
-                "full_name": r.full_name,
-                "birth_date": r.birth_date if isinstance(r.birth_date, date) else None,
+                "full_name": cols["full_name"][i],
+                "birth_date": _date_or_none(cols["birth_date"][i]),
                 "birth_year": birth_year,
-                "sex": r.sex,
+                "sex": cols["sex"][i],
                 "commune": commune,
-                "village": _opt(r.village),
-                "household_head": _opt(r.household_head),
-                "relation": _opt(r.relation),
-                "residence_status": r.residence_status,
-                "status_changed_on": r.status_changed_on if isinstance(r.status_changed_on, date) else None,
-                "destination": _opt(r.destination),
-                "workplace": _opt(r.workplace),
-                "verified_on": r.verified_on if isinstance(r.verified_on, date) else None,
+                "village": _opt(cols["village"][i]),
+                "household_head": head,
+                "relation": _opt(cols["relation"][i]),
+                "residence_status": cols["residence_status"][i],
+                "status_changed_on": _date_or_none(cols["status_changed_on"][i]),
+                "destination": _opt(cols["destination"][i]),
+                "workplace": _opt(cols["workplace"][i]),
+                "verified_on": _date_or_none(cols["verified_on"][i]),
             }
         )
     _tell_duplicates_apart(out)
     return out
+
+
+def _date_or_none(value: Any) -> date | None:
+    return value if isinstance(value, date) else None
 
 
 def _tell_duplicates_apart(records: list[dict[str, Any]]) -> None:

@@ -179,48 +179,59 @@ def _table(rows: list[list[Any]], issues: list[ExtractIssue]) -> pd.DataFrame | 
     if not filled:
         issues.append(ExtractIssue("error", "no_rows"))
         return None
-    records = []
-    for excel_row, row in filled:
-        record: dict[str, Any] = dict.fromkeys(FRAME_COLUMNS)
-        record["source_row"] = excel_row
-        for c, col in mapping.items():
+    source_rows = [excel_row for excel_row, _ in filled]
+    columns: dict[str, list[Any]] = {name: [None] * len(filled) for name in FRAME_COLUMNS}
+    columns["source_row"] = source_rows
+    for c, col in mapping.items():
+        # Extracts repeat the same commune, village, sex, status and dates on thousands of rows:
+        # each distinct cell value is coerced once.
+        memo: dict[tuple[type, Any], tuple[dict[str, Any], str | None]] = {}
+        for i, (excel_row, row) in enumerate(filled):
             value = row[c] if c < len(row) else None
-            if _present(value):
-                _coerce(col, value, excel_row, record, issues)
-        records.append(record)
-    return pd.DataFrame.from_records(records, columns=list(FRAME_COLUMNS))
+            if not _present(value):
+                continue
+            key = (type(value), value)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = _coerce(col, value)
+            values, rule = hit
+            if rule is not None:
+                issues.append(
+                    ExtractIssue("error", rule, row=excel_row, column=col.key, value=_display(value))
+                )
+            for name, v in values.items():
+                columns[name][i] = v
+    return pd.DataFrame(columns, columns=list(FRAME_COLUMNS))
 
 
 def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _coerce(
-    col: ExtractColumn, value: Any, row: int, record: dict[str, Any], issues: list[ExtractIssue]
-) -> None:
+def _coerce(col: ExtractColumn, value: Any) -> tuple[dict[str, Any], str | None]:
+    """The frame values one cell gives (by frame column), or the rule it breaks."""
     try:
         match col.kind:
             case "code":
-                record[col.name] = _id_text(value)
+                return {col.name: _id_text(value)}, None
             case "birth":
                 year = _year_only(value)
                 if year is not None:
-                    record["birth_year"] = year
-                else:
-                    born = _to_date(value)
-                    record["birth_date"], record["birth_year"] = born, born.year
+                    return {"birth_year": year}, None
+                born = _to_date(value)
+                return {"birth_date": born, "birth_year": born.year}, None
             case "date":
-                record[col.name] = _to_date(value)
+                return {col.name: _to_date(value)}, None
             case "sex":
                 text = _text(value)
-                record[col.name] = sex_code(text) or text
+                return {col.name: sex_code(text) or text}, None
             case "residence":
                 text = _text(value)
-                record[col.name] = residence_code(text) or text
+                return {col.name: residence_code(text) or text}, None
             case _:
-                record[col.name] = _text(value)
+                return {col.name: _text(value)}, None
     except CellError as exc:
-        issues.append(ExtractIssue("error", exc.rule, row=row, column=col.key, value=_display(value)))
+        return {}, exc.rule
 
 
 def _text(value: Any) -> str:

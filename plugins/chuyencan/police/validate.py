@@ -89,10 +89,16 @@ def _derive(files: list[CheckedExtract], ref: Reference) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     received = [c.received_on for c in files]
     received_on = df["file_idx"].map(lambda i: received[i])
-    resolved = [
-        ref.resolve_commune(name, day) if isinstance(name, str) else None
-        for name, day in zip(df["commune"], received_on, strict=True)
-    ]
+    memo: dict[tuple[str, date], str | None] = {}
+
+    def resolve(name: Any, day: date) -> str | None:
+        if not isinstance(name, str):
+            return None
+        if (name, day) not in memo:
+            memo[(name, day)] = ref.resolve_commune(name, day)
+        return memo[(name, day)]
+
+    resolved = [resolve(name, day) for name, day in zip(df["commune"], received_on, strict=True)]
     df["commune_resolved"] = resolved
     df["commune_known"] = [
         None if not isinstance(n, str) else r is not None
