@@ -352,6 +352,14 @@ ABSENT_FAMILY = Family.of(
     father_birth=date(1980, 5, 5),
 )
 ABSENT_FAMILY.child(0, Who("Tẩn Vần Chài", date(2009, 5, 5)))
+# ... and a Hà Nhì boy whose given name is another boy's middle name (Hà Nhì children carry
+# their father's given name as middle name): "Chu Sơ Lé", son of "Chu Gơ Sơ", is not "Chu Mò Sơ"
+# written in another word order.
+HA_NHI = Family.of(
+    BOOK, "HN", village="Phìn Hồ Cao", father="Chu Gơ Sơ", mother="Lỳ Thị Xé", father_birth=date(1983, 6, 6)
+)
+HA_NHI.child(0, Who("Chu Sơ Lé", date(2012, 2, 20)))
+BOOK.case("absent_ha_nhi", Who("Chu Mò Sơ", date(2012, 2, 20)), village=HA_NHI.village, parent="Chu Chà Mò")
 # ... and a twin not in the books whose twin brother is (same day, same household).
 ABSENT_TWINS = Family.of(
     BOOK,
@@ -428,6 +436,7 @@ def test_a_student_not_in_the_books_is_not_matched(result: pd.DataFrame) -> None
     assert result.loc["absent_brother_listed"].decision != "match"
     # A twin agrees on everything but the given name: never matched without a person.
     assert result.loc["absent_twin"].decision != "match"
+    assert result.loc["absent_ha_nhi"].decision != "match"
 
 
 def test_agreed_and_disagreed_fields_name_what_happened(result: pd.DataFrame) -> None:
