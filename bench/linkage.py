@@ -11,7 +11,8 @@ getrusage(RUSAGE_SELF) at exit. Both sides get the same frames.
 Splink reference ("plain" model): names folded and split into surname / middle / given;
 blocking on commune + birth year, commune + surname + given, and the personal ID; comparisons:
 NameComparison (Jaro-Winkler) on surname and given name with term frequencies, exact middle
-name with term frequencies, DateOfBirthComparison, sex, village with term frequencies,
+name with term frequencies, DateOfBirthComparison, exact birth year (year-only police dates),
+sex, village with term frequencies,
 Jaro-Winkler on parent vs household head, exact personal ID; λ from deterministic rules, u by
 random sampling, m by EM on two blocking rules (commune + birth date; commune + surname +
 given name + birth year). Its best record per case is accepted at match probability >= 0.99
@@ -126,6 +127,8 @@ def run_splink(cases, residents):
             cl.NameComparison("given").configure(term_frequency_adjustments=True),
             cl.ExactMatch("middle").configure(term_frequency_adjustments=True),
             cl.DateOfBirthComparison("birth_date", input_is_string=True),
+            # Year-only police dates have no birth_date; their year still counts.
+            cl.ExactMatch("birth_year"),
             cl.ExactMatch("sex"),
             cl.ExactMatch("village").configure(term_frequency_adjustments=True),
             cl.JaroWinklerAtThresholds("parent", [0.9, 0.7]),
