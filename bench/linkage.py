@@ -12,9 +12,8 @@ Splink reference ("plain" model): names folded and split into surname / middle /
 blocking on commune + birth year, commune + surname + given, and the personal ID; comparisons:
 NameComparison (Jaro-Winkler) on surname and given name with term frequencies, exact middle
 name with term frequencies, DateOfBirthComparison, exact birth year (year-only police dates),
-sex, village with term frequencies,
-Jaro-Winkler on parent vs household head, exact personal ID; λ from deterministic rules, u by
-random sampling, m by EM on two blocking rules (commune + birth date; commune + surname +
+sex, village with term frequencies, Jaro-Winkler on parent vs household head, exact personal
+ID; λ from deterministic rules, u by random sampling, m by EM on two blocking rules (commune + birth date; commune + surname +
 given name + birth year). Its best record per case is accepted at match probability >= 0.99
 and sent to review from 0.10 (the same thresholds as ours).
 
