@@ -13,9 +13,10 @@ blocking on commune + birth year, commune + surname + given, and the personal ID
 NameComparison (Jaro-Winkler) on surname and given name with term frequencies, exact middle
 name with term frequencies, DateOfBirthComparison, exact birth year (year-only police dates),
 sex, village with term frequencies, Jaro-Winkler on parent vs household head, exact personal
-ID; λ from deterministic rules, u by random sampling, m by EM on two blocking rules (commune + birth date; commune + surname +
-given name + birth year). Its best record per case is accepted at match probability >= 0.99
-and sent to review from 0.10 (the same thresholds as ours).
+ID; λ from deterministic rules, u by random sampling, m by EM on two blocking rules
+(commune + birth date; commune + surname + given name + birth year). Its best record per case
+is accepted at match probability >= 0.99 and sent to review from 0.10 (the same thresholds as
+ours).
 
 Prints, per scale and side: auto-accepted matches, precision, recall, F1, share sent to review,
 wall time, peak RSS. Numbers are printed, never asserted.
