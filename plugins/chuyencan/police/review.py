@@ -365,7 +365,8 @@ def take_returned_reviews(engine: Engine, settings: Settings) -> ReturnedReview:
             rows = _decision_rows(path)
         except (pc.CalamineError, OSError, ValueError):
             result.unreadable_files.append(path.name)
-            log.warning("returned review file %s could not be read", path.name)
+            # Officers name these files; a name may be a student's, so it stays out of the log.
+            log.warning("a returned review file could not be read (%d so far)", len(result.unreadable_files))
             continue
         with engine.begin() as conn:
             for student_key, resident_key, word, reviewer, note in rows:
