@@ -341,12 +341,15 @@ def test_a_reviewers_decision_survives_reruns_and_a_newer_extract(settings: Sett
                 value="Đúng" if values[col["Tình trạng cư trú"]] == "Thường trú" else "Sai",
             )
             ws.cell(row=r, column=col[REVIEWER_HEADER] + 1, value="Nguyễn Văn Cán")
+    # A "Sai" without the officer's name is not taken: every decision says who made it.
+    wb["RoiDiaPhuong"].cell(row=2, column=col[DECISION_HEADER] + 1, value="Sai")
     returned = settings.work_dir / "police" / "review" / "returned" / "da_xac_minh.xlsx"
     wb.save(returned)
     os.utime(returned, (datetime(2025, 3, 17, 9, tzinfo=TIMEZONE).timestamp(),) * 2)
 
     summary = police.reconcile(settings)
-    assert summary["reviews"]["recorded"] == 2
+    assert (summary["reviews"]["recorded"], summary["reviews"]["without_reviewer"]) == (2, 1)
+    assert summary["verdicts"]["left_locality"] == 2
     decided = verdicts(settings.warehouse_url)[key_of("ambiguous")]
     assert (decided["verdict"], decided["decided_by"]) == ("in_locality", "reviewer")
     audit = [
