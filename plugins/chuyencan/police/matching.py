@@ -61,8 +61,8 @@ def _random_commune_pairs(c: Side, r: Side, per_case: int, seed: int) -> sc.Pair
 def auto_acceptable(levels: dict[str, np.ndarray]) -> np.ndarray:
     """Pairs that may be matched without a person: the given name and the birth date agree (a
     one-letter slip, swapped day and month, a few days or one year off, or a year-only record
-    within a year all count) and the sex does not disagree. Twins, siblings and
-    cousins share everything else, so the model alone can be fooled by them."""
+    within a year all count) and the sex does not disagree. Twins, siblings and cousins share
+    everything else, so the model alone can be fooled by them."""
     given_ok = levels["given_name"] >= sc.AGREE_FROM["given_name"]
     birth = levels["birth_date"]
     birth_ok = (birth >= sc.AGREE_FROM["birth_date"]) | (birth == sc.NULL)
