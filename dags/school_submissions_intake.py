@@ -8,6 +8,7 @@ from airflow.sdk import CronTriggerTimetable, dag
 
 from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
 from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.police.airflow_tasks import announce_new_cases
 
 DOC = """
 ### School submissions: continuous intake
@@ -19,7 +20,9 @@ minutes that lists sheet, row, column and how to fix it — while it can still m
 
 The Friday run of `school_submissions_weekly` adds the week's completeness check and the
 district's summary. Both DAGs can overlap safely: a file is stored once (content hash), loads
-of one school and week are serialised.
+of one school and week are serialised. When accepted files change the schools' lists,
+**announce_new_cases** emits the `chuyencan_school_cases` asset, which starts
+`police_reconciliation` for the new cases.
 """
 
 
@@ -35,7 +38,9 @@ of one school and week are serialised.
     dagrun_timeout=timedelta(minutes=30),
 )
 def school_submissions_intake() -> None:
-    prepare_warehouse() >> collect_new_files() >> send_emails()
+    collected = collect_new_files()
+    prepare_warehouse() >> collected >> send_emails()
+    announce_new_cases(collected)
 
 
 school_submissions_intake()

@@ -14,6 +14,7 @@ from chuyencan.airflow_tasks import (
     write_next_week_templates,
 )
 from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.police.airflow_tasks import announce_new_cases
 
 DOC = """
 ### Weekly school submissions: close the week
@@ -30,6 +31,8 @@ Friday:
    late, missing, rejected) and queue the district's summary of missing, late and rejected
    schools.
 4. **send_emails**: send the queued emails; what cannot be sent stays queued for the next run.
+   **announce_new_cases** emits the `chuyencan_school_cases` asset when lists changed, which
+   starts `police_reconciliation`.
 5. **write_next_week_templates**: each school's template for the coming week, prefilled with
    its classes, in `<work dir>/templates/<week>/`.
 
@@ -52,7 +55,9 @@ minutes on school days) or the next run. Settings: CONTRACTS §1 (all optional).
 )
 def school_submissions_weekly() -> None:
     week_closed = close_the_week()
-    prepare_warehouse() >> collect_new_files() >> week_closed
+    collected = collect_new_files()
+    prepare_warehouse() >> collected >> week_closed
+    announce_new_cases(collected)
     week_closed >> [send_emails(), write_next_week_templates()]
 
 

@@ -15,7 +15,7 @@ import pytest
 
 DAGS_DIR = Path(__file__).resolve().parents[1] / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
-CONTRACT_DAG_IDS = {"school_submissions_weekly"}
+CONTRACT_DAG_IDS = {"school_submissions_weekly", "police_reconciliation", "fortnightly_report"}
 HEAVY_MODULES = ("pandas", "great_expectations", "openpyxl", "python_calamine", "numpy", "sqlalchemy")
 
 # Runs in a fresh interpreter: import Airflow's SDK first (its own start-up is not ours to

@@ -26,6 +26,10 @@ def _variable(name: str, default: str) -> str:
     return str(value).strip() if value is not None else default
 
 
+def _addresses(value: str) -> tuple[str, ...]:
+    return tuple(e.strip() for e in value.split(",") if e.strip())
+
+
 def warehouse_url(conn: object | None, work_dir: Path) -> str:
     """A SQLAlchemy URL from the `chuyencan_warehouse` connection (URI or JSON form)."""
     if conn is None:
@@ -81,7 +85,8 @@ def settings_from_airflow() -> Settings:
         police_inbox=Path(_variable("chuyencan_police_inbox", str(DEFAULT_DATA_DIR / "police_inbox"))),
         work_dir=work_dir,
         warehouse_url=warehouse_url(_warehouse_connection(), work_dir),
-        district_emails=tuple(e.strip() for e in emails.split(",") if e.strip()),
+        district_emails=_addresses(emails),
+        engineer_emails=_addresses(_variable("chuyencan_engineer_email", "")),
         reference_dir=Path(_variable("chuyencan_reference_dir", str(REFERENCE_DIR))),
         deadline=time.fromisoformat(deadline),
         settle_seconds=int(_variable("chuyencan_settle_seconds", "60")),

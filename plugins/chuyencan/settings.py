@@ -27,6 +27,8 @@ class Settings:
     warehouse_url: str
     police_inbox: Path | None = None
     district_emails: tuple[str, ...] = ()
+    # Data engineers, told with the district when the fortnightly report misses its deadline.
+    engineer_emails: tuple[str, ...] = ()
     reference_dir: Path = REFERENCE_DIR
     # Schools must deliver by this time on the Friday that ends the reported week.
     deadline: time = time(10, 0)

@@ -139,7 +139,7 @@ def render_rejection(
     total_errors = max(ctx.error_count, len(ctx.errors))
     errors = list(ctx.errors[:max_rows])
     warnings = list(ctx.warnings[:max_warning_rows])
-    return _render(
+    return render_email(
         "rejection",
         school_code=ctx.school_code,
         school_name=ctx.school_name,
@@ -165,7 +165,7 @@ def render_district_weekly(ctx: DistrictWeeklyContext) -> RenderedEmail:
         generated_at=ctx.generated_at,
         **{f"late[{i}]": s.received_at for i, s in enumerate(ctx.late)},
     )
-    return _render(
+    return render_email(
         "district_weekly",
         week_ending=ctx.week_ending,
         deadline=ctx.deadline,
@@ -182,7 +182,7 @@ def render_district_weekly(ctx: DistrictWeeklyContext) -> RenderedEmail:
 
 def render_unreadable_file(ctx: UnreadableFileContext) -> RenderedEmail:
     _require_aware(received_at=ctx.received_at, deadline=ctx.deadline)
-    return _render(
+    return render_email(
         "unreadable_file",
         file_name=ctx.file_name,
         inbox_path=ctx.inbox_path,
@@ -199,8 +199,8 @@ def render_unreadable_file(ctx: UnreadableFileContext) -> RenderedEmail:
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def _render(kind: str, **variables: Any) -> RenderedEmail:
-    env = _environment(TEMPLATE_DIR)
+def render_email(kind: str, **variables: Any) -> RenderedEmail:
+    env = environment(TEMPLATE_DIR)
     subject = env.get_template(f"{kind}.subject.j2").render(**variables)
     text = env.get_template(f"{kind}.txt.j2").render(**variables)
     html = env.get_template(f"{kind}.html.j2").render(**variables)
@@ -211,7 +211,7 @@ def _render(kind: str, **variables: Any) -> RenderedEmail:
 
 
 @lru_cache(maxsize=4)
-def _environment(directory: Path) -> Environment:
+def environment(directory: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(directory), encoding="utf-8"),
         # Only the HTML twin is escaped; subjects and plain text must keep "<" and "&" as typed.

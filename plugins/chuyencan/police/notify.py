@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from chuyencan.mail.outbox import queue_email
-from chuyencan.mail.render import _render
+from chuyencan.mail.render import render_email
 from chuyencan.police.extract_tables import police_extract, police_extract_current
 from chuyencan.police.intake import ExtractRejectedHook
 from chuyencan.police.issues import ExtractIssue
@@ -71,7 +71,7 @@ def rejection_hook(settings: Settings) -> ExtractRejectedHook:
         if not settings.district_emails:
             return
         reasons = reason_lines(c.issues)
-        email = _render(
+        email = render_email(
             "police_rejected",
             file_name=c.file.name,
             inbox_path=c.file.relative_path,
@@ -151,7 +151,7 @@ def queue_district_counts(
             "left_to_check": (review or {}).get("left_locality_cases", totals["left_locality"]),
             "review_file": (review or {}).get("file_name"),
         }
-        email = _render("police_counts", **facts, generated_at=datetime.now(UTC))
+        email = render_email("police_counts", **facts, generated_at=datetime.now(UTC))
         digest = hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
         return queue_email(
             conn,

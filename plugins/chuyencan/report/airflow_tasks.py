@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from chuyencan.settings import Settings
 
 log = logging.getLogger(__name__)
-ENGINEER_EMAIL_VARIABLE = "chuyencan_engineer_email"
 
 
 def _settings() -> Settings:
@@ -87,13 +86,6 @@ def email_district_report(files: dict) -> dict:
     return run(_settings(), run_report_date(), files)
 
 
-def _engineer_emails() -> tuple[str, ...]:
-    from airflow.sdk import Variable
-
-    value = Variable.get(ENGINEER_EMAIL_VARIABLE, default="") or ""
-    return tuple(e.strip() for e in str(value).split(",") if e.strip())
-
-
 def report_deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> bool:
     """Deadline callback (`DeadlineAlert` of the `fortnightly_report` DAG): the report is not
     out 30 minutes after its 15:00 run. Emails the district and the data engineers.
@@ -123,7 +115,7 @@ def report_deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> b
     return send_deadline_alert(
         settings,
         report_date,
-        recipients=[*settings.district_emails, *_engineer_emails()],
+        recipients=[*settings.district_emails, *settings.engineer_emails],
         dag_id=str(run.get("dag_id", "fortnightly_report")),
         run_id=str(run.get("run_id", "")),
         state=str(run.get("state", "")),

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import Engine
 
 from chuyencan.mail.outbox import queue_email
-from chuyencan.mail.render import MAX_TABLE_ROWS, RenderedEmail, _render
+from chuyencan.mail.render import MAX_TABLE_ROWS, RenderedEmail, render_email
 from chuyencan.reference import load_reference
 from chuyencan.report import markdown
 from chuyencan.report.content import Issuer, ReportContent, load_content, load_issuer, status_text
@@ -33,7 +33,7 @@ def render_fortnightly_report(content: ReportContent, issuer: Issuer, files: Rep
     d = content.district.figures
     problems = content.completeness_problems
     shown = problems[:MAX_TABLE_ROWS]
-    return _render(
+    return render_email(
         KIND,
         report_date=content.report_date,
         period_start=content.period_start,

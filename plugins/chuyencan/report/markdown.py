@@ -101,7 +101,7 @@ def _render(name: str, content: ReportContent, issuer: Issuer, suppress: bool) -
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    base = mail_render._environment(mail_render.TEMPLATE_DIR)
+    base = mail_render.environment(mail_render.TEMPLATE_DIR)
     env = base.overlay(
         loader=FileSystemLoader([str(REPORT_TEMPLATE_DIR), str(mail_render.TEMPLATE_DIR)], encoding="utf-8")
     )

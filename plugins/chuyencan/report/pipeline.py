@@ -172,13 +172,13 @@ def send_deadline_alert(
     broke. False when there is nobody to tell.
     """
     from chuyencan.mail.outbox import OutgoingEmail
-    from chuyencan.mail.render import _render
+    from chuyencan.mail.render import render_email
 
     if not recipients:
         log.warning("report %s missed its deadline and no recipients are configured", report_date)
         return False
     week_1, week_2 = Fortnight(report_date).weeks
-    rendered = _render(
+    rendered = render_email(
         "report_deadline_missed",
         report_date=report_date,
         week_1=week_1,

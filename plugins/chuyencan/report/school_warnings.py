@@ -194,9 +194,9 @@ def render_calendar_warning(
     warnings: Iterable[CalendarWarning],
 ) -> RenderedEmail:
     # The mail package's renderer: same layout, filters and signature as every other email.
-    from chuyencan.mail.render import _render
+    from chuyencan.mail.render import render_email
 
-    return _render(
+    return render_email(
         "calendar_warning",
         school_code=school_code,
         school_name=school_name,
