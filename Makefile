@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: demo test lint format bench-intake venv postgres clean
+.PHONY: demo test lint format bench-intake bench-report bench-linkage venv postgres clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ format: venv
 
 bench-intake: venv postgres
 	$(BIN)/python bench/intake.py
+
+bench-report: venv postgres
+	$(BIN)/python bench/report.py
+
+bench-linkage: venv
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(BIN)/python bench/linkage.py
 
 clean:
 	rm -rf var/demo .pytest_cache
