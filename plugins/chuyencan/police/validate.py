@@ -23,12 +23,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from chuyencan.gx_suites import suite_failures
 from chuyencan.police.extract_contract import COLUMN_BY_KEY
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import ParsedExtract
 from chuyencan.reference import Reference
 from chuyencan.submissions.inbox import InboxFile
-from chuyencan.submissions.validate import EXPECTATIONS_DIR, _fmt, _for_gx, _gx, _gx_lock
+from chuyencan.submissions.validate import EXPECTATIONS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -157,47 +158,16 @@ def load_suite_json() -> dict[str, Any]:
 
 
 def _run_suite(frame: pd.DataFrame) -> list[tuple[int, ExtractIssue]]:
-    spec = load_suite_json()
-    with _gx_lock:
-        gx, batch_definition = _gx()
-        suite = gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
-        result = batch_definition.get_batch(batch_parameters={"dataframe": _for_gx(frame)}).validate(
-            suite,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["file_idx", "source_row"],
-            },
-        )
-    lookup = frame.set_index(["file_idx", "source_row"])
     out: list[tuple[int, ExtractIssue]] = []
-    for res in result.results:
-        if res.success:
-            continue
-        cfg = res.expectation_config
-        meta = cfg.meta or {}
-        if res.exception_info and res.exception_info.get("raised_exception"):
-            # A broken suite is our bug, not the police's: fail loudly for the operator.
-            raise RuntimeError(
-                f"expectation {cfg.type} ({meta.get('rule')}) raised: {res.exception_info.get('exception_message')}"
-            )
-        value_col = meta.get("value_column") or COLUMN_BY_KEY[meta["column"]].name
-        for hit in res.result.get("unexpected_index_list") or []:
-            file_idx, row = int(hit["file_idx"]), int(hit["source_row"])
-            record = lookup.loc[(file_idx, row)]
-            if isinstance(record, pd.DataFrame):
-                record = record.iloc[0]
-            params = tuple((c, _fmt(record.get(c))) for c in meta.get("param_columns", ()))
-            out.append(
-                (
-                    file_idx,
-                    ExtractIssue(
-                        severity=meta.get("severity", "error"),
-                        rule=meta["rule"],
-                        row=row,
-                        column=meta["column"],
-                        value=_fmt(record.get(value_col)),
-                        params=params,
-                    ),
-                )
-            )
+    for failure in suite_failures(load_suite_json(), frame):
+        meta = failure.meta
+        issue = ExtractIssue(
+            severity=meta.get("severity", "error"),
+            rule=meta["rule"],
+            row=failure.row,
+            column=meta["column"],
+            value=failure.value(meta.get("value_column") or COLUMN_BY_KEY[meta["column"]].name),
+            params=failure.params(),
+        )
+        out.append((failure.file_idx, issue))
     return out

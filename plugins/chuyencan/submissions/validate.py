@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
+from chuyencan.gx_suites import suite_failures
 from chuyencan.reference import INCLUDE_DIR, Reference
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.reader import ParsedWorkbook, read_workbook
@@ -310,29 +310,6 @@ def _derive_students(
     return df.drop(columns=["_week"])
 
 
-# --- GX ----------------------------------------------------------------------------------------
-
-_gx_lock = threading.Lock()
-
-
-@cache
-def _gx() -> tuple[Any, Any]:
-    """One ephemeral GX context and batch definition per process (GX import costs seconds)."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    # GX narrates its internals at INFO; keep the task logs about our files.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch_definition = (
-        context.data_sources.add_pandas("submissions")
-        .add_dataframe_asset("rows")
-        .add_batch_definition_whole_dataframe("all_files")
-    )
-    return gx, batch_definition
-
-
 @cache
 def load_suite_json(sheet_name: str) -> dict[str, Any]:
     with (EXPECTATIONS_DIR / SUITES[sheet_name]).open(encoding="utf-8") as fh:
@@ -341,54 +318,21 @@ def load_suite_json(sheet_name: str) -> dict[str, Any]:
 
 
 def _run_suite(sheet: Sheet, frame: pd.DataFrame, params: dict[str, Any]) -> list[tuple[int, Issue]]:
-    spec = load_suite_json(sheet.name)
-    with _gx_lock:
-        gx, batch_definition = _gx()
-        suite = gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
-        gx_frame = _for_gx(frame)
-        result = batch_definition.get_batch(batch_parameters={"dataframe": gx_frame}).validate(
-            suite,
-            expectation_parameters=params,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ["file_idx", "source_row"],
-            },
-        )
-    lookup = frame.set_index(["file_idx", "source_row"])
     out: list[tuple[int, Issue]] = []
-    for res in result.results:
-        if res.success:
-            continue
-        cfg = res.expectation_config
-        meta = cfg.meta or {}
-        if res.exception_info and res.exception_info.get("raised_exception"):
-            # A broken suite is our bug, not the school's: fail loudly for the operator.
-            raise RuntimeError(
-                f"expectation {cfg.type} ({meta.get('rule')}) raised: "
-                f"{res.exception_info.get('exception_message')}"
-            )
-        for hit in res.result.get("unexpected_index_list") or []:
-            file_idx, row = int(hit["file_idx"]), int(hit["source_row"])
-            record = lookup.loc[(file_idx, row)]
-            if isinstance(record, pd.DataFrame):
-                record = record.iloc[0]
-            value_col = meta.get("value_column") or _column_name(sheet, meta["column"])
-            extra = tuple((c, _fmt(record.get(c))) for c in meta.get("param_columns", ()))
-            out.append(
-                (
-                    file_idx,
-                    Issue(
-                        severity=meta.get("severity", "error"),
-                        rule=meta["rule"],
-                        sheet=sheet.name,
-                        row=row,
-                        column=meta["column"],
-                        value=_fmt(record.get(value_col)),
-                        class_name=_fmt(record.get("class_name")),
-                        params=extra,
-                    ),
-                )
-            )
+    for failure in suite_failures(load_suite_json(sheet.name), frame, params):
+        meta = failure.meta
+        value_col = meta.get("value_column") or _column_name(sheet, meta["column"])
+        issue = Issue(
+            severity=meta.get("severity", "error"),
+            rule=meta["rule"],
+            sheet=sheet.name,
+            row=failure.row,
+            column=meta["column"],
+            value=failure.value(value_col),
+            class_name=failure.value("class_name"),
+            params=failure.params(),
+        )
+        out.append((failure.file_idx, issue))
     return out
 
 
@@ -397,29 +341,6 @@ def _column_name(sheet: Sheet, key: str) -> str:
         if col.key == key:
             return col.name
     return key
-
-
-def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
-    """GX compares with pandas operators: give it numbers for numeric columns, None for gaps."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in out[col].dropna())
-            if numeric and out[col].notna().any():
-                out[col] = pd.to_numeric(out[col], errors="coerce")
-    return out
-
-
-def _fmt(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, datetime | date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:
