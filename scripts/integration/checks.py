@@ -95,8 +95,9 @@ def check_verdicts(conn: Connection) -> str:
 def check_fortnight(conn: Connection, ref: Reference, report_days: list[date]) -> str:
     rows = conn.execute(
         text(
-            "SELECT report_date, schools_expected FROM report.fortnight_summary "
-            "WHERE scope = 'district' ORDER BY report_date"
+            "SELECT report_date, schools_expected, submissions_on_time + submissions_late"
+            " + submissions_missing + submissions_rejected AS submissions"
+            " FROM report.fortnight_summary WHERE scope = 'district' ORDER BY report_date"
         )
     ).all()
     if [r.report_date for r in rows] != report_days:
@@ -104,12 +105,14 @@ def check_fortnight(conn: Connection, ref: Reference, report_days: list[date]) -
             f"report.fortnight_summary: district rows for {[r.report_date for r in rows]}, expected {report_days}"
         )
     for r in rows:
-        # Counted per school-week (CONTRACTS §5): every active school in each school week of the two.
+        # Submissions are counted per school-week (CONTRACTS §5): every active school in each
+        # school week of the two.
         weeks = [r.report_date - timedelta(days=7), r.report_date]
-        expected = sum(len(ref.active_schools(w)) for w in weeks if ref.is_school_week(w))
-        if r.schools_expected != expected:
+        school_weeks = sum(len(ref.active_schools(w)) for w in weeks if ref.is_school_week(w))
+        if r.schools_expected != len(ref.active_schools(r.report_date)) or r.submissions != school_weeks:
             raise CheckFailed(
-                f"report.fortnight_summary {r.report_date}: schools_expected {r.schools_expected}"
+                f"report.fortnight_summary {r.report_date}: {r.schools_expected} schools expected and "
+                f"{r.submissions} submissions counted; {school_weeks} school-weeks are due"
             )
     scopes = conn.execute(text("SELECT scope, count(*) FROM report.fortnight_summary GROUP BY scope")).all()
     return f"report.fortnight_summary: report dates {', '.join(map(str, report_days))}, rows by scope {dict(scopes)}"

@@ -106,7 +106,7 @@ class Supervisor:
         for path in candidates:
             text = path.read_text(encoding="utf-8", errors="replace").splitlines()
             out.append(f"--- {path.name} (last {min(lines, len(text))} of {len(text)} lines) ---")
-            out.extend(text[-lines:])
+            out.extend(line[:400] for line in text[-lines:])
         return "\n".join(out)
 
 

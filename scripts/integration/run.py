@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, text
 from scripts.integration import checks, topology
 from scripts.integration import environment as envs
 from scripts.integration.api import FINISHED, AirflowApi, wait_for
-from scripts.integration.dump import compare, dump
+from scripts.integration.dump import TableDump, compare, dump
 from scripts.integration.processes import ComponentDied, Supervisor
 
 FIRST_WEEK, LAST_WEEK = date(2025, 3, 14), date(2025, 4, 4)
@@ -62,6 +62,14 @@ WHEN = {
 }
 LOAD_TASK = ("school_submissions_intake", "collect_new_files")  # where the worker dies
 
+# Outputs that differ between two undisturbed runs of the same input, so they cannot show what a
+# killed worker did: police matching gave 1 ambiguous / 15 not found in one run and 2 / 14 in
+# another from identical stored cases and household records (reported to the owners of the
+# police reconciliation). Compared by row count only, their emails left out, until that is
+# fixed; empty these to compare them in full again.
+NONDETERMINISTIC_TABLES = ("restricted.case_match", "restricted.case_verdict", "restricted.match_audit")
+NONDETERMINISTIC_EMAIL_KINDS = ("police_counts",)
+
 
 class Failure(RuntimeError):
     """A check failed or a component misbehaved: the run prints why and exits non-zero."""
@@ -78,7 +86,7 @@ class Clock:
     def left(self, wanted: float) -> float:
         remaining = self.budget - self.elapsed()
         if remaining <= 0:
-            raise Failure(f"the run exceeded its {self.budget:.0f}s budget")
+            raise TimeoutError(f"the run exceeded its {self.budget:.0f}s budget")
         return min(wanted, remaining)
 
     def say(self, message: str) -> None:
@@ -102,7 +110,7 @@ def fridays() -> list[date]:
 
 
 def report_fridays() -> list[date]:
-    return [d for d in fridays() if (d - FIRST_REPORT_FRIDAY).days % 14 == 0]
+    return [d for d in fridays() if d >= FIRST_REPORT_FRIDAY and (d - FIRST_REPORT_FRIDAY).days % 14 == 0]
 
 
 def scenario(dag_ids: list[str]) -> list[Step]:
@@ -292,26 +300,65 @@ def run_phase_b(cluster: Cluster, steps: list[Step], mail_a: int) -> list[str]:
         raise Failure(f"{LOAD_TASK[0]} was not run: nothing was disturbed")
 
     dump_a, dump_b = (dump(create_engine(envs.pg_url(db))) for db in (ws.db_a, ws.db_b))
-    problems = compare(dump_a, dump_b)
+    loose = {n: (len(dump_a[n].rows), len(dump_b[n].rows)) for n in NONDETERMINISTIC_TABLES if n in dump_a}
+    if any(a != b for a, b in loose.values()):
+        raise Failure(f"row counts differ after the kill: {loose}")
+    kinds = set(NONDETERMINISTIC_EMAIL_KINDS) if loose else set()
+    strict_a, strict_b = (_strict_part(d, set(loose), kinds) for d in (dump_a, dump_b))
+    problems = compare(strict_a, strict_b)
     if problems:
         raise Failure(
             "the warehouse after the kill differs from the undisturbed one:\n" + "\n".join(problems)
         )
+    skip = _subjects_of(ws, kinds)
     messages = checks.read_mail(ws.mail)
-    before, after = messages[:mail_a], messages[mail_a:]
+    before = [m for m in messages[:mail_a] if str(m["Subject"]) not in skip]
+    after = [m for m in messages[mail_a:] if str(m["Subject"]) not in skip]
     if Counter(map(checks.mail_key, before)) != Counter(map(checks.mail_key, after)):
         raise Failure(
             f"emails differ: {len(before)} in the undisturbed run, {len(after)} in the disturbed one"
         )
-    rows = sum(len(t.rows) for t in dump_a.values())
-    left_out = sorted({f"{n}.{c}" for n, t in dump_a.items() for c in t.excluded})
+    rows = sum(len(t.rows) for t in strict_a.values())
+    left_out = sorted({f"{n}.{c}" for n, t in strict_a.items() for c in t.excluded})
     return [
         f"worker SIGKILLed during {'.'.join(LOAD_TASK)} with {disturbance['stored_at_kill']} files stored "
         f"({disturbance['processes_killed']} processes); a new worker ran the retry (try {disturbance['try_number']})",
-        f"warehouse identical to the undisturbed run: {len(dump_a)} tables, {rows} rows "
-        f"(left out: {', '.join(left_out)})",
-        f"emails identical: {len(after)} again, same recipients, subjects and bodies",
+        f"warehouse identical to the undisturbed run: {len(strict_a)} tables, {rows} rows "
+        f"(columns left out: {', '.join(left_out)})",
+        "compared by row count only (police matching differs between undisturbed runs): "
+        + (
+            ", ".join(
+                f"{n} {a} rows, {'same' if dump_a[n].digest == dump_b[n].digest else 'different'} contents"
+                for n, (a, _) in loose.items()
+            )
+            or "none"
+        ),
+        f"emails identical: {len(after)} again, same recipients, subjects and bodies"
+        + (f" ({', '.join(sorted(kinds))} emails aside)" if kinds else ""),
     ]
+
+
+def _strict_part(tables: dict[str, TableDump], loose: set[str], kinds: set[str]) -> dict[str, TableDump]:
+    """The tables compared row by row: without the loose tables and the outbox rows of `kinds`."""
+    out = {n: t for n, t in tables.items() if n not in loose}
+    outbox = out.get("ops.email_outbox")
+    if outbox is not None and kinds:
+        kind = outbox.columns.index("kind")
+        rows = [r for r in outbox.rows if r[kind] not in kinds]
+        out["ops.email_outbox"] = TableDump(outbox.name, outbox.columns, rows, outbox.excluded)
+    return out
+
+
+def _subjects_of(ws: envs.Workspace, kinds: set[str]) -> set[str]:
+    """Subjects of the outbox's emails of `kinds` in either warehouse (to leave them out)."""
+    subjects: set[str] = set()
+    for db in (ws.db_a, ws.db_b) if kinds else ():
+        engine = create_engine(envs.pg_url(db))
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT kind, subject FROM ops.email_outbox")).all()
+        engine.dispose()
+        subjects |= {subject for kind, subject in rows if kind in kinds}
+    return subjects
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,9 +417,11 @@ def main(argv: list[str] | None = None) -> int:
     except (Exception, KeyboardInterrupt) as exc:
         failed = f"{type(exc).__name__}: {exc}"
         print(f"\nFAILED: {failed}\n", flush=True)
-        died = exc.component.name if isinstance(exc, ComponentDied) else None
-        for name in [died] if died else [*sup.components, "airflow-worker"]:
-            print(sup.tail(name, 120 if died else 30), flush=True)
+        if not isinstance(exc, (checks.CheckFailed, Failure)):
+            # A component died, hung or answered wrongly: show what it said last.
+            died = exc.component.name if isinstance(exc, ComponentDied) else None
+            for name in [died] if died else list(dict.fromkeys([*sup.components, "airflow-worker"])):
+                print(sup.tail(name, 120 if died else 25), flush=True)
     finally:
         stragglers = sup.reap()
         envs.release_redis(stop=started_redis)
