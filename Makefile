@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: demo test lint format bench-intake bench-report bench-linkage venv postgres clean
+.PHONY: demo test lint format bench-intake bench-report bench-linkage venv postgres integration clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ bench-report: venv postgres
 bench-linkage: venv
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(BIN)/python bench/linkage.py
+
+# The docker-compose topology started natively (api-server, scheduler, dag-processor,
+# triggerer, Celery worker, Redis, PostgreSQL), every DAG through the REST API, a worker killed
+# mid-load; see docs/deploying.md.
+integration: venv postgres
+	PYTHONPATH=plugins $(BIN)/python -m scripts.integration.run
 
 clean:
 	rm -rf var/demo .pytest_cache
