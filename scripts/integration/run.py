@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
+import os
 import shutil
 import signal
 import subprocess
@@ -361,6 +363,25 @@ def _subjects_of(ws: envs.Workspace, kinds: set[str]) -> set[str]:
     return subjects
 
 
+def _one_run_at_a_time(path: Path) -> Any:
+    """Hold an exclusive lock for the whole run: two runs would share databases, role names,
+    the Redis database and the workspace. Returns the open lock file, or None if taken."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        print(f"another integration run holds {path} ({handle.read().strip() or 'pid unknown'}); try later")
+        handle.close()
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -373,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", type=Path, default=topology.ROOT / "var" / "integration")
     args = parser.parse_args(argv)
 
+    lock = _one_run_at_a_time(args.workspace.with_name(args.workspace.name + ".lock"))
+    if lock is None:
+        return 2
     clock = Clock(budget=args.timeout)
     dag_ids = args.dags.split(",") if args.dags else topology.landed_dags()
     steps = scenario(dag_ids)
