@@ -59,7 +59,8 @@ MISTAKE_RATE = 0.15  # enough broken first files that several schools must be to
 WHEN = {
     "school_submissions_intake": ("last", 3),  # 10:00 local, the deadline
     "school_submissions_weekly": ("each", 4),  # 11:00 local, its cron
-    "police_reconciliation": ("last", 5),
+    "police_extract_intake": ("last", 5),
+    "police_reconciliation": ("last", 6),
     "fortnightly_report": ("report", 8),  # 15:00 local, its schedule
 }
 LOAD_TASK = ("school_submissions_intake", "collect_new_files")  # where the worker dies

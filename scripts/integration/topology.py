@@ -27,6 +27,7 @@ SUPPORT_SERVICES = ("postgres", "redis", "mailpit")
 DAG_IDS = (
     "school_submissions_intake",
     "school_submissions_weekly",
+    "police_extract_intake",
     "police_reconciliation",
     "fortnightly_report",
 )
