@@ -27,6 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
+from chuyencan.police.match_step import MATCHER_RESIDENT_COLUMNS
 from chuyencan.synth import names as nm
 from chuyencan.text import strip_diacritics
 
@@ -254,21 +255,7 @@ def generate(n_cases: int, n_residents: int, seed: int = 7) -> LinkageData:
                 p.relation[i],
             )
         )
-    residents = pd.DataFrame(
-        rows,
-        columns=[
-            "resident_id",
-            "personal_id",
-            "full_name",
-            "birth_date",
-            "birth_year",
-            "sex",
-            "commune",
-            "village",
-            "household_head",
-            "relation",
-        ],
-    )
+    residents = pd.DataFrame(rows, columns=MATCHER_RESIDENT_COLUMNS)
     residents["birth_year"] = residents["birth_year"].astype("Int64")
 
     c_rows = []

@@ -98,6 +98,11 @@ def for_gx(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def date_ordinals(series: pd.Series) -> pd.Series:
+    """Dates as day numbers (NaN for gaps): GX compares numbers, not date objects."""
+    return series.map(lambda d: float(d.toordinal()) if isinstance(d, date) else np.nan)
+
+
 def display(value: Any) -> str | None:
     """A cell value as a person wrote it: dates dd/mm/yyyy, whole numbers without '.0'."""
     if value is None or (isinstance(value, float) and np.isnan(value)):

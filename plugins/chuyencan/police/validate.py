@@ -20,10 +20,9 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 
-from chuyencan.gx_suites import suite_failures
+from chuyencan.gx_suites import date_ordinals, suite_failures
 from chuyencan.police.extract_contract import COLUMN_BY_KEY
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import ParsedExtract
@@ -118,8 +117,8 @@ def _derive(files: list[CheckedExtract], ref: Reference) -> pd.DataFrame:
     df["birth_age"] = received_on.map(lambda d: float(d.year)) - pd.to_numeric(
         df["birth_year"], errors="coerce"
     )
-    df["verified_lag"] = received_ord - _ordinal(df["verified_on"])
-    df["changed_lag"] = received_ord - _ordinal(df["status_changed_on"])
+    df["verified_lag"] = received_ord - date_ordinals(df["verified_on"])
+    df["changed_lag"] = received_ord - date_ordinals(df["status_changed_on"])
     df["id_birth_code"] = df["personal_id"].map(_id_birth_code)
     df["expected_id_birth_code"] = [
         _expected_code(y, s) for y, s in zip(df["birth_year"], df["sex"], strict=True)
@@ -131,10 +130,6 @@ def _derive(files: list[CheckedExtract], ref: Reference) -> pd.DataFrame:
         ]
         c.extract_round = max(verified) if verified else c.received_on
     return df
-
-
-def _ordinal(series: pd.Series) -> pd.Series:
-    return series.map(lambda d: float(d.toordinal()) if isinstance(d, date) else np.nan)
 
 
 def _id_birth_code(pid: Any) -> str | None:

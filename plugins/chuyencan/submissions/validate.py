@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
-from chuyencan.gx_suites import suite_failures
+from chuyencan.gx_suites import date_ordinals, suite_failures
 from chuyencan.reference import INCLUDE_DIR, Reference
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.reader import ParsedWorkbook, read_workbook
@@ -164,10 +164,6 @@ def _stack(files: list[CheckedFile], sheet: Sheet) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _ordinal(series: pd.Series) -> pd.Series:
-    return series.map(lambda d: float(d.toordinal()) if isinstance(d, date) else np.nan)
-
-
 def _file_meta(classes: pd.DataFrame) -> pd.DataFrame:
     """Per file: the school and week most of its rows name (ties: the first row's)."""
     out = pd.DataFrame(index=pd.Index(sorted(set(classes["file_idx"])), name="file_idx"))
@@ -200,8 +196,8 @@ def _derive_classes(
         return classes
     df = classes.copy()
     df["file_school"] = df["file_idx"].map(meta["file_school"])
-    df["week_ord"] = _ordinal(df["week_ending"])
-    df["file_week_ord"] = _ordinal(df["file_idx"].map(meta["file_week"]))
+    df["week_ord"] = date_ordinals(df["week_ending"])
+    df["file_week_ord"] = date_ordinals(df["file_idx"].map(meta["file_week"]))
     df["week_weekday"] = df["week_ending"].map(lambda d: d.weekday() if isinstance(d, date) else None)
     df["week_in_school_year"] = df["week_ending"].map(
         lambda d: (
@@ -261,12 +257,12 @@ def _derive_students(
     week = (
         df["file_idx"].map(file_meta["file_week"]) if not file_meta.empty else pd.Series(None, index=df.index)
     )
-    df["week_ord"] = _ordinal(week)
+    df["week_ord"] = date_ordinals(week)
     df["grade_min"] = _school_attr(ref, df["file_school"], "grade_min")
     df["grade_max"] = _school_attr(ref, df["file_school"], "grade_max")
     df["school_kind"] = _school_attr(ref, df["file_school"], "kind").fillna("")
-    df["birth_ord"] = _ordinal(df["birth_date"])
-    df["missed_ord"] = _ordinal(df["first_day_missed"])
+    df["birth_ord"] = date_ordinals(df["birth_date"])
+    df["missed_ord"] = date_ordinals(df["first_day_missed"])
     df["name_key"] = df["full_name"].map(lambda v: fold(v) if isinstance(v, str) else None)
 
     def id_code(pid: Any) -> Any:
