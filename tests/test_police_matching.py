@@ -392,6 +392,17 @@ def result() -> pd.DataFrame:
     return matching.match_cases(cases, residents).set_index("case_id")
 
 
+def test_the_answer_does_not_depend_on_row_order(result: pd.DataFrame) -> None:
+    """A database returns rows in any order; the same rows must give the same answer, in the
+    order the cases were given."""
+    cases = pd.DataFrame(BOOK.cases, columns=CASE_COLUMNS).sample(frac=1, random_state=11)
+    residents = pd.DataFrame(BOOK.residents, columns=RESIDENT_COLUMNS).sample(frac=1, random_state=12)
+    residents["birth_year"] = residents["birth_year"].astype("Int64")
+    shuffled = matching.match_cases(cases, residents)
+    assert list(shuffled["case_id"]) == list(cases["case_id"])
+    assert shuffled.set_index("case_id").loc[result.index].to_dict("index") == result.to_dict("index")
+
+
 def test_one_row_per_case_in_the_agreed_shape(result: pd.DataFrame) -> None:
     assert sorted(result.index) == sorted(c["case_id"] for c in BOOK.cases)
     assert list(result.reset_index().columns) == list(matching.OUTPUT_COLUMNS)

@@ -213,8 +213,31 @@ def match_cases(
     only), score (0-1, the best record's probability; None without any candidate), candidates
     (resident_ids for a reviewer, best first; ambiguous only), agreed / disagreed (field names,
     for the best record; empty for no_match)."""
-    cases = cases.reset_index(drop=True)
-    residents = residents.reset_index(drop=True)
+    # The u-sample draws records by position: both sides go in id order so that the answer
+    # depends on the rows, not on the order a database happened to return them in.
+    result = _match_in_id_order(
+        _in_id_order(cases, "case_id"),
+        _in_id_order(residents, "resident_id"),
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        absent_share=absent_share,
+    )
+    return result.set_index("case_id").loc[cases["case_id"].astype(str)].reset_index()
+
+
+def _in_id_order(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    ids = frame[id_column].astype(str).to_numpy(dtype=object)
+    return frame.iloc[np.argsort(ids, kind="stable")].reset_index(drop=True)
+
+
+def _match_in_id_order(
+    cases: pd.DataFrame,
+    residents: pd.DataFrame,
+    *,
+    match_threshold: float,
+    review_threshold: float,
+    absent_share: float,
+) -> pd.DataFrame:
     if len(cases) == 0 or len(residents) == 0:
         return _no_candidates(cases)
     vocab = Vocabularies()
