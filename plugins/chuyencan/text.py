@@ -13,6 +13,9 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _SPACES = re.compile(r"\s+")
 # Characters Excel users paste that are not ordinary spaces.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u200b\u200c\u200d\ufeff"), " ")
+# Control characters pasted from other systems (Excel keeps them as `_x0007_` escapes): no one
+# means them, PostgreSQL refuses NUL in text and openpyxl refuses them all when we write a sheet.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
 
 
 def strip_diacritics(value: str) -> str:
@@ -33,7 +36,7 @@ def fold(value: object) -> str:
 
 def clean_cell_text(value: str) -> str:
     """Trim, turn exotic spaces into plain ones and collapse runs of white space."""
-    return _SPACES.sub(" ", value.translate(_INVISIBLE)).strip()
+    return _SPACES.sub(" ", _CONTROL.sub("", value.translate(_INVISIBLE))).strip()
 
 
 def nfc(value: str) -> str:
