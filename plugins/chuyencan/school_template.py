@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from chuyencan import contract
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Column, Sheet
 from chuyencan.reference import REFERENCE_DIR, Reference, School, load_reference
+from chuyencan.report.safe_cells import CellValue, set_value
 from chuyencan.text import fold
 
 ClassRow = tuple[int, str, int]  # (grade, class name, enrolled) from the last accepted file
@@ -387,14 +388,15 @@ def _class_sheet(
     known = list(classes or ())
     for offset in range(rows):
         row = FIRST_DATA_ROW + offset
-        values: dict[str, object] = {"school_code": school.code, "week_ending": week_ending}
+        values: dict[str, CellValue] = {"school_code": school.code, "week_ending": week_ending}
         if offset < len(known):
             grade, class_name, enrolled = known[offset]
             values |= {"grade": int(grade), "class_name": str(class_name), "enrolled": int(enrolled)}
         for index, column in enumerate(sheet.columns, start=1):
             _style_data_cell(ws, row, index, column)
             if column.name in values:
-                ws.cell(row=row, column=index, value=values[column.name])
+                # Class names come from the school's last file: "=HYPERLINK(…)" stays text.
+                set_value(ws.cell(row=row, column=index), values[column.name])
     _add_checks(ws, sheet, _checks(sheet, school, week_ending, communes=False), last_row)
 
     # The pipeline recomputes rates from the counts, so the sheet holds no formulas; the
