@@ -29,6 +29,7 @@ READER_RULES = (
     ("sheet", "duplicate_column"),
     ("sheet", "no_classes"),
     ("sheet", "too_many_rows"),
+    ("sheet", "formula_not_computed"),
     ("cell", "not_integer"),
     ("cell", "not_date"),
     ("cell", "invalid_date"),

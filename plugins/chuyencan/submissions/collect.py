@@ -22,6 +22,7 @@ from chuyencan.submissions.load import Stored, store_accepted, store_rejected
 from chuyencan.submissions.reader import read_workbook
 from chuyencan.submissions.status import refresh_weeks
 from chuyencan.submissions.validate import CheckedFile, check_parsed
+from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,25 @@ def usual_rates(engine: Engine) -> dict[str, float]:
         return {code: float(rate) for code, rate in conn.execute(query) if rate is not None}
 
 
+def usual_enrolment(engine: Engine) -> dict[tuple[str, str], int]:
+    """(school, folded class name) -> sĩ số in the school's latest accepted week."""
+    cs, ca = wh.ops_current_submission, wh.ops_class_attendance
+    latest: dict[str, int] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(
+            select(cs.c.school_code, cs.c.submission_id).order_by(cs.c.school_code, cs.c.week_ending.desc())
+        ):
+            latest.setdefault(row.school_code, row.submission_id)
+        if not latest:
+            return {}
+        rows = conn.execute(
+            select(ca.c.school_code, ca.c.class_name, ca.c.enrolled).where(
+                ca.c.submission_id.in_(list(latest.values()))
+            )
+        )
+        return {(r.school_code, fold(r.class_name)): int(r.enrolled) for r in rows if r.enrolled is not None}
+
+
 def collect(
     engine: Engine,
     ref: Reference,
@@ -116,6 +136,7 @@ def collect(
         today=now.astimezone(settings.timezone).date(),
         usual_rates=usual_rates(engine),
         attendance_drop=settings.attendance_drop_warning,
+        usual_enrolment=usual_enrolment(engine),
     )
     for f, c in zip(files, checked, strict=True):
         if c.accepted:

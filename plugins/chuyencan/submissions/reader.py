@@ -116,10 +116,16 @@ def read_workbook(path: Path) -> ParsedWorkbook:
         parsed.issues.append(Issue("error", "corrupt_file"))
         return parsed
     by_fold = {fold(name): name for name in workbook.sheet_names}
+    uncomputed = _sheets_with_uncomputed_formulas(path)
     for sheet in SHEETS:
         actual = by_fold.get(fold(sheet.name)) or by_fold.get(fold(sheet.title))
         if actual is None:
             parsed.issues.append(Issue("error", "missing_sheet", sheet=sheet.name))
+            continue
+        if actual in uncomputed:
+            # The cells read as empty; "missing value" would send the school looking for a
+            # number it can see in Excel.
+            parsed.issues.append(Issue("error", "formula_not_computed", sheet=sheet.name))
             continue
         try:
             rows = workbook.get_sheet_by_name(actual).to_python(skip_empty_area=False)
@@ -130,6 +136,39 @@ def read_workbook(path: Path) -> ParsedWorkbook:
         if data is not None:
             parsed.sheets[sheet.name] = data
     return parsed
+
+
+# A formula cell with no stored result: `<c><f>…</f></c>`, `<c><f …/><v/></c>`, `<c><f>…</f><v></v></c>`.
+_UNCOMPUTED = re.compile(rb"<c\b[^>]*>\s*<f\b(?:[^>]*/>|[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_REL_ENTRY = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
+
+
+def _sheets_with_uncomputed_formulas(path: Path) -> set[str]:
+    """Sheets holding formulas whose results were never stored: what a tool writes, and what
+    Excel computes (and stores) when it saves. The values are not in the file."""
+    out: set[str] = set()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            rels = dict(_REL_ENTRY.findall(zf.read("xl/_rels/workbook.xml.rels")))
+            for name, rid in _SHEET_ENTRY.findall(zf.read("xl/workbook.xml")):
+                target = rels.get(rid, b"").decode()
+                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                if member in zf.namelist() and _UNCOMPUTED.search(zf.read(member)):
+                    out.add(_xml_unescape(name.decode("utf-8")))
+    except (KeyError, zipfile.BadZipFile, OSError, UnicodeDecodeError):
+        return out  # calamine reports what is really broken
+    return out
+
+
+def _xml_unescape(text: str) -> str:
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def _find_header(sheet: Sheet, rows: list[list[Any]]) -> tuple[int, dict[int, Column], list[Issue]] | None:

@@ -76,6 +76,7 @@ def check_workbooks(
     today: date | None = None,
     usual_rates: dict[str, float] | None = None,
     attendance_drop: float = 0.20,
+    usual_enrolment: dict[tuple[str, str], int] | None = None,
 ) -> list[CheckedFile]:
     """Read and check files; `today` bounds 'week in the future' (default: the real today)."""
     return check_parsed(
@@ -84,6 +85,7 @@ def check_workbooks(
         today=today,
         usual_rates=usual_rates,
         attendance_drop=attendance_drop,
+        usual_enrolment=usual_enrolment,
     )
 
 
@@ -94,7 +96,10 @@ def check_parsed(
     today: date | None = None,
     usual_rates: dict[str, float] | None = None,
     attendance_drop: float = 0.20,
+    usual_enrolment: dict[tuple[str, str], int] | None = None,
 ) -> list[CheckedFile]:
+    """`usual_enrolment`: (school, folded class name) -> the class's enrolment in the school's
+    latest accepted file, the yardstick for 'sĩ số far off'."""
     checked = [CheckedFile(path=p.path, parsed=p, issues=list(p.issues)) for p in parsed]
     today = today or date.today()
     readable = [c for c in checked if c.parsed.readable]
@@ -105,6 +110,7 @@ def check_parsed(
         if idx in file_meta.index:
             c.school_code, c.week_ending = file_meta.at[idx, "file_school"], file_meta.at[idx, "file_week"]
     classes = _derive_classes(classes, file_meta, ref, usual_rates or {}, attendance_drop)
+    classes = _derive_enrolment(classes, usual_enrolment or {})
     students = _derive_students(students, ref, file_meta, classes)
     params = {
         "known_schools": sorted(ref.schools),
@@ -244,6 +250,26 @@ def _derive_classes(
     usual = df["file_school"].map(lambda s: usual_rates.get(s, np.nan) if isinstance(s, str) else np.nan)
     df["usual_rate_floor"] = usual - drop
     df["usual_pct"] = usual.map(lambda r: f"{r:.0%}" if pd.notna(r) else None)
+    return df
+
+
+# Sĩ số this far from the class's last reported one is probably a slip (a digit too many or too
+# few); a class really changes by a few students a week, not by half.
+ENROLMENT_TOLERANCE_SHARE = 0.5
+ENROLMENT_TOLERANCE_MIN = 10
+
+
+def _derive_enrolment(classes: pd.DataFrame, usual: dict[tuple[str, str], int]) -> pd.DataFrame:
+    if classes.empty:
+        return classes
+    df = classes.copy()
+    df["usual_enrolled"] = [
+        usual.get((school, key), np.nan) if isinstance(school, str) and isinstance(key, str) else np.nan
+        for school, key in zip(df["file_school"], df["class_key"], strict=True)
+    ]
+    margin = (df["usual_enrolled"] * ENROLMENT_TOLERANCE_SHARE).clip(lower=ENROLMENT_TOLERANCE_MIN)
+    df["enrolled_floor"] = df["usual_enrolled"] - margin
+    df["enrolled_ceiling"] = df["usual_enrolled"] + margin
     return df
 
 
