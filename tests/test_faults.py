@@ -323,3 +323,74 @@ def test_a_collection_killed_mid_load_and_rerun_ends_as_a_clean_run(
     assert warehouse_facts(engine) == clean_facts(dialect, collection, batch, tmp_path)
     assert digest_tree(inbox) == before
     engine.dispose()
+
+
+# --- 4. two runs overlap ------------------------------------------------------------------------
+
+
+def test_two_overlapping_weekly_runs_on_postgresql_agree_with_one_run(
+    tmp_path: Path, inbox: Path, batch: Path, pg_url: str
+) -> None:
+    """Two runs of the weekly procedure over the same inbox and warehouse at the same time (a
+    manual `airflow dags test` while the scheduled run works; the intake DAG's 11:00 run beside
+    the Friday 11:00 run, which share every task). Each has its own engine and connections.
+
+    Made to collide where a race is possible: both are held at the reference reload, released
+    together, then held at the status refresh of the week and released together. Both finish;
+    each file is stored once; reports, statuses and the district's email are those of one run.
+    (Scheduled runs of one DAG never overlap: every DAG has max_active_runs=1,
+    tests/test_dag_hygiene.py.)"""
+    runs = [settings_for(inbox, tmp_path / "work", f"{pg_url}?application_name=run_{n}") for n in "ab"]
+    prepare_warehouse(runs[0])  # last week's warehouse: tables exist
+    engine = wh.make_engine(pg_url)
+    gates = [TableGate(pg_url, "ref.school"), TableGate(pg_url, "report.submission_status")]
+    threads = [in_thread(lambda s=s: weekly(s)) for s in runs]
+    try:
+        for gate, table in zip(gates, ("ref.school", "report.submission_status"), strict=True):
+            wait_until(
+                lambda t=table: (
+                    lock_waiters(engine, on=t) == 2 or not all(th.is_alive() for th, _ in threads)
+                ),
+                f"both runs held at {table}",
+            )
+            gate.release()
+        for thread, _ in threads:
+            thread.join(timeout=60)
+    finally:
+        for gate in gates:
+            gate.release()
+    assert [[repr(e) for e in errors] for _, errors in threads] == [[], []]
+
+    facts = warehouse_facts(engine)
+    assert warehouse_facts(engine) == clean_facts("postgresql", weekly, batch, tmp_path)
+    assert len({r[0] for r in facts["submission"]}) == len(BATCH)
+    assert digest_tree(inbox) == digest_tree(batch)
+    for s in runs:
+        engine_for(s.warehouse_url).dispose()
+    engine.dispose()
+
+
+def test_two_overlapping_weekly_runs_on_sqlite_agree_with_one_run(
+    tmp_path: Path, inbox: Path, batch: Path
+) -> None:
+    """The same on the embedded warehouse, each run with its own engine, started together.
+    SQLite admits one writer at a time (BEGIN IMMEDIATE), so there is no moment to hold them
+    at; the runs interleave as they will."""
+    main = tmp_path / "warehouse" / "warehouse.db"
+    # Two spellings of one file: two engines (engine_for caches by URL), one warehouse.
+    runs = [
+        settings_for(inbox, tmp_path / "work", f"sqlite:///{main}"),
+        settings_for(inbox, tmp_path / "work", f"sqlite:///{main.parent}/./{main.name}"),
+    ]
+    start = threading.Barrier(2)
+    threads = [in_thread(lambda s=s: (start.wait(), weekly(s))) for s in runs]
+    for thread, _ in threads:
+        thread.join(timeout=60)
+    assert [[repr(e) for e in errors] for _, errors in threads] == [[], []]
+
+    engine = engine_for(runs[0].warehouse_url)
+    assert engine is not engine_for(runs[1].warehouse_url)
+    assert warehouse_facts(engine) == clean_facts("sqlite", weekly, batch, tmp_path)
+    assert digest_tree(inbox) == digest_tree(batch)
+    for s in runs:
+        engine_for(s.warehouse_url).dispose()

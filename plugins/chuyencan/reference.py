@@ -226,6 +226,8 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
 def write_reference(engine: Engine, ref: Reference) -> None:
     """Replace the `ref` tables with the files' content, in one transaction."""
     with engine.begin() as conn:
+        # Overlapping runs (the intake and the Friday run both start at 11:00) reload at once.
+        wh.serialise(conn, "chuyencan_reference")
         for table in (wh.ref_school, wh.ref_commune, wh.ref_calendar, wh.ref_school_week, wh.ref_grade_level):
             conn.execute(table.delete())
         conn.execute(

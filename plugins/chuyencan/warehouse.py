@@ -329,6 +329,16 @@ def _upsert_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute(ops_meta.insert().values(key=key, value=value))
 
 
+def serialise(conn: Connection, key: str) -> None:
+    """Hold a PostgreSQL advisory lock named `key` until this transaction ends, so overlapping
+    runs doing the same delete-and-rewrite take turns instead of colliding on the rewrite.
+
+    SQLite needs nothing more: BEGIN IMMEDIATE already lets one writer in at a time.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
 @contextmanager
 def school_week_lock(conn: Connection, school_code: str, week: object) -> Iterator[None]:
     """Serialise loads of the same school and week across overlapping runs (PostgreSQL).

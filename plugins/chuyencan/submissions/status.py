@@ -96,6 +96,9 @@ def refresh_weeks(
     result: list[SchoolWeekStatus] = []
     for week in sorted(w for w in weeks if ref.is_school_week(w)):
         with engine.begin() as conn:
+            # Before reading: an overlapping run refreshing the same week would otherwise
+            # collide on the rewrite, or overwrite newer rows with what it read earlier.
+            wh.serialise(conn, f"submission_status|{week.isoformat()}")
             statuses = compute_week(conn, ref, settings, week, now)
             conn.execute(table.delete().where(table.c.week_ending == week))
             if statuses:
