@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -61,7 +62,11 @@ def _copy_once(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # A private temporary name: two overlapping runs may archive the same file at once.
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    shutil.copyfile(source, tmp)
+    # The school's file lists children by name: only the pipeline's user may read the copy,
+    # from the moment it exists.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        shutil.copyfileobj(src, out)
     tmp.replace(target)
 
 
