@@ -11,11 +11,13 @@ queued email, compared by content), and the inbox is untouched.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import signal
+import socket
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from chuyencan import warehouse as wh
-from chuyencan.pipeline import close_week, collect_new_files, engine_for, prepare_warehouse
+from chuyencan.mail.outbox import count_unsent
+from chuyencan.mail.sink import SmtpSink
+from chuyencan.mail.smtp import airflow_smtp_sender
+from chuyencan.pipeline import close_week, collect_new_files, engine_for, prepare_warehouse, send_emails
 from chuyencan.reference import load_reference
 from chuyencan.settings import TIMEZONE, Settings
 from tests.faults import (
@@ -394,3 +399,108 @@ def test_two_overlapping_weekly_runs_on_sqlite_agree_with_one_run(
     assert digest_tree(inbox) == digest_tree(batch)
     for s in runs:
         engine_for(s.warehouse_url).dispose()
+
+
+# --- 2. the mail server is down ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:  # bound, then released: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def smtp_conn(port: int) -> str:
+    return json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 5},
+        }
+    )
+
+
+def intake_dag() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags")).get_dag(
+        "school_submissions_intake"
+    )
+    assert dag is not None
+    # The DAG's retry policy as written (3 retries, exponential backoff), but without the
+    # minutes between tries: dag.test() would sit them out in real time.
+    dag.task_dict["send_emails"].retry_delay = timedelta(0)
+    return dag
+
+
+@pytest.mark.airflow
+@pytest.mark.usefixtures("airflow_db")
+def test_mail_server_down_emails_wait_in_the_outbox_and_each_arrives_once_when_it_is_back(
+    tmp_path: Path,
+    batch: Path,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Decision: while the mail server cannot be reached, `send_emails` FAILS (after its
+    retries with backoff), rather than succeeding with a warning. A rejected school must hear
+    within minutes, so an outage has to be visible where operators look (a failed task and
+    DAG run, failure alerts) and retried soon; the data work of the run is unaffected (the
+    collection succeeded and is not redone). Bad input never fails a run; this is not input.
+
+    Nothing is lost meanwhile: the emails stay in `ops.email_outbox`, a server that cannot be
+    reached does not use up a message's attempts (an outage longer than the attempts limit
+    gives up on nothing), and the task's log says how many emails wait and why. When the
+    server is back, the next run sends each email exactly once."""
+    inbox = tmp_path / "inbox"
+    for path, _, _, _ in BATCH[1 : 1 + REJECTED]:  # the two rejected files: two schools to tell
+        (inbox / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(batch / path, inbox / path)
+    port = free_port()
+    for key, value in {
+        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(inbox),
+        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(tmp_path / "work"),
+        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": json.dumps(
+            {"conn_type": "sqlite", "host": sqlite_url.removeprefix("sqlite:///")}
+        ),
+        "AIRFLOW_CONN_SMTP_DEFAULT": smtp_conn(port),
+    }.items():
+        monkeypatch.setenv(key, value)
+    engine_for.cache_clear()
+    dag = intake_dag()
+    logical = datetime.now(UTC).replace(microsecond=0)
+
+    down = dag.test(logical_date=logical)
+
+    assert str(down.state) == "failed"
+    states = {ti.task_id: (str(ti.state), ti.try_number) for ti in down.get_task_instances()}
+    assert states["collect_new_files"] == ("success", 1)  # the files are in; only mail waits
+    assert states["send_emails"] == ("failed", 1 + dag.task_dict["send_emails"].retries)
+    log = capfd.readouterr().out  # the task's log, as `airflow dags test` prints it
+    assert "2 emails could not be sent: the mail server cannot be reached (ConnectionRefusedError" in log
+    assert "they stay queued in ops.email_outbox and are sent on the next try or run" in log
+    engine = engine_for(sqlite_url)
+    settings = Settings(inbox=inbox, work_dir=tmp_path / "work", warehouse_url=sqlite_url)
+
+    # The outage lasts: more runs than any message has attempts (intake runs every 10 minutes).
+    for _ in range(25):
+        with pytest.raises(RuntimeError, match="2 emails could not be sent"):
+            send_emails(settings, airflow_smtp_sender())
+    assert count_unsent(engine) == (2, 0)  # waiting, none given up
+    with engine.connect() as conn:
+        outbox = conn.execute(text("SELECT attempts, last_error FROM ops.email_outbox")).all()
+    assert [a for a, _ in outbox] == [0, 0]
+    assert outbox[0].last_error.startswith("ConnectionRefusedError")
+
+    with SmtpSink(tmp_path / "mail", port=port) as sink:  # the server is back
+        up = dag.test(logical_date=logical + timedelta(minutes=10))
+        again = send_emails(settings, airflow_smtp_sender())  # the next run finds nothing to send
+        received = sink.messages()
+
+    assert str(up.state) == "success"
+    assert again == {"sent": 0, "failed": 0, "pending": 0}
+    schools = [REF.schools[code].email for _, code, _, _ in BATCH[1 : 1 + REJECTED]]
+    assert sorted(m["To"] for m in received) == sorted(schools)  # each exactly once
+    assert count_unsent(engine) == (0, 0)
+    engine.dispose()

@@ -250,12 +250,14 @@ def test_smtp_down_then_up_sends_each_email_exactly_once(
 
     down = send_pending(engine, airflow_smtp_sender(), now=NOW)
 
-    # The server is unreachable: one attempt is spent, the run stops, nothing is lost.
+    # The server is unreachable: the run stops, nothing is lost, and no message's attempts are
+    # spent (the failure is the server's, not the message's).
     assert (down.sent, down.failed, down.pending) == (0, 1, 2)
     assert down.failures[0].startswith("email ")
     assert "ConnectionRefusedError" in down.failures[0]
+    assert down.server_unreachable is not None
     rows = _rows(engine)
-    assert [r.attempts for r in rows] == [1, 0]
+    assert [r.attempts for r in rows] == [0, 0]
     assert rows[0].last_error.startswith("ConnectionRefusedError")
     assert all(r.sent_at is None for r in rows)
 
@@ -282,7 +284,7 @@ def test_missing_smtp_connection_stops_the_run_without_burning_attempts(
     assert (report.sent, report.failed, report.pending) == (0, 1, 2)
     assert "MailServerUnavailable" in report.failures[0]
     assert "SMTP connection is not found" in report.failures[0]
-    assert [r.attempts for r in _rows(sqlite_engine)] == [1, 0]
+    assert [r.attempts for r in _rows(sqlite_engine)] == [0, 0]
 
 
 # --- the outbox's own rules (the transport is a plain callable here) --------------------------------

@@ -89,7 +89,22 @@ def send_emails(settings: Settings, send: Callable | None = None) -> dict[str, o
     report = send_pending(engine, send, now=datetime.now(UTC))
     summary = {"sent": report.sent, "failed": report.failed, "pending": report.pending}
     if report.failed:
-        raise RuntimeError(f"{report.failed} emails could not be sent and stay queued: {report.failures[:3]}")
+        # The task fails so that Airflow retries it with backoff and the outage shows; nothing
+        # is lost meanwhile (docs/faults.md).
+        if report.server_unreachable:
+            message = (
+                f"{report.pending} emails could not be sent: the mail server cannot be reached "
+                f"({report.server_unreachable}); they stay queued in ops.email_outbox and are "
+                f"sent on the next try or run"
+            )
+        else:
+            message = (
+                f"{report.failed} emails were refused ({'; '.join(report.failures[:3])}); "
+                f"{report.pending} wait in ops.email_outbox for the next try or run, "
+                f"{report.given_up} were given up after repeated refusals and need a person"
+            )
+        log.warning(message)
+        raise RuntimeError(message)
     return summary
 
 

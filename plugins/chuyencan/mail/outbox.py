@@ -5,6 +5,10 @@ rejected submission, a week's status), keyed by a dedup key such as
 `rejection:<sha256>`; a rerun queues nothing new. `send_pending` then delivers what is
 unsent, marking each message in its own transaction right after the server accepted it.
 
+A message's attempts count only failures of its own (a refused recipient, a rejected
+message): while the server cannot be reached nothing is spent, so an outage of any length
+gives up on nothing.
+
 Delivery is at-least-once only in one narrow window: a crash after the server accepted a
 message and before its row is marked. Two senders never work at the same time (a lock per
 warehouse), so overlapping DAG runs do not send a message twice.
@@ -76,6 +80,7 @@ class SendReport:
     given_up: int = 0  # unsent and out of attempts: needs a person
     busy: bool = False  # another sender held the lock; nothing was tried
     failures: list[str] = field(default_factory=list)  # "email <id>: <Error>: <message>"
+    server_unreachable: str | None = None  # why, when the run stopped because of the server
 
 
 def queue_email(
@@ -181,18 +186,23 @@ def _send_all(
             send(_outgoing(row))
         except Exception as exc:
             reason = describe_error(exc)
+            # An unreachable server says nothing about this message: its attempts are kept for
+            # failures of its own, or an outage longer than max_attempts runs would give up on
+            # good emails.
+            unreachable = isinstance(exc, TRANSPORT_ERRORS)
             with engine.begin() as conn:
                 conn.execute(
                     t.update()
                     .where(t.c.email_id == email_id)
-                    .values(attempts=t.c.attempts + 1, last_error=reason)
+                    .values(attempts=t.c.attempts + (0 if unreachable else 1), last_error=reason)
                 )
             report.failed += 1
             report.failures.append(f"email {email_id}: {reason}")
-            log.warning("email %d not sent (attempt %d): %s", email_id, row.attempts + 1, reason)
-            if isinstance(exc, TRANSPORT_ERRORS):
-                log.warning("mail server unreachable; the other emails wait for the next run")
+            if unreachable:
+                report.server_unreachable = reason
+                log.warning("mail server unreachable (%s); the emails wait for the next run", reason)
                 return
+            log.warning("email %d not sent (attempt %d): %s", email_id, row.attempts + 1, reason)
             continue
         with engine.begin() as conn:
             conn.execute(t.update().where(t.c.email_id == email_id).values(sent_at=now, last_error=None))
