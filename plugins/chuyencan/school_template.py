@@ -296,7 +296,7 @@ def _write_titles(ws: Worksheet, sheet: Sheet, title: str, subtitle: str) -> Non
         (2, subtitle, Font(name=_FONT, size=12, italic=True), 20),
     ):
         ws.merge_cells(f"A{row}:{last}{row}")
-        cell = ws.cell(row=row, column=1, value=text)
+        cell = set_value(ws.cell(row=row, column=1), text)
         cell.font = font
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.row_dimensions[row].height = height
@@ -304,7 +304,7 @@ def _write_titles(ws: Worksheet, sheet: Sheet, title: str, subtitle: str) -> Non
 
 def _write_header(ws: Worksheet, sheet: Sheet) -> None:
     for index, column in enumerate(sheet.columns, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=index, value=column.header)
+        cell = set_value(ws.cell(row=HEADER_ROW, column=index), column.header)
         cell.font = Font(name=_FONT, size=11, bold=True, color="FFFFFF" if column.required else "000000")
         cell.fill = _header_fill(column)
         cell.border = _BORDER
@@ -578,20 +578,20 @@ def _instructions_sheet(ws: Worksheet, school: School, week_ending: date) -> Non
     ws.column_dimensions["B"].width = 100
     ws.merge_cells("A1:B1")
     ws.merge_cells("A2:B2")
-    ws["A1"] = "HƯỚNG DẪN ĐIỀN BÁO CÁO CHUYÊN CẦN HẰNG TUẦN"
+    set_value(ws["A1"], "HƯỚNG DẪN ĐIỀN BÁO CÁO CHUYÊN CẦN HẰNG TUẦN")
     ws["A1"].font = Font(name=_FONT, size=14, bold=True, color=_NAVY)
-    ws["A2"] = f"{school.name} – {school.code} – tuần kết thúc ngày {_d(week_ending)}"
+    set_value(ws["A2"], f"{school.name} – {school.code} – tuần kết thúc ngày {_d(week_ending)}")
     ws["A2"].font = Font(name=_FONT, size=12, italic=True)
     for ref in ("A1", "A2"):
         ws[ref].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 24
     ws.row_dimensions[2].height = 20
     for row, (heading, text) in enumerate(_instructions(school, week_ending), start=4):
-        head = ws.cell(row=row, column=1, value=heading)
+        head = set_value(ws.cell(row=row, column=1), heading)
         head.font = Font(name=_FONT, size=12, bold=True, color="FFFFFF")
         head.fill = PatternFill("solid", fgColor=_NAVY)
         head.alignment = Alignment(vertical="top", wrap_text=True)
-        body = ws.cell(row=row, column=2, value=text)
+        body = set_value(ws.cell(row=row, column=2), text)
         body.font = Font(name=_FONT, size=12)
         body.alignment = Alignment(vertical="top", wrap_text=True)
         for cell in (head, body):
@@ -610,9 +610,9 @@ def _instructions_sheet(ws: Worksheet, school: School, week_ending: date) -> Non
 
 def _lists_sheet(ws: Worksheet, communes: Sequence[str]) -> None:
     ws.title = LISTS_SHEET
-    ws["A1"] = "Xã, thị trấn"
+    set_value(ws["A1"], "Xã, thị trấn")
     for row, name in enumerate(communes, start=2):
-        ws.cell(row=row, column=1, value=name)
+        set_value(ws.cell(row=row, column=1), name)
     ws.column_dimensions["A"].width = 24
     ws.sheet_state = "hidden"
 

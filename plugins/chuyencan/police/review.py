@@ -33,6 +33,7 @@ import python_calamine as pc
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Connection, Engine, select
 
 from chuyencan.contract import RESIDENCE_LABELS, SEX_LABELS
@@ -42,6 +43,7 @@ from chuyencan.police.intake import police_dir
 from chuyencan.police.tables import case_verdict
 from chuyencan.police.verdicts import confirmed_records, load_decisions
 from chuyencan.reference import Reference
+from chuyencan.report.safe_cells import CellValue, set_value
 from chuyencan.settings import Settings
 from chuyencan.submissions.load import as_utc
 from chuyencan.text import clean_cell_text, fold
@@ -157,7 +159,7 @@ def write_review_list(engine: Engine, ref: Reference, settings: Settings, day: d
     guide = wb.active
     guide.title = "HuongDan"
     for line in GUIDE:
-        guide.append([line])
+        _append(guide, [line])
     guide["A1"].font = Font(bold=True, size=13)
     guide.column_dimensions["A"].width = 140
     data = _ListData(cases, matches, records, decided, wanted)
@@ -210,6 +212,14 @@ class _ListData:
     confirmed: dict[str, Any] = field(default_factory=dict)  # case -> record a reviewer confirmed
 
 
+def _append(ws: Worksheet, values: list[CellValue]) -> None:
+    """`ws.append` through `safe_cells`: names, villages and workplaces come from schools' and
+    police files, and a value like "=HYPERLINK(…)" must stay text in the district's list."""
+    row = 1 if ws.max_row == 1 and ws.cell(row=1, column=1).value is None else ws.max_row + 1
+    for column, value in enumerate(values, start=1):
+        set_value(ws.cell(row=row, column=column), value)
+
+
 def _sheet(wb: Workbook, title: str, keys: list[str], data: _ListData) -> int:
     cases, matches, records, decided, wanted, confirmed = (
         data.cases,
@@ -220,7 +230,7 @@ def _sheet(wb: Workbook, title: str, keys: list[str], data: _ListData) -> int:
         data.confirmed,
     )
     ws = wb.create_sheet(title)
-    ws.append(list(COLUMNS))
+    _append(ws, list(COLUMNS))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
@@ -236,7 +246,8 @@ def _sheet(wb: Workbook, title: str, keys: list[str], data: _ListData) -> int:
         for rank, rec in enumerate(chosen, start=1):
             previous = decided.get((key, rec.resident_key))
             born = _fmt_date(rec.birth_date) or str(rec.birth_year)
-            ws.append(
+            _append(
+                ws,
                 [
                     number,
                     case["school_code"],
@@ -264,7 +275,7 @@ def _sheet(wb: Workbook, title: str, keys: list[str], data: _ListData) -> int:
                     previous.note if previous is not None else None,
                     key,
                     rec.resident_key,
-                ]
+                ],
             )
             n += 1
     if n:
