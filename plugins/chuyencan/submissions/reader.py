@@ -28,7 +28,10 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # a real weekly report is well under
 MAX_CELL_CHARS = 500
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-_DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+# The year has four digits or two (refused as such); three is a typo, not a two-digit year.
+_DMY = re.compile(
+    r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
 _INT_TEXT = re.compile(r"^[+-]?\d+(?:[.,]0+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)
