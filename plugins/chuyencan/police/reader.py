@@ -259,8 +259,10 @@ def _id_text(value: Any) -> str:
 def _year_only(value: Any) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
         return int(value) if 1800 <= value <= 2200 else None
-    if isinstance(value, str) and _YEAR.match(value.strip()):
-        return int(value.strip())
+    if isinstance(value, str):
+        # The same clean-up _to_date applies, so a pasted zero-width space is no more fatal here.
+        text = clean_cell_text(value)
+        return int(text) if _YEAR.match(text) else None
     return None
 
 
