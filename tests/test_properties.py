@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import csv
 import string
+import tempfile
 import unicodedata
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chuyencan.contract import SHEETS, Column, Sheet, header_keys
+from chuyencan.contract import CLASS_SHEET, HEADER_ALIASES, SHEETS, Column, Sheet, header_keys
 from chuyencan.police import reader as police_reader
 from chuyencan.police.extract_contract import COLUMN_BY_KEY, EXTRACT_COLUMNS, ExtractColumn
 from chuyencan.police.issues import ExtractIssue
@@ -143,8 +146,9 @@ TITLES = (
 
 
 def _labels(col: Column | ExtractColumn) -> tuple[str, ...]:
-    """The spellings a column's header may be typed from: the Vietnamese header and the ASCII key."""
-    return (col.header, col.key)
+    """What a header may be typed from: the Vietnamese header, the ASCII key, the known short forms."""
+    aliases = HEADER_ALIASES.get(col.name, ()) if isinstance(col, Column) else col.aliases
+    return (col.header, col.key, *aliases)
 
 
 def _keys(col: Column | ExtractColumn) -> set[str]:
@@ -184,10 +188,13 @@ def title_rows(
 
 @st.composite
 def header_row(
-    draw: st.DrawFn, columns: tuple[Column | ExtractColumn, ...], keys: frozenset[str]
+    draw: st.DrawFn,
+    columns: tuple[Column | ExtractColumn, ...],
+    keys: frozenset[str],
+    unknown: st.SearchStrategy[Any] | None = None,
 ) -> tuple[list[Any], dict[int, Column | ExtractColumn]]:
     """The contract's columns in any order, typed any allowed way, among unknown columns."""
-    extras = draw(st.lists(unknown_cell(keys), max_size=4))
+    extras = draw(st.lists(unknown_cell(keys) if unknown is None else unknown, max_size=4))
     items: list[tuple[Column | ExtractColumn | None, Any]] = [(c, draw(label_of(c))) for c in columns]
     items += [(None, cell) for cell in extras]
     items = draw(st.permutations(items))
@@ -279,6 +286,49 @@ def test_school_header_duplicate_column_reported(case: dict[str, Any]) -> None:
     ]
     # The left-most of the two is the one kept.
     assert {c: col.key for c, col in mapping.items()} == {c: col.key for c, col in case["where"].items()}
+
+
+# A real .xlsx: what calamine hands over (line breaks, NBSP, NFD kept as typed) reaches the matcher.
+_CLASS_ROW = {
+    "ma_truong": "BX-AMS",
+    "tuan": date(2025, 3, 14),
+    "khoi": 6,
+    "lop": "6A",
+    "si_so": 30,
+    "so_ngay_hoc": 5,
+    "vang_co_phep": 2,
+    "vang_khong_phep": 1,
+}
+_XLSX_EXTRAS = st.one_of(st.sampled_from(EXTRA_HEADERS), st.none(), st.integers(0, 99))
+
+
+@_settings(25)
+@given(
+    sheet_name=st.sampled_from(("ChuyenCan", "Chuyên cần", "CHUYEN CAN", "chuyencan")),
+    titles=st.lists(st.lists(st.one_of(st.sampled_from(TITLES), st.none()), max_size=3), max_size=5),
+    header=header_row(CLASS_SHEET.columns, school_keys(CLASS_SHEET), _XLSX_EXTRAS),
+)
+def test_header_found_in_a_real_workbook(
+    sheet_name: str, titles: list[list[Any]], header: tuple[list[Any], dict[int, Column]]
+) -> None:
+    row, where = header
+    data: list[Any] = [None] * len(row)
+    for c, col in where.items():
+        data[c] = _CLASS_ROW[col.key]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet_name
+    for cells in [*titles, row, data]:
+        ws.append(cells)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bao_cao.xlsx"
+        wb.save(path)
+        parsed = school_reader.read_workbook(path)
+    assert [i.rule for i in parsed.issues if i.sheet == CLASS_SHEET.name] == []
+    sheet = parsed.sheets[CLASS_SHEET.name]
+    assert sheet.header_row == len(titles) + 1
+    expected = {c.name: _CLASS_ROW[c.key] for c in CLASS_SHEET.columns}
+    assert sheet.records == [{"source_row": len(titles) + 2, **expected}]
 
 
 @st.composite
