@@ -89,16 +89,24 @@ def publish_fortnight_summary(settings: Settings, report_date: date) -> dict[str
 
 
 def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:
+    """The district's report (.xlsx, .md, .html) and its public version (small counts hidden)."""
+    from chuyencan.report.content import load_content, load_issuer
     from chuyencan.report.excel import write_report
+    from chuyencan.report.public import write_public_report
 
+    engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
     files = write_report(
-        engine_for(settings.warehouse_url),
-        report_date,
-        reports_dir(settings),
-        reference_for(settings),
-        max_sessions=settings.eligibility_max_sessions,
+        engine, report_date, reports_dir(settings), ref, max_sessions=settings.eligibility_max_sessions
     )
-    return {"xlsx": str(files.xlsx), "markdown": str(files.markdown), "html": str(files.html)}
+    content = load_content(engine, report_date, ref, max_sessions=settings.eligibility_max_sessions)
+    public = write_public_report(content, load_issuer(), reports_dir(settings))
+    return {
+        "xlsx": str(files.xlsx),
+        "markdown": str(files.markdown),
+        "html": str(files.html),
+        "public_xlsx": str(public.xlsx),
+        "public_csv": str(public.csv),
+    }
 
 
 def write_school_risk_lists(settings: Settings, report_date: date) -> dict[str, object]:
