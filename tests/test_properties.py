@@ -377,13 +377,14 @@ def police_case(draw: st.DrawFn, drop: bool = False, dup: bool = False) -> dict[
     kept = tuple(c for c in EXTRACT_COLUMNS if c is not dropped)
     titles = draw(title_rows(EXTRACT_COLUMNS, POLICE_KEYS))
     row, where = draw(header_row(kept, POLICE_KEYS))
-    twin = draw(st.sampled_from(kept)) if dup else None
-    if twin is not None:
-        row.insert(draw(st.integers(0, len(row))), draw(label_of(twin)))
-    width = len(row)
-    data = [None] * width
+    data: list[Any] = [None] * len(row)
     for c, col in where.items():
         data[c] = _police_cell(col)[0]
+    twin = draw(st.sampled_from(kept)) if dup else None
+    if twin is not None:
+        at = draw(st.integers(0, len(row)))
+        row.insert(at, draw(label_of(twin)))
+        data.insert(at, _police_cell(twin)[0])
     return {"rows": [*titles, row, data], "where": where, "dropped": dropped, "twin": twin}
 
 
