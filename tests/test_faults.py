@@ -69,22 +69,23 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2025, 3, day, hour, minute, tzinfo=TIMEZONE)
 
 
-# The week's inbox, in file-time order (the order a run stores them): one accepted file, two
-# rejected (absences above sĩ số × số ngày học), five more accepted, and a correction.
+# The week's inbox, in file-time order (the order a run stores them): an accepted file, two
+# rejected ones (absences above sĩ số × số ngày học), then the first file with a student list
+# (where the faults below strike), more accepted files, and that school's correction.
 BATCH = [
-    (
-        "BX-AMS/tuan 14-3.xlsx",
-        "BX-AMS",
-        [ClassRow(6, "6A", 32, 5, 3, 2), ClassRow(9, "9A", 30, 5, 1, 4)],
-        True,
-    ),
-    ("BX-YTY/chuyen can.xlsx", "BX-YTY", [ClassRow(6, "6A", 35, 5, 100, 90)], False),
-    ("BX-SMS/bao cao.xlsx", "BX-SMS", [ClassRow(7, "7A", 28, 5, 90, 90)], False),
     (
         "BX-ALU/bao cao.xlsx",
         "BX-ALU",
         [ClassRow(1, "1A", 25, 5, 0, 0), ClassRow(1, "1B", 24, 5, 2, 1)],
         False,
+    ),
+    ("BX-YTY/chuyen can.xlsx", "BX-YTY", [ClassRow(6, "6A", 35, 5, 100, 90)], False),
+    ("BX-SMS/bao cao.xlsx", "BX-SMS", [ClassRow(7, "7A", 28, 5, 90, 90)], False),
+    (
+        "BX-AMS/tuan 14-3.xlsx",
+        "BX-AMS",
+        [ClassRow(6, "6A", 32, 5, 3, 2), ClassRow(9, "9A", 30, 5, 1, 4)],
+        True,
     ),
     ("BX-NTH/tuan.xlsx", "BX-NTH", [ClassRow(2, "2A", 20, 5, 1, 0)], False),
     ("BX-NPU/tuan.xlsx", "BX-NPU", [ClassRow(3, "3A", 22, 5, 2, 2)], False),
@@ -97,6 +98,8 @@ BATCH = [
         True,
     ),
 ]
+# Files before the first student list: the faults strike the load after them.
+BEFORE_FAULT = 3
 REJECTED = 2
 ACCEPTED = len(BATCH) - REJECTED
 
@@ -189,11 +192,12 @@ def in_thread(target: Callable[[], object]) -> tuple[threading.Thread, list[Base
 def test_warehouse_gone_mid_load_leaves_no_partial_file_and_the_retry_loads_everything_once(
     tmp_path: Path, inbox: Path, batch: Path, pg_url: str
 ) -> None:
-    """PostgreSQL reached through a proxy. Once three files are stored, the next accepted file
-    is caught half loaded (its submission, class, student and current-file rows written, the
-    attendance rebuild waiting on a lock) and every connection is reset; new ones are refused. The step raises (Airflow retries it: every task has retries with exponential
-    backoff, tests/test_dag_hygiene.py); the files stored before stay, the half-loaded one
-    leaves nothing. With the warehouse back, the retry ends where a clean run ends."""
+    """PostgreSQL reached through a proxy. After three files are stored, the next one is
+    caught half loaded (its submission and class rows written, the insert of its student list
+    waiting on a lock) and every connection is reset; new ones are refused. The step raises
+    (Airflow retries it: every task has retries with exponential backoff,
+    tests/test_dag_hygiene.py); the files stored before stay, the half-loaded one leaves
+    nothing. With the warehouse back, the retry ends where a clean run ends."""
     direct = wh.make_engine(pg_url)
     with TcpProxy() as proxy:
         url = via_port(pg_url, proxy.port)
@@ -201,21 +205,15 @@ def test_warehouse_gone_mid_load_leaves_no_partial_file_and_the_retry_loads_ever
         prepare_warehouse(settings)
         before = digest_tree(inbox)
 
-        # Let the first file and the two rejected ones in, then stop the next load mid-way.
-        gate: TableGate | None = None
+        gate = gate_next_load("postgresql", pg_url)  # the first file with a student list
         thread, errors = in_thread(lambda: collect_new_files(settings, now=NOW))
         try:
-            wait_until(lambda: stored(direct) >= 1 + REJECTED, "the first three files stored")
-            gate = TableGate(pg_url, "report.attendance_weekly")
-            wait_until(
-                lambda: lock_waiters(direct, on="report.attendance_weekly") == 1, "a load waiting mid-way"
-            )
-            committed = stored(direct)
+            wait_for_the_held_load(gate, direct)
+            assert stored(direct) == BEFORE_FAULT
             proxy.cut()
             thread.join(timeout=60)
         finally:
-            if gate is not None:
-                gate.release()
+            gate.release()
         assert not thread.is_alive()
         [error] = errors
         assert isinstance(error, DBAPIError), repr(error)  # the task fails, so Airflow retries it
@@ -223,8 +221,7 @@ def test_warehouse_gone_mid_load_leaves_no_partial_file_and_the_retry_loads_ever
         # The load that lost its connection is rolled back by the server once it notices.
         wait_until(lambda: other_sessions(direct) == 0, "the cut session to end")
         after_fault = warehouse_facts(direct)
-        assert len(after_fault["submission"]) == committed
-        assert committed < len(BATCH)
+        assert len(after_fault["submission"]) == BEFORE_FAULT
         loaded = {r[0] for r in after_fault["submission"]}
         for table in ("class", "student", "current", "issue"):
             assert {r[0] for r in after_fault[table]} <= loaded, table  # nothing of the lost file
@@ -237,7 +234,7 @@ def test_warehouse_gone_mid_load_leaves_no_partial_file_and_the_retry_loads_ever
         summary = collect_new_files(settings, now=NOW)
         engine_for(url).dispose()
 
-    assert summary["accepted"] + summary["rejected"] == len(BATCH) - committed
+    assert (summary["accepted"], summary["rejected"]) == (len(BATCH) - BEFORE_FAULT, 0)
     assert warehouse_facts(direct) == clean_facts("postgresql", collection, batch, tmp_path)
     assert digest_tree(inbox) == before
     archived = list((tmp_path / "work" / "archive").rglob("*.xlsx"))
@@ -248,59 +245,65 @@ def test_warehouse_gone_mid_load_leaves_no_partial_file_and_the_retry_loads_ever
 # --- 3. the task is killed mid-load, then rerun ---------------------------------------------------
 
 
-def freeze_next_load_postgres(engine: Engine, url: str, after: int) -> TableGate:
-    """Once `after` files are stored, stop the next accepted file's load half-way (waiting on
-    a lock, its rows written and uncommitted)."""
-    wait_until(lambda: stored(engine) >= after, f"{after} files stored")
-    gate = TableGate(url, "report.attendance_weekly")
-    wait_until(lambda: lock_waiters(engine, on="report.attendance_weekly") == 1, "a load waiting mid-way")
-    return gate
+def gate_next_load(dialect: str, url: str) -> TableGate | SqliteReadGate:
+    """Set before the run: its first load stops half-way and stays there.
 
-
-def freeze_next_load_sqlite(url: str, after: int) -> SqliteReadGate:
-    """Once `after` files are stored, keep a read transaction open on the `ops` file: the next
-    load writes its rows (its journal appears) but cannot commit."""
+    PostgreSQL: a table lock stops it at the insert of its student list (its submission and
+    class rows written, uncommitted). SQLite: an open read transaction on the `ops` file lets it
+    write its rows but not commit."""
+    if dialect == "postgresql":
+        return TableGate(url, "restricted.student_entry")
     main = wh.sqlite_path_from_url(url)
     assert main is not None
     gate = SqliteReadGate(wh.schema_file(main, "ops"))
-
-    def holding_after_enough() -> bool:
-        if gate.hold_once("SELECT COUNT(*) FROM submission") >= after:
-            return True
-        gate.end_read()
-        return False
-
-    wait_until(holding_after_enough, f"{after} files stored")
-    wait_until(gate.journal.exists, "a load writing its rows")
+    gate.hold_once("SELECT COUNT(*) FROM submission")
     return gate
+
+
+def wait_for_the_held_load(gate: TableGate | SqliteReadGate, engine: Engine) -> None:
+    if isinstance(gate, SqliteReadGate):
+        wait_until(gate.journal.exists, "a load writing its rows", timeout=120)
+    else:
+        wait_until(
+            lambda: lock_waiters(engine, on="restricted.student_entry") == 1,
+            "a load waiting at its student list",
+            timeout=120,
+        )
+
+
+def copy_files(batch: Path, inbox: Path, files: list[tuple[str, str, list[ClassRow], bool]]) -> None:
+    for path, _, _, _ in files:
+        (inbox / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(batch / path, inbox / path)
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_a_collection_killed_mid_load_and_rerun_ends_as_a_clean_run(
-    dialect: str, tmp_path: Path, inbox: Path, batch: Path, request: pytest.FixtureRequest
+    dialect: str, tmp_path: Path, batch: Path, request: pytest.FixtureRequest
 ) -> None:
-    """The collection runs in its own process, as on an Airflow worker. After a few files are
-    stored, the next load is held half-way by a lock and the process gets SIGKILL (an OOM kill,
-    a worker lost). Airflow then reruns the task: every file ends loaded or quarantined exactly
-    once, nothing is lost or doubled, the inbox is untouched."""
+    """An earlier run stored the first three files; the other six arrive. The next collection
+    runs in its own process, as on an Airflow worker, and gets SIGKILL (an OOM kill, a lost
+    worker) while its first load is held half-way by a lock. Airflow then reruns the task:
+    every file ends loaded or quarantined exactly once, nothing is lost or doubled, the inbox is
+    untouched; the warehouse is the one a single clean run leaves."""
     url = (
         f"sqlite:///{tmp_path / 'warehouse' / 'warehouse.db'}"
         if dialect == "sqlite"
         else request.getfixturevalue("pg_url")
     )
+    inbox = tmp_path / "inbox"
     settings = settings_for(inbox, tmp_path / "work", url)
     prepare_warehouse(settings)
+    copy_files(batch, inbox, BATCH[:BEFORE_FAULT])
+    collect_new_files(settings, now=NOW)
+    copy_files(batch, inbox, BATCH[BEFORE_FAULT:])
     engine = engine_for(url)
     before = digest_tree(inbox)
 
+    gate = gate_next_load(dialect, url)
     child = spawn_collection(inbox, settings.work_dir, url, NOW.isoformat(), tmp_path / "child.log")
-    after = 1 + REJECTED
-    gate: TableGate | SqliteReadGate | None = None
     try:
-        if dialect == "sqlite":
-            gate = freeze_next_load_sqlite(url, after)
-        else:
-            gate = freeze_next_load_postgres(engine, url, after)
+        wait_for_the_held_load(gate, engine)
         assert child.poll() is None, (tmp_path / "child.log").read_text()
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
@@ -310,21 +313,19 @@ def test_a_collection_killed_mid_load_and_rerun_ends_as_a_clean_run(
     finally:
         if child.poll() is None:
             child.kill()
-        if gate is not None:
-            gate.release()
+        gate.release()
     if dialect == "postgresql":
         # The server notices the dead client once the lock is released, and rolls back.
         wait_until(lambda: other_sessions(engine) == 0, "the killed session to end")
 
-    after_kill = warehouse_facts(engine)
-    committed = len(after_kill["submission"])
-    assert after <= committed < len(BATCH)
+    after_kill = warehouse_facts(engine)  # on SQLite, reading rolls the hot journals back
+    assert len(after_kill["submission"]) == BEFORE_FAULT
     loaded = {r[0] for r in after_kill["submission"]}
     for table in ("class", "student", "current", "issue"):
         assert {r[0] for r in after_kill[table]} <= loaded, table
 
     summary = collect_new_files(settings, now=NOW)  # the rerun
-    assert summary["accepted"] + summary["rejected"] == len(BATCH) - committed
+    assert (summary["accepted"], summary["rejected"]) == (len(BATCH) - BEFORE_FAULT, 0)
     assert warehouse_facts(engine) == clean_facts(dialect, collection, batch, tmp_path)
     assert digest_tree(inbox) == before
     engine.dispose()
