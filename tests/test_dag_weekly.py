@@ -130,7 +130,7 @@ def received(sink: Any) -> list[email.message.EmailMessage]:
 
 def body(message: email.message.EmailMessage) -> str:
     """The email as a reader sees it: tags dropped, entities decoded."""
-    part = message.get_body(preferencelist=("plain", "html"))
+    part = message.get_body(preferencelist=("html", "plain"))
     assert part is not None
     content = part.get_content()
     return (

@@ -216,7 +216,19 @@ def test_rejection_arrives_intact_through_airflow_smtp(
     assert "Kính gửi: <strong>Ban Giám hiệu Trường THCS Quang Kim</strong>" in email.html
     [attachment] = list(received.iter_attachments())
     assert attachment.get_filename() == "danh_sách_lỗi.csv"
-    assert attachment.get_content().decode("utf-8") == full_list.read_text(encoding="utf-8")
+    assert attachment.get_content_type() == "text/csv"
+    assert attachment.get_payload(decode=True).decode("utf-8") == full_list.read_text(encoding="utf-8")
+    # The plain-text twin travels as the alternative to the HTML, for clients without HTML.
+    text_part = received.get_body(("plain",))
+    assert text_part is not None
+    assert text_part.get_content() == email.text
+    assert [p.get_content_type() for p in received.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/csv",
+    ]
     # Logs name email ids and counts, never recipients or content.
     assert SCHOOL_EMAIL not in caplog.text
     assert "Quang Kim" not in caplog.text
