@@ -285,7 +285,3 @@ def warehouse_facts(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             name: sorted((tuple(r) for r in conn.execute(text(sql))), key=repr)
             for name, sql in FACT_QUERIES.items()
         }
-
-
-def fact_counts(facts: dict[str, list[tuple[Any, ...]]]) -> dict[str, int]:
-    return {name: len(rows) for name, rows in facts.items()}
