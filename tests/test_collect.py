@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -196,3 +197,69 @@ def test_adult_learners_at_the_continuing_education_centre_and_a_blank_list_shee
     assert gdtx.accepted
     assert [i.rule for i in thpt.errors] == ["age_implausible"]
     assert blank.accepted
+
+
+def test_a_file_accepted_with_warnings_tells_its_school_what_to_check_once(
+    env: dict[str, Any], smtp_sink: Any
+) -> None:
+    """Warnings do not reject a file, but the school must hear about them while it can still
+    correct the figures; a file without warnings, or the same bytes again, emails nobody."""
+    from chuyencan.mail.sink import SmtpSink
+    from chuyencan.pipeline import collect_new_files, send_emails
+    from tests.fortnight_scenario import student
+    from tests.test_dag_weekly import body
+
+    sink: SmtpSink = smtp_sink
+    dropped = student(1, 6, "6A", "bo_hoc", 12, first_day=date(2025, 3, 10))  # no reason given
+    warned = write_school_file(
+        REF,
+        SchoolWeek("BX-AMS", WEEK, [ClassRow(6, "6A", 30, 5, 2, 1)], [dropped]),
+        env["inbox"] / "ams.xlsx",
+        at(13, 15),
+    )
+    write_school_file(
+        REF,
+        SchoolWeek("BX-YTY", WEEK, [ClassRow(6, "6A", 28, 5, 0, 0)]),
+        env["inbox"] / "yty.xlsx",
+        at(13, 16),
+    )
+    settings = env["settings"]
+    now = at(14, 9).astimezone(UTC)
+
+    assert collect_new_files(settings, now=now)["accepted"] == 2
+    shutil.copy(warned, env["inbox"] / "ams (copy).xlsx")  # the same bytes again
+    collect_new_files(settings, now=now + timedelta(minutes=10))
+    report = send_emails(settings, _sender_to(sink))
+
+    assert report["sent"] == 1
+    [message] = sink.messages()
+    ams = REF.schools["BX-AMS"]
+    assert message["To"].addresses[0].addr_spec == ams.email
+    assert message["Subject"] == (
+        f"[Chuyên cần] Đã tiếp nhận báo cáo tuần kết thúc 14/03/2025 – {ams.name} (1 cảnh báo cần kiểm tra)"
+    )
+    plain = message.get_body(("plain",)).get_content()
+    html_text = body(message)
+    for text_body in (plain, html_text):
+        assert "TIẾP NHẬN" in text_body.upper()
+        assert "Lý do" in text_body  # the column the warning is about
+    assert re.search(r"Sheet HocSinh, dòng \d+, cột “Lý do”, lớp 6A\n.*\n   Cảnh báo: ", plain)
+    assert "Học Sinh Số 1" not in plain + html_text  # the child's name never travels
+
+
+def _sender_to(sink: Any) -> Any:
+    """Deliver straight to the sink with the project's own MIME builder (no Airflow needed)."""
+    import smtplib
+    from email.utils import parseaddr
+
+    from chuyencan.mail.smtp import build_message, encode_address
+
+    sender = encode_address("Phòng GD&ĐT Bát Xát <pgd@example.org>")
+
+    def send(message: Any) -> None:
+        with smtplib.SMTP("127.0.0.1", sink.port) as client:
+            client.sendmail(
+                parseaddr(sender)[1], message.recipients, build_message(message, sender).as_string()
+            )
+
+    return send

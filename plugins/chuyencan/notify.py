@@ -1,4 +1,4 @@
-"""Who is told what: rejection emails to schools, the weekly summary to the district.
+"""Who is told what: rejections and warnings to schools, the weekly summary to the district.
 
 Messages are queued in the outbox (`ops.email_outbox`) inside the transaction that records
 what they report, and sent by a separate step; an SMTP outage delays them, never loses or
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, select
 from chuyencan import warehouse as wh
 from chuyencan.mail.outbox import queue_email
 from chuyencan.mail.render import (
+    AcceptedWithWarningsContext,
     DistrictWeeklyContext,
     IssueLine,
     LateSchool,
@@ -25,13 +26,14 @@ from chuyencan.mail.render import (
     SchoolRef,
     UnattributedFile,
     UnreadableFileContext,
+    render_accepted_with_warnings,
     render_district_weekly,
     render_rejection,
     render_unreadable_file,
 )
 from chuyencan.reference import Reference, School
 from chuyencan.settings import Settings
-from chuyencan.submissions.collect import RejectionHook
+from chuyencan.submissions.collect import AcceptanceHook, RejectionHook
 from chuyencan.submissions.inbox import InboxFile
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.load import as_utc
@@ -110,6 +112,38 @@ def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
         )
 
     return on_rejected
+
+
+def acceptance_hook(ref: Reference, settings: Settings) -> AcceptanceHook:
+    """Queue the school's notice of warnings in the transaction that records its accepted file.
+    A file without warnings needs no email: its school sees it counted in the weekly status."""
+
+    def on_accepted(conn: Connection, f: InboxFile, checked: CheckedFile, _submission_id: int) -> None:
+        school = ref.school(checked.school_code) if checked.school_code else None
+        if not checked.warnings or school is None or not school.email or checked.week_ending is None:
+            return
+        email = render_accepted_with_warnings(
+            AcceptedWithWarningsContext(
+                school_code=school.code,
+                school_name=school.name,
+                week_ending=checked.week_ending,
+                file_name=f.name,
+                received_at=f.received_at,
+                deadline=settings.deadline_for(checked.week_ending),
+                warnings=[issue_line(i) for i in checked.warnings],
+            )
+        )
+        queue_email(
+            conn,
+            dedup_key=f"accepted_with_warnings:{f.sha256}",
+            kind="accepted_with_warnings",
+            recipients=[school.email],
+            email=email,
+            attachments=[],
+            now=datetime.now(UTC),
+        )
+
+    return on_accepted
 
 
 def queue_district_weekly(

@@ -47,12 +47,17 @@ def prepare_warehouse(settings: Settings) -> dict[str, int]:
 
 
 def collect_new_files(settings: Settings, now: datetime | None = None) -> dict[str, object]:
-    from chuyencan.notify import rejection_hook
+    from chuyencan.notify import acceptance_hook, rejection_hook
     from chuyencan.submissions.collect import collect
 
     ref = reference_for(settings)
     result = collect(
-        engine_for(settings.warehouse_url), ref, settings, on_rejected=rejection_hook(ref, settings), now=now
+        engine_for(settings.warehouse_url),
+        ref,
+        settings,
+        on_rejected=rejection_hook(ref, settings),
+        on_accepted=acceptance_hook(ref, settings),
+        now=now,
     )
     return result.summary()
 

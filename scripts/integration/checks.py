@@ -166,6 +166,6 @@ def check_mail(messages: list[EmailMessage], sample: Path, district: str, friday
         )
     schools = sum(n for address, n in to.items() if address != district)
     return (
-        f"emails: {len(messages)} received by the SMTP server: {schools} to schools (every school with one of "
+        f"emails: {len(messages)} received by the SMTP server: {schools} to schools (rejections and warnings; every school with one of "
         f"the {len(rejected)} rejected files told), {to[district]} to the district (>= one per closed week)"
     )

@@ -17,6 +17,7 @@ from chuyencan.mail.outbox import (
     send_pending,
 )
 from chuyencan.mail.render import (
+    AcceptedWithWarningsContext,
     DistrictWeeklyContext,
     IssueLine,
     LateSchool,
@@ -26,6 +27,7 @@ from chuyencan.mail.render import (
     SchoolRef,
     UnattributedFile,
     UnreadableFileContext,
+    render_accepted_with_warnings,
     render_district_weekly,
     render_rejection,
     render_unreadable_file,
@@ -33,6 +35,7 @@ from chuyencan.mail.render import (
 from chuyencan.mail.smtp import airflow_smtp_sender
 
 __all__ = [
+    "AcceptedWithWarningsContext",
     "DistrictWeeklyContext",
     "IssueLine",
     "LateSchool",
@@ -47,6 +50,7 @@ __all__ = [
     "UnreadableFileContext",
     "airflow_smtp_sender",
     "queue_email",
+    "render_accepted_with_warnings",
     "render_district_weekly",
     "render_rejection",
     "render_unreadable_file",

@@ -75,6 +75,20 @@ class RejectionContext:
 
 
 @dataclass(frozen=True)
+class AcceptedWithWarningsContext:
+    """A file that was loaded but carries warnings: the school is told what to double-check."""
+
+    school_code: str
+    school_name: str
+    week_ending: date
+    file_name: str  # as received
+    received_at: datetime
+    deadline: datetime
+    warnings: Sequence[IssueLine]
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
 class SchoolRef:
     school_code: str
     school_name: str
@@ -155,6 +169,27 @@ def render_rejection(
         warnings=warnings,
         more_warnings=len(ctx.warnings) - len(warnings),
         full_list_attachment=ctx.full_list_attachment,
+        contact=ctx.contact,
+    )
+
+
+def render_accepted_with_warnings(
+    ctx: AcceptedWithWarningsContext, *, max_rows: int = MAX_TABLE_ROWS
+) -> RenderedEmail:
+    _require_aware(received_at=ctx.received_at, deadline=ctx.deadline)
+    warnings = list(ctx.warnings[:max_rows])
+    return render_email(
+        "accepted_with_warnings",
+        school_code=ctx.school_code,
+        school_name=ctx.school_name,
+        week_ending=ctx.week_ending,
+        file_name=ctx.file_name,
+        received_at=ctx.received_at,
+        deadline=ctx.deadline,
+        deadline_passed=ctx.received_at > ctx.deadline,
+        warning_count=len(ctx.warnings),
+        warnings=warnings,
+        more_warnings=len(ctx.warnings) - len(warnings),
         contact=ctx.contact,
     )
 

@@ -26,9 +26,10 @@ from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 
-# Called inside the transaction that records a rejected file, so the school's email is queued
-# exactly once with it.
+# Called inside the transaction that records a rejected (or accepted) file, so the school's
+# email is queued exactly once with it.
 RejectionHook = Callable[[Connection, InboxFile, CheckedFile, int], None]
+AcceptanceHook = RejectionHook
 
 USUAL_RATE_WEEKS = 4
 
@@ -120,6 +121,7 @@ def collect(
     settings: Settings,
     *,
     on_rejected: RejectionHook | None = None,
+    on_accepted: AcceptanceHook | None = None,
     now: datetime | None = None,
 ) -> CollectionResult:
     now = now or datetime.now(UTC)
@@ -140,7 +142,7 @@ def collect(
     )
     for f, c in zip(files, checked, strict=True):
         if c.accepted:
-            stored = store_accepted(engine, f, c, settings.archive_dir, now)
+            stored = store_accepted(engine, f, c, settings.archive_dir, now, on_accepted=on_accepted)
         else:
             stored = store_rejected(engine, f, c, settings.quarantine_dir, now, on_rejected=on_rejected)
         if stored is not None:

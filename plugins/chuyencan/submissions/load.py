@@ -137,7 +137,13 @@ def _insert_submission(conn: Connection, row: dict[str, Any]) -> int | None:
 
 
 def store_accepted(
-    engine: Engine, f: InboxFile, checked: CheckedFile, archive_dir: Path, now: datetime
+    engine: Engine,
+    f: InboxFile,
+    checked: CheckedFile,
+    archive_dir: Path,
+    now: datetime,
+    *,
+    on_accepted: Callable[[Connection, InboxFile, CheckedFile, int], None] | None = None,
 ) -> Stored | None:
     school, week = checked.school_code, checked.week_ending
     if school is None or week is None:  # guaranteed by the 'required' rules; never silently load
@@ -164,6 +170,8 @@ def store_accepted(
             _insert_students(conn, submission_id, school, week, checked)
             _insert_issues(conn, submission_id, checked.warnings)
             _make_current_if_newest(conn, school, week, submission_id, f.received_at)
+            if on_accepted is not None:
+                on_accepted(conn, f, checked, submission_id)
     except IntegrityError:
         # An overlapping run stored the same bytes first; that run's copy stands.
         log.info("submission %s already stored by another run", f.sha256[:12])
