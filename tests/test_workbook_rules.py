@@ -13,6 +13,7 @@ import csv
 import re
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,8 +23,10 @@ import pytest
 from chuyencan.contract import CLASS_SHEET, SHEETS, STATUS_LABELS, STUDENT_SHEET
 from chuyencan.reference import REFERENCE_DIR, Reference, load_reference
 from chuyencan.submissions.issues import MASK, Issue, messages
+from chuyencan.submissions.reader import read_workbook
 from chuyencan.submissions.validate import CheckedFile, check_workbooks
 from chuyencan.text import strip_diacritics
+from tests.bad_input import raw as raw_files
 from tests.workbooks import (
     CLASSES,
     SCHOOL,
@@ -724,3 +727,54 @@ def test_closed_school_is_rejected(ref: Reference, tmp_path: Path) -> None:
         Case("closed", after, _every_class_row(after, "school_inactive", "ma_truong")), checked_after
     )
     assert checked_before.accepted, [found(i) for i in checked_before.errors]
+
+
+# --- what the school sent instead of an .xlsx, named in its own words ------------------------------
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "detected"),
+    [
+        ("ods", raw_files.write_ods, "bảng tính LibreOffice/OpenOffice (.ods)"),
+        ("docx", lambda p: _zip(p, {"word/document.xml": b"<w:document/>"}), "văn bản Word (.docx)"),
+        ("zip", lambda p: _zip(p, {"a.txt": b"x"}), "tệp nén (zip) không phải Excel"),
+        ("pdf", lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), "PDF"),
+        (
+            "csv_utf8",
+            lambda p: p.write_bytes("Mã trường,Tuần\r\nBX-AMS,14/03/2025\r\n".encode()),
+            "văn bản (CSV/TXT)",
+        ),
+        # Excel's "CSV" on Vietnamese Windows is Windows-1258, not UTF-8: still text.
+        (
+            "csv_cp1258",
+            lambda p: p.write_bytes("Mã trường,Lớp\r\nBX-AMS,6A\r\n".encode("cp1258", errors="replace")),
+            "văn bản (CSV/TXT)",
+        ),
+        ("csv_utf16", lambda p: p.write_bytes("Mã trường\tLớp\r\n".encode("utf-16")), "văn bản (CSV/TXT)"),
+        (
+            "html",
+            lambda p: p.write_bytes(b"<html><body><table><tr><td>1</td></tr></table>"),
+            "trang web/HTML",
+        ),
+        ("binary", lambda p: p.write_bytes(bytes(range(256)) * 4), "không rõ"),
+    ],
+)
+def test_a_file_that_is_not_an_xlsx_is_named_for_what_it_is(
+    tmp_path: Path, name: str, make: Callable[[Path], object], detected: str
+) -> None:
+    path = tmp_path / "bao cao.xlsx"
+    make(path)
+    parsed = read_workbook(path)
+    [issue] = parsed.issues
+    assert issue.rule == "not_xlsx"
+    assert dict(issue.params)["detected"].startswith(detected)
+    assert detected in issue.message()

@@ -70,7 +70,7 @@ def sniff(path: Path) -> Issue | None:
     if size == 0:
         return Issue("error", "empty_file")
     with path.open("rb") as fh:
-        head = fh.read(8)
+        head = fh.read(512)
     if head.startswith(OLE2_MAGIC):
         # Old .xls files and password-protected .xlsx files are both OLE2 containers; the
         # encrypted ones carry an EncryptionInfo stream.
@@ -88,20 +88,44 @@ def sniff(path: Path) -> Issue | None:
     if total > MAX_UNCOMPRESSED_BYTES:
         return Issue("error", "too_large", params=(("size_mb", total // (1024 * 1024)),))
     if "xl/workbook.xml" not in names:
-        return Issue("error", "not_xlsx", params=(("detected", "tệp nén (zip) không phải Excel"),))
+        return Issue("error", "not_xlsx", params=(("detected", _describe_zip(path, names)),))
     if "xl/vbaProject.bin" in names:
         return Issue("error", "macro_file")
     return None
 
 
+_TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_CONTROL_BYTES = set(range(32)) - {9, 10, 13}
+
+
 def _describe_bytes(head: bytes) -> str:
+    """What a school most likely sent instead of an .xlsx, in words it recognises."""
     if head.startswith(b"%PDF"):
         return "PDF"
-    try:
-        head.decode("utf-8")
+    if head.lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
+        return "trang web/HTML (thường do phần mềm xuất ra và đặt tên .xlsx)"
+    if head.startswith(_TEXT_BOMS):
         return "văn bản (CSV/TXT)"
-    except UnicodeDecodeError:
-        return "không rõ"
+    # A CSV saved by Excel in Vietnamese Windows is not UTF-8 (Windows-1258), but it is text:
+    # no control bytes besides tab and line breaks.
+    if head and not (set(head) & _CONTROL_BYTES):
+        return "văn bản (CSV/TXT)"
+    return "không rõ"
+
+
+def _describe_zip(path: Path, names: set[str]) -> str:
+    if "mimetype" in names:
+        with zipfile.ZipFile(path) as zf:
+            kind = zf.read("mimetype")[:100]
+        if b"opendocument.spreadsheet" in kind:
+            return "bảng tính LibreOffice/OpenOffice (.ods)"
+        if b"opendocument.text" in kind:
+            return "văn bản LibreOffice/OpenOffice (.odt)"
+    if "word/document.xml" in names:
+        return "văn bản Word (.docx)"
+    if "ppt/presentation.xml" in names:
+        return "bản trình chiếu PowerPoint (.pptx)"
+    return "tệp nén (zip) không phải Excel"
 
 
 def read_workbook(path: Path) -> ParsedWorkbook:
