@@ -402,6 +402,54 @@ def test_two_overlapping_weekly_runs_on_sqlite_agree_with_one_run(
         engine_for(s.warehouse_url).dispose()
 
 
+def test_two_overlapping_police_reconciliations_on_postgresql_agree_with_one(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """`police_reconciliation` (woken by new cases at any time) and the fortnightly report's
+    refresh of the reconciliation can run together. Both are held where each rewrites its
+    table (the matches, then the verdicts) and released together: both finish, every case
+    has the verdict one run gives, and no cross-agency match is audited twice."""
+    from chuyencan.police import pipeline as police
+    from chuyencan.police.extract_tables import match_audit
+    from chuyencan.police.tables import case_verdict
+    from tests.test_police_intake import make_settings
+    from tests.test_police_verdicts import AMS_STUDENTS, EXPECTED, key_of, write_scenario
+
+    first = make_settings(tmp_path, pg_url)
+    prepare_warehouse(first)
+    write_scenario(first)
+    assert collect_new_files(first, now=datetime(2025, 3, 14, 4, 0, tzinfo=UTC))["accepted"] == 2
+    runs = [make_settings(tmp_path, f"{pg_url}?application_name=reconcile_{n}") for n in "ab"]
+    engine = wh.make_engine(pg_url)
+    tables = ("restricted.case_match", "restricted.case_verdict")
+    gates = [TableGate(pg_url, t) for t in tables]
+    threads = [in_thread(lambda s=s: police.reconcile(s)) for s in runs]
+    try:
+        for gate, table in zip(gates, tables, strict=True):
+            wait_until(
+                lambda t=table: (
+                    lock_waiters(engine, on=t) == 2 or not all(th.is_alive() for th, _ in threads)
+                ),
+                f"both runs held at {table}",
+            )
+            gate.release()
+        for thread, _ in threads:
+            thread.join(timeout=60)
+    finally:
+        for gate in gates:
+            gate.release()
+    assert [[repr(e) for e in errors] for _, errors in threads] == [[], []]
+
+    with engine.connect() as conn:
+        verdicts = {r.student_key: r.verdict for r in conn.execute(case_verdict.select())}
+        audited = [r.student_key for r in conn.execute(match_audit.select())]
+    assert {label: verdicts[key_of(label)] for label in EXPECTED} == EXPECTED
+    assert sorted(audited) == sorted(key_of(label) for label in AMS_STUDENTS)
+    for s in (first, *runs):
+        engine_for(s.warehouse_url).dispose()
+    engine.dispose()
+
+
 # --- 2. the mail server is down ----------------------------------------------------------------------
 
 

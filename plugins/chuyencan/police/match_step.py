@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from chuyencan import warehouse as wh
 from chuyencan.police.cases import current_residents, open_cases
 from chuyencan.police.extract_tables import case_match, police_extract_current
 from chuyencan.reference import Reference
@@ -98,6 +99,8 @@ def match_open_cases(
             }
         )
     with engine.begin() as conn:
+        # The fortnightly report's refresh may run beside police_reconciliation: take turns.
+        wh.serialise(conn, "restricted.case_match")
         conn.execute(case_match.delete())
         if rows:
             conn.execute(case_match.insert(), rows)

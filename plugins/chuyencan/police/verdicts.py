@@ -33,6 +33,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
+from chuyencan import warehouse as wh
 from chuyencan.police.cases import fetch_residents
 from chuyencan.police.extract_contract import LEFT_STATUSES, PRESENT_STATUSES
 from chuyencan.police.extract_tables import (
@@ -322,6 +323,9 @@ def record_verdicts(engine: Engine, now: datetime) -> dict[str, int]:
     """Replace restricted.case_verdict from restricted.case_match and the reviewers' decisions;
     add an audit row for every new cross-agency match result. One transaction."""
     with engine.begin() as conn:
+        # Before reading: an overlapping run must see the verdicts and audit rows this one
+        # writes, or both would audit the same match and insert the same verdicts.
+        wh.serialise(conn, "restricted.case_verdict")
         matches = load_matches(conn)
         rounds = dict(conn.execute(select(police_extract.c.extract_id, police_extract.c.extract_round)).all())
         wanted = [rid for m in matches for rid in (m.resident_id, *m.candidates) if rid]
