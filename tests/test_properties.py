@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
@@ -609,6 +610,18 @@ def test_fold_is_ascii_and_idempotent(text: str) -> None:
     assert fold(folded) == folded
     # Name tokens are the folded name cut into words.
     assert "".join(tokens(text)) == folded
+
+
+@_settings(50)
+@given(
+    missing=st.sampled_from([None, float("nan"), pd.NA, pd.NaT, np.nan, np.float32("nan")]),
+    text=viet_text(1, 3),
+)
+def test_a_missing_value_folds_to_nothing_never_to_a_word(missing: Any, text: str) -> None:
+    """pandas hands an empty cell over as NaN, NA or NaT: it must not become the key "nan"."""
+    assert fold(missing) == ""
+    assert tokens(missing) == []
+    assert fold(pd.Series([text, missing], dtype=object)[1]) == ""
 
 
 @_settings(300)

@@ -6,6 +6,8 @@ contract says headers and labels match "ignoring case, spacing and Vietnamese di
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 import unicodedata
 
@@ -29,9 +31,19 @@ def fold(value: object) -> str:
 
     'Mã trường' -> 'matruong', 'ma_truong' -> 'matruong', 'Họ tên cha/mẹ' -> 'hotenchame'.
     """
-    if value is None:
+    if is_missing(value):
         return ""
     return _NON_ALNUM.sub("", strip_diacritics(str(value)).lower())
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, pandas' NA and NaT: an empty cell, never the word "nan" or "na"."""
+    if value is None:
+        return True
+    if isinstance(value, numbers.Real):  # numpy's floats too
+        return math.isnan(value)
+    # pandas' missing markers, recognised without importing pandas into every caller
+    return type(value).__name__ in {"NAType", "NaTType"}
 
 
 def clean_cell_text(value: str) -> str:

@@ -14,9 +14,7 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 
-import numpy as np
-
-from chuyencan.text import fold, strip_diacritics
+from chuyencan.text import fold, is_missing, strip_diacritics
 
 VARIANTS_CSV = Path(__file__).resolve().parents[3] / "include" / "reference" / "name_variants.csv"
 
@@ -42,7 +40,7 @@ def _fold_word(word: str) -> tuple[str, ...]:
 
 def tokens(value: object) -> list[str]:
     """'Giàng  A-Páo' -> ['giang', 'a', 'pao']. Folded word by word: names repeat few words."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if is_missing(value):
         return []
     out: list[str] = []
     for word in str(value).split():
