@@ -236,8 +236,12 @@ def _print_summary(work: Path, mail: Path, fridays: list[date]) -> None:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         print(f"      {path.name:>6}  to {message['To']}: {message['Subject']}")
     print(f"    Next week's templates:   {work / 'templates'}")
-    reports = sorted((work / "reports").glob("*.xlsx"))
+    reports = sorted((work / "reports").glob("bao_cao_chuyen_can_*.xlsx"))
+    public = sorted((work / "reports").glob("bao_cao_cong_khai_*.xlsx"))
     print(f"    Fortnightly report:      {reports[-1] if reports else '(none)'} (+ .md, .html twins)")
+    print(
+        f"    Public report:           {public[-1] if public else '(none)'} (+ .csv; counts under 5 hidden)"
+    )
     print(f"    Principals' lists:       {work / 'reports' / 'restricted'} (restricted, mode 0600)")
     print(f"    Police review list:      {work / 'police' / 'review'} (restricted)")
 
