@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,8 +28,6 @@ os.environ.update(
     }
 )
 
-PG_ADMIN_URL = os.environ.get("CHUYENCAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
@@ -44,33 +41,18 @@ def airflow_db() -> Path:
     return _AIRFLOW_HOME
 
 
-def _pg_admin():
-    from sqlalchemy import create_engine
-
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    from sqlalchemy import text
+    from tests.databases import fresh_pg_database
 
-    name = f"chuyencan_test_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # pragma: no cover - CI starts PostgreSQL before the tests
-        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed for this test: {exc}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from chuyencan.pipeline import engine_for
+    with fresh_pg_database() as url:
+        try:
+            yield url
+        finally:
+            from chuyencan.pipeline import engine_for
 
-        engine_for.cache_clear()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            engine_for.cache_clear()
 
 
 @pytest.fixture

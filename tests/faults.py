@@ -23,9 +23,8 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get("CHUYENCAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
@@ -46,21 +44,6 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 30.0
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database (URL), dropped afterwards (for a second, clean warehouse)."""
-    name = f"chuyencan_fault_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def via_port(url: str, port: int) -> str:

@@ -32,13 +32,13 @@ from chuyencan.mail.smtp import airflow_smtp_sender
 from chuyencan.pipeline import close_week, collect_new_files, engine_for, prepare_warehouse, send_emails
 from chuyencan.reference import load_reference
 from chuyencan.settings import TIMEZONE, Settings
+from tests.databases import fresh_pg_database
 from tests.faults import (
     SqliteReadGate,
     TableGate,
     TcpProxy,
     lock_waiters,
     other_sessions,
-    pg_database,
     spawn_collection,
     via_port,
     wait_until,
@@ -159,7 +159,7 @@ def clean_facts(dialect: str, procedure: Callable[[Settings], None], batch: Path
             _CLEAN[key] = warehouse_facts(engine_for(url))
             engine_for(url).dispose()
         else:
-            with pg_database() as url:
+            with fresh_pg_database("chuyencan_fault") as url:
                 procedure(settings_for(inbox, tmp / "clean-work", url))
                 _CLEAN[key] = warehouse_facts(engine_for(url))
                 engine_for(url).dispose()
@@ -184,6 +184,31 @@ def in_thread(target: Callable[[], object]) -> tuple[threading.Thread, list[Base
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, errors
+
+
+def collide(url: str, tables: tuple[str, ...], runs: list[Callable[[], object]]) -> list[list[str]]:
+    """Run `runs` at once, each held at every table of `tables` in turn until all are waiting
+    there (or behind one another's advisory lock), then released together: they collide exactly
+    where each rewrites that table. Returns each run's errors."""
+    engine = wh.make_engine(url)
+    gates = [TableGate(url, t) for t in tables]
+    threads = [in_thread(run) for run in runs]
+    try:
+        for gate, table in zip(gates, tables, strict=True):
+            wait_until(
+                lambda t=table: (
+                    lock_waiters(engine, on=t) == len(runs) or not all(th.is_alive() for th, _ in threads)
+                ),
+                f"every run held at {table}",
+            )
+            gate.release()
+        for thread, _ in threads:
+            thread.join(timeout=60)
+    finally:
+        for gate in gates:
+            gate.release()
+        engine.dispose()
+    return [[repr(e) for e in errors] for _, errors in threads]
 
 
 # --- 1. the warehouse goes away mid-load ------------------------------------------------------------
@@ -349,23 +374,10 @@ def test_two_overlapping_weekly_runs_on_postgresql_agree_with_one_run(
     runs = [settings_for(inbox, tmp_path / "work", f"{pg_url}?application_name=run_{n}") for n in "ab"]
     prepare_warehouse(runs[0])  # last week's warehouse: tables exist
     engine = wh.make_engine(pg_url)
-    gates = [TableGate(pg_url, "ref.school"), TableGate(pg_url, "report.submission_status")]
-    threads = [in_thread(lambda s=s: weekly(s)) for s in runs]
-    try:
-        for gate, table in zip(gates, ("ref.school", "report.submission_status"), strict=True):
-            wait_until(
-                lambda t=table: (
-                    lock_waiters(engine, on=t) == 2 or not all(th.is_alive() for th, _ in threads)
-                ),
-                f"both runs held at {table}",
-            )
-            gate.release()
-        for thread, _ in threads:
-            thread.join(timeout=60)
-    finally:
-        for gate in gates:
-            gate.release()
-    assert [[repr(e) for e in errors] for _, errors in threads] == [[], []]
+    errors = collide(
+        pg_url, ("ref.school", "report.submission_status"), [lambda s=s: weekly(s) for s in runs]
+    )
+    assert errors == [[], []]
 
     facts = warehouse_facts(engine)
     assert warehouse_facts(engine) == clean_facts("postgresql", weekly, batch, tmp_path)
@@ -422,23 +434,7 @@ def test_two_overlapping_police_reconciliations_on_postgresql_agree_with_one(
     runs = [make_settings(tmp_path, f"{pg_url}?application_name=reconcile_{n}") for n in "ab"]
     engine = wh.make_engine(pg_url)
     tables = ("restricted.case_match", "restricted.case_verdict")
-    gates = [TableGate(pg_url, t) for t in tables]
-    threads = [in_thread(lambda s=s: police.reconcile(s)) for s in runs]
-    try:
-        for gate, table in zip(gates, tables, strict=True):
-            wait_until(
-                lambda t=table: (
-                    lock_waiters(engine, on=t) == 2 or not all(th.is_alive() for th, _ in threads)
-                ),
-                f"both runs held at {table}",
-            )
-            gate.release()
-        for thread, _ in threads:
-            thread.join(timeout=60)
-    finally:
-        for gate in gates:
-            gate.release()
-    assert [[repr(e) for e in errors] for _, errors in threads] == [[], []]
+    assert collide(pg_url, tables, [lambda s=s: police.reconcile(s) for s in runs]) == [[], []]
 
     with engine.connect() as conn:
         verdicts = {r.student_key: r.verdict for r in conn.execute(case_verdict.select())}

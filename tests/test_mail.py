@@ -12,14 +12,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy import Engine, make_url, select
 
 from chuyencan.mail import (
     DistrictWeeklyContext,
@@ -43,9 +42,9 @@ from chuyencan.mail import (
 from chuyencan.mail.sink import SmtpSink
 from chuyencan.settings import TIMEZONE
 from chuyencan.warehouse import ensure_schema, make_engine, ops_email_outbox
+from tests.databases import PG_ADMIN_URL, fresh_pg_database
 
 REPO = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get("CHUYENCAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SENDER = "Phòng Giáo dục và Đào tạo huyện Bát Xát <pgd.batxat@example.org>"
 SCHOOL_EMAIL = "thcs.quangkim@example.org"
 NOW = datetime(2025, 4, 3, 14, 6, tzinfo=TIMEZONE)
@@ -67,16 +66,8 @@ def _postgres_answers() -> bool:
 def pg_url() -> Iterator[str]:
     if not _postgres_answers():
         pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432")
-    name = f"chuyencan_test_mail_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database("chuyencan_test_mail") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
