@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DeadlineAlert, DeadlineReference, SyncCallback, chain, dag
+from airflow.sdk import chain, dag
 
 from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
 from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
@@ -14,7 +14,6 @@ from chuyencan.report.airflow_tasks import (
     flag_students_at_risk,
     publish_fortnight_summary,
     refresh_reconciliation,
-    report_deadline_missed,
     write_excel_report,
     write_school_risk_lists,
 )
@@ -44,8 +43,9 @@ publishes the report dated F covering the school weeks ending F-7 and F:
 7. **email_district_report**, **send_emails**: the Excel report to the district (aggregates only).
 
 Missed fortnights are caught up one at a time; a rerun of the same Friday leaves the warehouse
-as it was and emails nobody twice. If the report is not published by 15:30 the district and the
-data engineers (`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`) are emailed (deadline alert).
+as it was and emails nobody twice. If the report is not out by 15:30,
+`fortnightly_report_deadline` emails the district and the data engineers
+(`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`).
 """
 
 
@@ -59,12 +59,6 @@ data engineers (`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`) are emailed (deadline al
     tags=["chuyencan", "report", "fortnightly"],
     doc_md=DOC,
     dagrun_timeout=timedelta(hours=3),
-    deadline=DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
-        interval=timedelta(minutes=30),
-        callback=SyncCallback(report_deadline_missed),
-        name="report_by_1530",
-    ),
 )
 def fortnightly_report() -> None:
     files = write_excel_report()

@@ -100,9 +100,6 @@ def main() -> None:
         # the morning run, reconciles the cases with the police extracts, and publishes.
         _deliver(sample / "inbox", inbox, until=datetime.max.replace(tzinfo=UTC))
         report_dag = _dag("fortnightly_report")
-        # Airflow 3.3.2's dag.test() fails a run of a DAG that carries a DeadlineAlert once it is
-        # over (apache/airflow#73428); the scheduler is not affected. Test without the alert.
-        report_dag.deadline = None
         last = fridays[-1]
         state = report_dag.test(
             logical_date=datetime(last.year, last.month, last.day, 8, 0, tzinfo=UTC)

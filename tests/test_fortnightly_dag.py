@@ -1,5 +1,5 @@
 """`fortnightly_report` end to end through Airflow's own `dag.test()`, on SQLite and PostgreSQL, with
-a real SMTP server on loopback; and its 15:30 deadline alert.
+a real SMTP server on loopback; and `fortnightly_report_deadline`, its 15:30 check.
 
 The run for Friday 4 April 2025 (15:00 Asia/Ho_Chi_Minh) sweeps in the files of
 tests/fortnight_scenario.py, closes the weeks ending 28 March and 4 April, flags students at
@@ -13,7 +13,7 @@ import email
 import email.policy
 import json
 import stat
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,20 +104,22 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
         }
 
 
-def run(dag: Any, day: date) -> str:
-    """`dag.test()` for the run of a report Friday, 15:00 local.
+def run(dag: Any, day: date, at: tuple[int, int] = (15, 0)) -> str:
+    """`dag.test()` for the run of a report Friday (15:00 local: the report; 15:30: its check)."""
+    logical = datetime(day.year, day.month, day.day, *at, tzinfo=TIMEZONE).astimezone(UTC)
+    return str(dag.test(logical_date=logical).state)
 
-    Without the deadline: `dag.test()` of any DAG with a DeadlineAlert raises once the run has
-    succeeded (apache/airflow#73428, fix pending in #73430: its in-memory round trip leaves
-    encoded alerts where the scheduler has database ids). The scheduler itself is not affected;
-    the deadline is tested on its own below.
-    """
-    logical = datetime(day.year, day.month, day.day, 15, 0, tzinfo=TIMEZONE).astimezone(UTC)
-    deadline, dag.deadline = dag.deadline, None
-    try:
-        return str(dag.test(logical_date=logical).state)
-    finally:
-        dag.deadline = deadline
+
+def settings_of(setup: dict[str, Any]) -> Any:
+    from chuyencan.settings import Settings
+
+    return Settings(
+        inbox=setup["inbox"],
+        work_dir=setup["work"],
+        warehouse_url=setup["url"],
+        district_emails=(DISTRICT,),
+        engineer_emails=(ENGINEERS,),
+    )
 
 
 def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
@@ -172,50 +174,69 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
     assert snapshot(setup["url"]) == before
     assert len(received(setup["sink"])) == len(mails)
 
+    # The 15:30 check finds it out (send=None would raise if it tried to alert anyone).
+    from chuyencan.report.pipeline import check_report_out
 
-def test_the_dag_carries_a_1530_deadline(dag: Any) -> None:
-    from airflow.sdk.definitions.deadline import DagRunLogicalDateDeadline
-
-    (alert,) = dag.deadline
-    assert isinstance(alert.reference, DagRunLogicalDateDeadline)
-    assert alert.interval == timedelta(minutes=30)  # 15:00 run -> 15:30
-    assert alert.callback.path == "chuyencan.report.airflow_tasks.report_deadline_missed"
+    at_1530 = datetime(2025, 4, 4, 15, 30, tzinfo=TIMEZONE)
+    seen = check_report_out(settings_of(setup), REPORT_DATE, now=at_1530, send=None)
+    assert (seen["published"], seen["alerted"]) == (True, False)
 
 
-def test_the_deadline_callback_emails_the_district_and_engineers(
-    smtp_sink: Any, airflow_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(scope="module")
+def deadline_dag(airflow_db: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS / "fortnightly_report_deadline.py"))
+    assert bag.import_errors == {}
+    return bag.get_dag("fortnightly_report_deadline")
+
+
+def test_the_check_runs_at_1530_on_every_report_friday_without_catch_up(dag: Any, deadline_dag: Any) -> None:
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    report_run = datetime(2025, 4, 18, 15, 0, tzinfo=TIMEZONE)
+    after = DataInterval.exact(report_run.astimezone(UTC))
+    restriction = TimeRestriction(earliest=None, latest=None, catchup=True)
+    check = deadline_dag.timetable.next_dagrun_info(
+        last_automated_data_interval=after, restriction=restriction
+    )
+    report = dag.timetable.next_dagrun_info(last_automated_data_interval=after, restriction=restriction)
+    assert check.logical_date.astimezone(TIMEZONE) == datetime(2025, 5, 2, 15, 30, tzinfo=TIMEZONE)
+    assert report.logical_date.astimezone(TIMEZONE) == datetime(2025, 5, 2, 15, 0, tzinfo=TIMEZONE)
+    assert deadline_dag.catchup is False
+    assert dag.deadline is None  # a DeadlineAlert would break `airflow dags test` (apache/airflow#73428)
+
+
+def test_a_report_not_out_by_1530_alerts_the_district_and_the_engineers(
+    deadline_dag: Any, setup: dict[str, Any]
 ) -> None:
-    from chuyencan.report.airflow_tasks import report_deadline_missed
+    from chuyencan.pipeline import prepare_warehouse
 
-    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_WORK_DIR", str(tmp_path / "work"))
-    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL", DISTRICT)
-    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL", ENGINEERS)
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_conn(smtp_sink))
+    prepare_warehouse(settings_of(setup))  # the warehouse is there; the report never ran
     current = report_date_on_or_before(datetime.now(TIMEZONE).date())
-    logical = datetime(current.year, current.month, current.day, 15, 0, tzinfo=TIMEZONE).astimezone(UTC)
-    # The context Airflow hands a deadline callback: the run as JSON.
-    context = {
-        "dag_run": {
-            "dag_id": "fortnightly_report",
-            "run_id": f"scheduled__{logical.isoformat()}",
-            "logical_date": logical.isoformat(),
-            "state": "running",
-        },
-        "deadline": {"id": "x", "deadline_time": (logical + timedelta(minutes=30)).isoformat()},
-    }
 
-    assert report_deadline_missed(context=context) is True
+    assert run(deadline_dag, current, at=(15, 30)) == "success"
 
-    (message,) = received(smtp_sink)
-    assert sorted(a.strip() for a in message["To"].split(",")) == sorted([DISTRICT, ENGINEERS])
+    (message,) = received(setup["sink"])
+    assert sorted(a.addr_spec for a in message["To"].addresses) == sorted([DISTRICT, ENGINEERS])
     assert "chưa hoàn thành" in message["Subject"]
     assert current.strftime("%d/%m/%Y") in message["Subject"]
     assert "15:30" in message["Subject"]
-    body = message.get_body(preferencelist=("html",)).get_content()
-    assert "đang chạy" in body
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "chưa có bảng tổng hợp hoặc tệp báo cáo Excel" in body
     assert "chạy lại" in body
 
-    # A catch-up run of an old fortnight misses its deadline on creation: nobody is alerted.
-    old = {**context, "dag_run": {**context["dag_run"], "logical_date": "2025-04-04T08:00:00+00:00"}}
-    assert report_deadline_missed(context=old) is False
-    assert len(received(smtp_sink)) == 1
+
+def test_an_older_fortnight_not_out_alerts_nobody(setup: dict[str, Any]) -> None:
+    from chuyencan.pipeline import prepare_warehouse
+    from chuyencan.report.pipeline import check_report_out
+
+    settings = settings_of(setup)
+    prepare_warehouse(settings)
+    now = datetime(2025, 4, 25, 9, 0, tzinfo=TIMEZONE)  # a week after the 18 April report
+
+    # send=None would raise if it tried to alert anyone.
+    seen = check_report_out(settings, date(2025, 4, 4), now=now, send=None)
+
+    assert (seen["published"], seen["alerted"]) == (False, False)
+    assert received(setup["sink"]) == []

@@ -435,11 +435,7 @@ def _run_every_dag(
         if keep not in root.handlers:
             root.addHandler(keep)
         root.setLevel(logging.DEBUG)
-        deadline, dag.deadline = dag.deadline, None  # apache/airflow#73428, see the README
-        try:
-            states[f"{dag_id} {when:%Y-%m-%d %H:%M}"] = str(dag.test(logical_date=when).state)
-        finally:
-            dag.deadline = deadline
+        states[f"{dag_id} {when:%Y-%m-%d %H:%M}"] = str(dag.test(logical_date=when).state)
 
     first, last = FRIDAYS
     # Friday 28 March: files dropped by 09:50 collected by the 10-minute intake, then the weekly run.

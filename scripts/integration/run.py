@@ -62,6 +62,7 @@ WHEN = {
     "police_extract_intake": ("last", 5),
     "police_reconciliation": ("last", 6),
     "fortnightly_report": ("report", 8),  # 15:00 local, its schedule
+    "fortnightly_report_deadline": ("report", 9),  # after the report (15:30 local in production)
 }
 LOAD_TASK = ("school_submissions_intake", "collect_new_files")  # where the worker dies
 

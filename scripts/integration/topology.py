@@ -30,6 +30,7 @@ DAG_IDS = (
     "police_extract_intake",
     "police_reconciliation",
     "fortnightly_report",
+    "fortnightly_report_deadline",
 )
 
 # Where the containers see the three shared folders (CONTRACTS §1 variables point here).

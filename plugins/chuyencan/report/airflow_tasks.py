@@ -1,4 +1,4 @@
-"""The fortnightly report's Airflow tasks and its deadline callback (the DAG file only wires them).
+"""The fortnightly report's Airflow tasks and its 15:30 check (the DAG files only wire them).
 
 Each task reads the settings from Airflow, works out the report date from the run's logical
 date, calls one step of `chuyencan.report.pipeline` and returns counts or file paths (never
@@ -8,8 +8,8 @@ personal data). Heavy imports happen inside the tasks, never when a DAG file is 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from airflow.sdk import get_current_context, task
 
@@ -86,38 +86,12 @@ def email_district_report(files: dict) -> dict:
     return run(_settings(), run_report_date(), files)
 
 
-def report_deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> bool:
-    """Deadline callback (`DeadlineAlert` of the `fortnightly_report` DAG): the report is not
-    out 30 minutes after its 15:00 run. Emails the district and the data engineers.
-
-    Airflow runs it outside any task (executor or dag-processor), with a context holding the
-    run as JSON. A catch-up run of an old fortnight misses its deadline the moment it is
-    created; only the current fortnight's report alerts anyone, so a backfill is not a flood.
-    """
+@task(**RETRY_ARGS)
+def check_report_is_out() -> dict:
+    """At 15:30: the report dated today is out, or the district and the engineers are told."""
+    from chuyencan.airflow_adapter import SMTP_CONN_ID, smtp_configured
     from chuyencan.mail.smtp import airflow_smtp_sender
-    from chuyencan.report.calendar_periods import report_date_on_or_before
-    from chuyencan.report.pipeline import report_date_for, send_deadline_alert
+    from chuyencan.report.pipeline import check_report_out
 
-    settings = _settings()
-    run = (context or {}).get("dag_run") or {}
-    logical = run.get("logical_date") or run.get("run_after")
-    moment = datetime.fromisoformat(logical) if isinstance(logical, str) else logical
-    if moment is None:
-        log.error("deadline missed by a run without a logical date: %s", run.get("run_id"))
-        return False
-    report_date = report_date_for(moment, settings)
-    current = report_date_on_or_before(datetime.now(settings.timezone).date())
-    if report_date != current:
-        log.info(
-            "catch-up run for %s missed its deadline; no alert (current report: %s)", report_date, current
-        )
-        return False
-    return send_deadline_alert(
-        settings,
-        report_date,
-        recipients=[*settings.district_emails, *settings.engineer_emails],
-        dag_id=str(run.get("dag_id", "fortnightly_report")),
-        run_id=str(run.get("run_id", "")),
-        state=str(run.get("state", "")),
-        send=airflow_smtp_sender(),
-    )
+    send = airflow_smtp_sender(SMTP_CONN_ID) if smtp_configured() else None
+    return check_report_out(_settings(), run_report_date(), now=datetime.now(UTC), send=send)

@@ -151,10 +151,8 @@ def publish_fortnight(
 
 DEADLINE_AFTER_RUN = timedelta(minutes=30)  # the run starts 15:00; the district expects it by 15:30
 RUN_STATE_LABELS = {
-    "queued": "đang chờ chạy",
-    "running": "đang chạy",
-    "failed": "bị lỗi",
-    "success": "đã xong nhưng muộn",
+    "not_published": "chưa có bảng tổng hợp hoặc tệp báo cáo Excel của kỳ này",
+    "warehouse_unreachable": "không truy cập được kho dữ liệu",
 }
 
 
@@ -163,13 +161,71 @@ def deadline_of(report_date: date, settings: Settings) -> datetime:
     return datetime.combine(report_date, time(15, 0), tzinfo=settings.timezone) + DEADLINE_AFTER_RUN
 
 
+def report_is_out(settings: Settings, report_date: date) -> bool:
+    """Published: the district's summary row for the date is in the warehouse and the Excel
+    report is written (what the district reads and what it files)."""
+    from sqlalchemy import func, select
+
+    from chuyencan.report.files import report_files
+    from chuyencan.report.tables import fortnight_summary as t
+
+    query = select(func.count()).where(t.c.report_date == report_date, t.c.scope == "district")
+    with engine_for(settings.warehouse_url).connect() as conn:
+        rows = conn.execute(query).scalar_one()
+    return rows > 0 and report_files(reports_dir(settings), report_date).xlsx.exists()
+
+
+def check_report_out(
+    settings: Settings,
+    report_date: date,
+    *,
+    now: datetime,
+    send: Callable[[OutgoingEmail], None] | None,
+) -> dict[str, object]:
+    """At the deadline: is the report out? If not, alert the district and the engineers.
+
+    Only the current fortnight's report alerts anyone: a check of an older date (a manual run,
+    or the scheduler's first run while the report DAG still catches up) only says what it saw.
+    An unreachable warehouse counts as "not out": it is one of the reasons a report is late.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    summary: dict[str, object] = {
+        "report_date": report_date.isoformat(),
+        "published": False,
+        "alerted": False,
+    }
+    state = "not_published"
+    try:
+        summary["published"] = report_is_out(settings, report_date)
+    except SQLAlchemyError as exc:
+        log.warning("cannot tell whether report %s is out: %s", report_date, type(exc).__name__)
+        state = "warehouse_unreachable"
+    if summary["published"]:
+        log.info("report %s is out", report_date)
+        return summary
+    current = report_date_on_or_before(now.astimezone(settings.timezone).date())
+    if report_date != current:
+        log.info("report %s is not out; not the current fortnight (%s), so no alert", report_date, current)
+        return summary
+    recipients = [*settings.district_emails, *settings.engineer_emails]
+    if send is None:
+        raise RuntimeError(
+            f"report {report_date} is not out by its deadline and no SMTP connection is configured "
+            f"to alert {len(recipients)} recipients"
+        )
+    summary["alerted"] = send_deadline_alert(
+        settings, report_date, recipients=recipients, dag_id="fortnightly_report", state=state, send=send
+    )
+    return summary
+
+
 def send_deadline_alert(
     settings: Settings,
     report_date: date,
     *,
     recipients: Sequence[str],
     dag_id: str,
-    run_id: str,
     state: str,
     send: Callable[[OutgoingEmail], None],
 ) -> bool:
@@ -193,7 +249,6 @@ def send_deadline_alert(
         week_2=week_2,
         deadline=deadline_of(report_date, settings),
         dag_id=dag_id,
-        run_id=run_id,
         state_label=RUN_STATE_LABELS.get(state, state),
     )
     send(
@@ -204,7 +259,7 @@ def send_deadline_alert(
             text=rendered.text,
             html=rendered.html,
             attachments=[],
-            dedup_key=f"report_deadline:{report_date.isoformat()}:{run_id}",
+            dedup_key=f"report_deadline:{report_date.isoformat()}",
         )
     )
     log.warning("report %s missed its deadline: %d recipients alerted", report_date, len(recipients))
