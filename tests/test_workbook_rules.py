@@ -9,9 +9,7 @@ parametrized tests assert on the results.
 
 from __future__ import annotations
 
-import csv
 import re
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from chuyencan.contract import CLASS_SHEET, SHEETS, STATUS_LABELS, STUDENT_SHEET
-from chuyencan.reference import REFERENCE_DIR, Reference, load_reference
+from chuyencan.reference import Reference, load_reference
 from chuyencan.submissions.issues import MASK, Issue, messages
 from chuyencan.submissions.reader import read_workbook
 from chuyencan.submissions.validate import CheckedFile, check_workbooks
@@ -38,6 +36,7 @@ from tests.workbooks import (
     baseline_students,
     class_row,
     personal_strings,
+    reference_with_school_closed,
 )
 
 # 'Now' for the checks: the baseline week (14 Mar 2025) is past, 25 Apr 2025 is in the future,
@@ -700,19 +699,7 @@ def test_files_checked_together_do_not_interfere(ref: Reference, tmp_path: Path)
 
 def test_closed_school_is_rejected(ref: Reference, tmp_path: Path) -> None:
     closed_on = date(2024, 12, 31)
-    directory = tmp_path / "reference"
-    shutil.copytree(REFERENCE_DIR, directory)
-    schools_csv = directory / "schools.csv"
-    with schools_csv.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        if row["school_code"] == SCHOOL:
-            row["valid_to"] = closed_on.isoformat()
-    with schools_csv.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    closed_ref = load_reference(directory)
+    closed_ref = load_reference(reference_with_school_closed(tmp_path / "reference", SCHOOL, closed_on))
 
     after = baseline(title_rows=TITLE_ROWS)
     # A week before the closure is still fine (first days missed moved before that week).

@@ -13,6 +13,8 @@ tests with it.
 from __future__ import annotations
 
 import copy
+import csv
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,6 +24,7 @@ import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chuyencan.contract import CLASS_SHEET, SHEETS, STUDENT_SHEET, Column, Sheet
+from chuyencan.reference import REFERENCE_DIR
 from chuyencan.text import strip_diacritics
 
 CLASSES = CLASS_SHEET.name
@@ -311,3 +314,20 @@ class Workbook:
 def baseline(school: str = SCHOOL, week: date = WEEK, **knobs: Any) -> Workbook:
     """A valid workbook for `school` and `week` (its classes carry that code and date)."""
     return Workbook(school=school, week=week, **knobs)
+
+
+def reference_with_school_closed(target: Path, school_code: str, closed_on: date) -> Path:
+    """A copy of the project's reference data in which one school closed on `closed_on`
+    (CONTRACTS §6: schools carry validity dates)."""
+    shutil.copytree(REFERENCE_DIR, target)
+    schools = target / "schools.csv"
+    with schools.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["school_code"] == school_code:
+            row["valid_to"] = closed_on.isoformat()
+    with schools.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return target

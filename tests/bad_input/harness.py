@@ -9,11 +9,9 @@ The observed outcome of a file comes from the warehouse and the file system only
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from chuyencan.reference import REFERENCE_DIR
 from tests.bad_input.school_cases import CLOSED_ON, CLOSED_SCHOOL, Case
+from tests.workbooks import reference_with_school_closed
 
 
 @dataclass
@@ -41,18 +39,7 @@ class Observed:
 
 def corpus_reference(target: Path) -> Path:
     """The project's reference data, with one school closed (CONTRACTS §6: validity dates)."""
-    shutil.copytree(REFERENCE_DIR, target)
-    schools = target / "schools.csv"
-    with schools.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        if row["school_code"] == CLOSED_SCHOOL:
-            row["valid_to"] = CLOSED_ON.isoformat()
-    with schools.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return target
+    return reference_with_school_closed(target, CLOSED_SCHOOL, CLOSED_ON)
 
 
 def place(cases: list[Case], inbox: Path, now: datetime, *, police: bool = False) -> dict[str, list[Path]]:
