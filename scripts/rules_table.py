@@ -28,6 +28,7 @@ READER_RULES = (
     ("sheet", "missing_column"),
     ("sheet", "duplicate_column"),
     ("sheet", "no_classes"),
+    ("sheet", "total_row"),
     ("sheet", "too_many_rows"),
     ("sheet", "formula_not_computed"),
     ("cell", "not_integer"),

@@ -765,3 +765,36 @@ def test_a_file_that_is_not_an_xlsx_is_named_for_what_it_is(
     assert issue.rule == "not_xlsx"
     assert dict(issue.params)["detected"].startswith(detected)
     assert detected in issue.message()
+
+
+# --- a totals line is not a class or a student -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "label", ["Tổng cộng", "TỔNG CỘNG:", "tong cong", "Tổng số", "Tổng", "Cộng", "Cộng khối 6"]
+)
+def test_a_totals_line_under_the_classes_is_named_as_such(ref: Reference, tmp_path: Path, label: str) -> None:
+    book = baseline()
+    classes = book.rows(CLASSES)
+    total = {"lop": label, **{k: sum(int(r[k]) for r in classes) for k in ("si_so", "vang_co_phep")}}
+    row = book.excel_row(len(classes))  # the line after the last class
+    book.add_row(CLASSES, total)
+    [checked] = check_workbooks([book.save(tmp_path / "f.xlsx")], ref, today=TODAY)
+    # Only this: not also "grade missing" or "school days missing" on the same line.
+    assert [found(i) for i in checked.errors] == [("total_row", CLASSES, row, None)]
+    assert "dòng tổng cộng" in checked.errors[0].message()
+
+
+def test_a_totals_line_under_the_students_is_named_as_such(ref: Reference, tmp_path: Path) -> None:
+    book = baseline().add_row(STUDENTS, {"ho_ten": "Tổng số: 4 học sinh"})
+    [checked] = check_workbooks([book.save(tmp_path / "f.xlsx")], ref, today=TODAY)
+    assert [found(i) for i in checked.errors] == [("total_row", STUDENTS, book.excel_row(4), None)]
+
+
+@pytest.mark.parametrize("name", ["Tống Sơn Tùng", "Tống Khôi Nguyên", "Tống Toàn", "Cống Thị Mai"])
+def test_a_student_whose_name_begins_like_a_total_is_a_student(
+    ref: Reference, tmp_path: Path, name: str
+) -> None:
+    book = baseline().set(STUDENTS, 0, "ho_ten", name)
+    [checked] = check_workbooks([book.save(tmp_path / "f.xlsx")], ref, today=TODAY)
+    assert checked.accepted, [found(i) for i in checked.errors]

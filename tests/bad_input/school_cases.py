@@ -324,6 +324,15 @@ def _bool_cell() -> Workbook:
     return wb.set(STUDENTS, 0, "ly_do", True)
 
 
+def _total_row() -> Workbook:
+    wb = good("BX-THCS-TT", date(2025, 3, 14))
+    classes = wb.rows(CLASSES)
+    total: dict[str, Any] = {"lop": "TỔNG CỘNG"}
+    for key in ("si_so", "vang_co_phep", "vang_khong_phep"):
+        total[key] = sum(int(r[key]) for r in classes)
+    return wb.add_row(CLASSES, total)
+
+
 def _random_bytes() -> bytes:
     return random.Random(6).randbytes(4096).replace(b"PK", b"pk").replace(b"\xd0\xcf", b"\xd0\xce")
 
@@ -964,6 +973,14 @@ def school_cases() -> list[Case]:
             classes=n_classes("BX-NPU"),
         ),
         _case("boolean_cell", "TRUE in the reason column", "BX-YTY", _save(_bool_cell()), q, "not_text"),
+        _case(
+            "total_row",
+            "a 'TỔNG CỘNG' line under the classes (a total, not a class)",
+            "BX-THCS-TT",
+            _save(_total_row()),
+            q,
+            "total_row",
+        ),
         _case(
             "formula_injection",
             "text starting with =, +, -, @ (spreadsheet formula injection)",

@@ -258,6 +258,11 @@ def _read_sheet(sheet: Sheet, rows: list[list[Any]], issues: list[Issue]) -> She
         cells = {col: row[c] if c < len(row) else None for c, col in mapping.items()}
         if not any(_present(v) for col, v in cells.items() if not col.prefilled):
             continue  # empty, or a template row with only the prefilled school and week
+        if _is_total_row(cells):
+            # Schools add a "Tổng cộng" line out of habit; it is not a class or a student, and
+            # "grade missing" on it would send them looking for a mistake they did not make.
+            issues.append(Issue("error", "total_row", sheet=sheet.name, row=excel_row))
+            continue
         record: dict[str, Any] = {"source_row": excel_row}
         for col, value in cells.items():
             record[col.name] = _coerce(sheet, col, value, excel_row, issues)
@@ -270,6 +275,27 @@ def _read_sheet(sheet: Sheet, rows: list[list[Any]], issues: list[Issue]) -> She
     if sheet.name == "ChuyenCan" and frame.empty:
         issues.append(Issue("error", "no_classes", sheet=sheet.name))
     return SheetData(frame=frame, header_row=header_idx + 1, records=records)
+
+
+# A totals line says "Tổng cộng", "Tổng số", "Tổng" or "Cộng" where a class or a student's name
+# goes (any case, with or without diacritics, maybe followed by more words). The second words
+# allowed depend on the column: a student may be called "Tống Khôi" or "Tống Toàn", a class not.
+_TOTAL_SECOND_WORDS = {
+    "class_name": {"cong", "so", "khoi", "toan"},
+    "grade": {"cong", "so", "khoi", "toan"},
+    "full_name": {"cong", "so"},
+}
+
+
+def _is_total_row(cells: dict[Column, Any]) -> bool:
+    for col, value in cells.items():
+        seconds = _TOTAL_SECOND_WORDS.get(col.name)
+        if seconds is not None and isinstance(value, str):
+            # Word by word: "Tống Sơn Tùng" is a student, "Tổng số" and "TỔNG CỘNG" are not.
+            words = [fold(w) for w in value.split()][:2]
+            if words and words[0] in {"tong", "cong"} and (len(words) == 1 or words[1] in seconds):
+                return True
+    return False
 
 
 def _present(value: Any) -> bool:
