@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePath
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -65,6 +66,18 @@ def issue_line(issue: Issue) -> IssueLine:
     )
 
 
+def _about_the_file(school: School, f: InboxFile, week: date, settings: Settings) -> dict[str, Any]:
+    """What every email to a school about one of its files starts with."""
+    return {
+        "school_code": school.code,
+        "school_name": school.name,
+        "week_ending": week,
+        "file_name": f.name,
+        "received_at": f.received_at,
+        "deadline": settings.deadline_for(week),
+    }
+
+
 def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
     """Queue the school's email in the same transaction that records its rejected file."""
 
@@ -90,12 +103,7 @@ def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
         else:
             email = render_rejection(
                 RejectionContext(
-                    school_code=school.code,
-                    school_name=school.name,
-                    week_ending=checked.week_ending,
-                    file_name=f.name,
-                    received_at=f.received_at,
-                    deadline=settings.deadline_for(checked.week_ending),
+                    **_about_the_file(school, f, checked.week_ending, settings),
                     error_count=len(checked.errors),
                     errors=[issue_line(i) for i in checked.errors],
                     warnings=[issue_line(i) for i in checked.warnings],
@@ -124,12 +132,7 @@ def acceptance_hook(ref: Reference, settings: Settings) -> AcceptanceHook:
             return
         email = render_accepted_with_warnings(
             AcceptedWithWarningsContext(
-                school_code=school.code,
-                school_name=school.name,
-                week_ending=checked.week_ending,
-                file_name=f.name,
-                received_at=f.received_at,
-                deadline=settings.deadline_for(checked.week_ending),
+                **_about_the_file(school, f, checked.week_ending, settings),
                 warnings=[issue_line(i) for i in checked.warnings],
             )
         )
