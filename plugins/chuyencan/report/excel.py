@@ -107,7 +107,12 @@ def write_report(
     Rerunning replaces the files (each written under a temporary name, then renamed).
     """
     content = load_content(engine, report_date, ref, max_sessions=max_sessions)
-    issuer = load_issuer()
+    return write_report_files(content, load_issuer(), out_dir)
+
+
+def write_report_files(content: ReportContent, issuer: Issuer, out_dir: Path) -> ReportFiles:
+    """The .xlsx report and its twins from content already loaded."""
+    report_date = content.report_date
     files = report_files(out_dir, report_date)
     save_workbook(build_workbook(content, issuer), files.xlsx)
     twin = markdown.render_twin(content, issuer)

@@ -91,15 +91,14 @@ def publish_fortnight_summary(settings: Settings, report_date: date) -> dict[str
 def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:
     """The district's report (.xlsx, .md, .html) and its public version (small counts hidden)."""
     from chuyencan.report.content import load_content, load_issuer
-    from chuyencan.report.excel import write_report
+    from chuyencan.report.excel import write_report_files
     from chuyencan.report.public import write_public_report
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
-    files = write_report(
-        engine, report_date, reports_dir(settings), ref, max_sessions=settings.eligibility_max_sessions
-    )
     content = load_content(engine, report_date, ref, max_sessions=settings.eligibility_max_sessions)
-    public = write_public_report(content, load_issuer(), reports_dir(settings))
+    issuer = load_issuer()
+    files = write_report_files(content, issuer, reports_dir(settings))
+    public = write_public_report(content, issuer, reports_dir(settings))
     return {
         "xlsx": str(files.xlsx),
         "markdown": str(files.markdown),
