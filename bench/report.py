@@ -33,32 +33,12 @@ sys.path.insert(0, str(ROOT / "plugins"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from intake import drop_database, fresh_database  # noqa: E402 - bench/ is on the path
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TRACKED_PER_SCHOOL = 40  # students who appear on a school's lists at some point of the year
 STATUS_SHARES = {"on_time": 0.86, "late": 0.07, "missing": 0.05, "rejected": 0.02}
 REASONS = ["Kinh tế", "Đi làm ăn xa", "Tảo hôn", "Học lực", "Xa trường", "Gia đình", "Khác"]
 REASON_CODES = ["kinh_te", "di_lam_an_xa", "tao_hon", "hoc_luc", "xa_truong", "gia_dinh", "khac"]
-
-
-def fresh_database() -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"chuyencan_bench_report_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def copy_frame(engine: Any, table: str, frame: pd.DataFrame) -> None:
@@ -336,7 +316,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="chuyencan-bench-report-"))
     write_province_reference(work / "reference", args.seed)
     ref = load_reference(work / "reference")
-    name, url = fresh_database()
+    name, url = fresh_database("report")
     try:
         engine = wh.make_engine(url)
         wh.ensure_schema(engine)
