@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
 from chuyencan.reference import load_reference
 from chuyencan.report import pipeline as report
-from chuyencan.report.tables import fortnight_summary
+from chuyencan.report.tables import UNKNOWN_COMMUNE, fortnight_summary
 from chuyencan.settings import Settings
 from chuyencan.submissions.load import student_key
 from tests.fortnight_scenario import REPORT_DATE, SCHOOL_OF, VERDICTS, S, write_drops
@@ -171,9 +171,23 @@ def test_summary_of_the_hand_built_fortnight(loaded: Settings) -> None:
         None,
         0,
     )
-    # One row per scope: district, 3 levels, the 21 communes valid on 4 April, 14 schools.
+    # One row per scope: district, 3 levels, the 21 communes valid on 4 April and "Chưa xác định
+    # xã" (the two schools the reference has no commune for), 14 schools.
     assert sorted({s for s, _ in rows}) == ["commune", "district", "level", "school"]
-    assert len(rows) == 1 + 3 + 21 + 14
+    assert len(rows) == 1 + 3 + 21 + 1 + 14
+    unknown = rows[("commune", UNKNOWN_COMMUNE)]
+    assert unknown["schools_expected"] == sum(
+        ref_school.commune is None for ref_school in load_reference().schools.values()
+    )
+    communes = [r for (scope, _), r in rows.items() if scope == "commune"]
+    for column in (
+        "schools_expected",
+        "submissions_on_time",
+        "submissions_missing",
+        "enrolled",
+        "dropouts_open",
+    ):
+        assert sum(r[column] or 0 for r in communes) == rows[("district", "BAT_XAT")][column], column
     assert result["rows"] == len(rows)
 
     # A school's account that disagrees with the calendar: AMS (S3 eligibility; S4 reason and

@@ -2,17 +2,18 @@
 -- district, each level, each commune and each school, from
 --   submissions: report.submission_status of the fortnight's two weeks, counted per school-week;
 --     schools_expected counts distinct schools; a school belongs to every level its grades span
---     and to its own commune;
+--     and to its own commune (unknown_commune when the reference has none);
 --   attendance: report.attendance_weekly of the two weeks (class level, school commune);
 --     enrolled from each school's latest week of the two, rate = 1 - absences / scheduled;
---   students: each school's latest list of the school year up to the report date
---     (fortnight_list), level from the student's grade, commune = home commune resolved
---     (fortnight_commune_map). Breakdowns by period, police verdict and eligibility are of
---     the open dropouts (status bo_hoc), so each adds up to dropouts_open;
+--   students: the scratch table fortnight_student (include/sql/fortnight_students.sql):
+--     open dropouts (status bo_hoc on each school's latest list) with their breakdowns by
+--     period, police verdict and eligibility, so each adds up to dropouts_open; returned =
+--     the fortnight's da_tro_lai, once per student;
 --   at_risk: restricted.student_risk rows of the report date.
+-- A value nobody knows (a school or a home commune outside the reference) is counted under
+-- unknown_commune, so every scope's rows add up to the district.
 -- Only counts leave the restricted schema.
--- Bound by name: report_date, week_1, week_2, first_day, year_start, semester_2_start,
--- tet_start, max_sessions, district_key.
+-- Bound by name: report_date, week_1, week_2, first_day, district_key, unknown_commune.
 INSERT INTO report.fortnight_summary (
     report_date, scope, scope_key,
     schools_expected, submissions_on_time, submissions_late, submissions_missing, submissions_rejected,
@@ -31,25 +32,10 @@ attendance_latest AS (
     WHERE week_ending IN (:week_1, :week_2)
     GROUP BY school_code
 ),
-students AS (
-    SELECT
-        e.school_code,
-        gl.level,
-        cm.commune,
-        e.status,
-        e.first_day_missed,
-        e.sessions_missed,
-        l.week_ending AS list_week,
-        v.verdict
-    FROM fortnight_list l
-    JOIN restricted.student_entry e ON e.submission_id = l.submission_id
-    JOIN ref.grade_level gl ON gl.grade = e.grade
-    LEFT JOIN fortnight_commune_map cm ON cm.written = e.commune
-    LEFT JOIN restricted.case_verdict v ON v.student_key = e.student_key
-),
 base AS (
     SELECT
-        'submission' AS domain, ss.school_code, CAST(NULL AS VARCHAR(4)) AS level, s.commune,
+        'submission' AS domain, ss.school_code, CAST(NULL AS VARCHAR(4)) AS level,
+        COALESCE(s.commune, :unknown_commune) AS commune,
         ss.school_code AS expected_school,
         CASE WHEN ss.status = 'on_time' THEN 1 ELSE 0 END AS on_time,
         CASE WHEN ss.status = 'late' THEN 1 ELSE 0 END AS late,
@@ -66,7 +52,7 @@ base AS (
 
     UNION ALL
     SELECT
-        'attendance', aw.school_code, aw.level, aw.commune, NULL,
+        'attendance', aw.school_code, aw.level, COALESCE(aw.commune, :unknown_commune), NULL,
         0, 0, 0, 0,
         CASE WHEN aw.week_ending = al.week_ending THEN aw.enrolled END,
         aw.student_days_scheduled,
@@ -81,29 +67,30 @@ base AS (
         'student', st.school_code, st.level, st.commune, NULL,
         0, 0, 0, 0,
         NULL, NULL, NULL,
-        CASE WHEN st.status = 'bo_hoc' THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.first_day_missed >= :first_day
+        CASE WHEN st.dropout = 1 THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND st.first_day_missed >= :first_day
                   AND st.first_day_missed <= :report_date THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.first_day_missed < :year_start THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.first_day_missed >= :year_start
-                  AND st.first_day_missed < :semester_2_start THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.first_day_missed >= :semester_2_start
-                  AND st.first_day_missed < :tet_start THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.first_day_missed >= :tet_start THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.verdict = 'left_locality' THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.verdict = 'in_locality' THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND (st.verdict IS NULL
+        CASE WHEN st.dropout = 1 AND st.period = 'he' THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND st.period = 'hk1' THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND st.period = 'hk2' THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND st.period = 'sau_tet' THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND st.verdict = 'left_locality' THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND st.verdict = 'in_locality' THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND (st.verdict IS NULL
                   OR st.verdict NOT IN ('left_locality', 'in_locality')) THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.sessions_missed <= :max_sessions THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'bo_hoc' AND st.sessions_missed > :max_sessions THEN 1 ELSE 0 END,
-        CASE WHEN st.status = 'da_tro_lai' AND st.list_week >= :first_day
-                  AND st.list_week <= :report_date THEN 1 ELSE 0 END,
+        -- Primary pupils are not subject to the 45-session rule: they count as able to go on.
+        CASE WHEN st.dropout = 1 AND st.eligibility <> 'khong_du_dieu_kien' THEN 1 ELSE 0 END,
+        CASE WHEN st.dropout = 1 AND st.eligibility = 'khong_du_dieu_kien' THEN 1 ELSE 0 END,
+        CASE WHEN st.counted_as = 'returned' THEN 1 ELSE 0 END,
         0
-    FROM students st
+    FROM (
+        SELECT f.*, CASE WHEN f.counted_as = 'listed' AND f.status = 'bo_hoc' THEN 1 ELSE 0 END AS dropout
+        FROM fortnight_student f
+    ) st
 
     UNION ALL
     SELECT
-        'risk', sr.school_code, sr.level, sr.commune, NULL,
+        'risk', sr.school_code, sr.level, COALESCE(sr.commune, :unknown_commune), NULL,
         0, 0, 0, 0,
         NULL, NULL, NULL,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -121,7 +108,7 @@ expanded AS (
     LEFT JOIN school_level sl ON b.domain = 'submission' AND sl.school_code = b.school_code
     WHERE COALESCE(sl.level, b.level) IS NOT NULL
     UNION ALL
-    SELECT b.commune, 'commune', b.* FROM base b WHERE b.commune IS NOT NULL
+    SELECT b.commune, 'commune', b.* FROM base b
     UNION ALL
     SELECT b.school_code, 'school', b.* FROM base b
 ),

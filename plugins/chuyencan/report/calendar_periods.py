@@ -8,8 +8,10 @@ file, takes its anchor from here.
 - The report dated Friday F covers the school weeks ending F-7 and F, i.e. the days from the
   Saturday after F-14 through F.
 - "When they left" (the notice's "trong hè, kỳ 1, kỳ 2, sau Tết") is read from the first day
-  missed against the calendar of the school year the report belongs to: before the year's start
-  is summer; then semester 1; semester 2 up to the Tết break; from the Tết break on, after Tết.
+  missed against the calendar of the school year the report belongs to: on or before the year's
+  first day is summer (a child who never came back after the holidays has, as first day missed,
+  the first school day); then semester 1; semester 2 up to the Tết break; from the Tết break on,
+  after Tết (CONTRACTS §5).
 """
 
 from __future__ import annotations
@@ -68,13 +70,13 @@ class YearBoundaries:
     """The calendar dates that split a school year into the notice's periods."""
 
     school_year: str
-    start: date  # first day of school: earlier is summer
+    start: date  # first day of school: on or before it is summer
     semester_2_start: date  # the day after semester 1 ends
     tet_start: date  # first day of the Tết break: from here on, after Tết
     previous_start: date  # the previous school year's first day: earlier is not this year's dropout
 
     def period_of(self, first_day_missed: date) -> str:
-        if first_day_missed < self.start:
+        if first_day_missed <= self.start:
             return "summer"
         if first_day_missed < self.semester_2_start:
             return "hk1"

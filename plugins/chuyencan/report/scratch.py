@@ -21,6 +21,14 @@ from chuyencan.submissions.load import sql
 _TABLES = {
     "fortnight_list": "school_code VARCHAR(32) NOT NULL, week_ending DATE NOT NULL, submission_id INTEGER NOT NULL",
     "fortnight_commune_map": "written TEXT NOT NULL, commune TEXT",
+    # Free texts sorted into the report's codes (chuyencan.report.phrase_rules).
+    "fortnight_text_class": "source VARCHAR(24) NOT NULL, written TEXT NOT NULL, category VARCHAR(24) NOT NULL",
+    # The students the summary and the breakdown count (include/sql/fortnight_students.sql).
+    "fortnight_student": "counted_as VARCHAR(8) NOT NULL, school_code VARCHAR(32) NOT NULL, grade INTEGER NOT NULL, "
+    "level VARCHAR(4) NOT NULL, commune TEXT NOT NULL, status VARCHAR(16) NOT NULL, first_day_missed DATE, "
+    "sessions_missed INTEGER, period VARCHAR(8), verdict VARCHAR(16), eligibility VARCHAR(24) NOT NULL, "
+    "cause VARCHAR(24) NOT NULL, destination VARCHAR(24) NOT NULL, workplace VARCHAR(24) NOT NULL",
+    "fortnight_category": "dimension VARCHAR(24) NOT NULL, category VARCHAR(24) NOT NULL",
 }
 
 
@@ -51,6 +59,7 @@ def statement(name: str) -> TextClause:
         "rising_weeks": Integer,
         "sessions_per_day": Integer,
         "district_key": String,
+        "unknown_commune": String,
     }
     present = [k for k in typed if f":{k}" in clause.text]
     return clause.bindparams(*(bindparam(k, type_=typed[k]) for k in present))
@@ -70,3 +79,60 @@ def load_latest_lists(conn: Connection, ref: Reference, report_date: date, year_
             [{"written": w, "commune": ref.resolve_commune(w, report_date)} for w in written],
         )
     return int(conn.execute(text("SELECT COUNT(*) FROM fortnight_list")).scalar_one())
+
+
+def classified_texts(conn: Connection, ref: Reference, report_date: date) -> dict[str, dict[str, str]]:
+    """Fill fortnight_text_class from the texts on the latest lists (fortnight_list must be
+    loaded); returns {source: {text: category}} for the list of unclassified texts."""
+    from chuyencan.report.phrase_rules import cause_rules, place_rules
+
+    _scratch_table(conn, "fortnight_text_class")
+    causes, destinations = cause_rules(), place_rules("destination")
+    workplaces = place_rules("workplace_kind")
+
+    def destination(written: str) -> str:
+        category = destinations.classify(written)
+        # A commune of the reference (the police write "Xã A Lù"): still in the province.
+        if category == destinations.fallback and ref.resolve_commune(written, report_date):
+            return "trong_tinh"
+        return category
+
+    out: dict[str, dict[str, str]] = {}
+    rows = []
+    for source, written in conn.execute(statement("fortnight_texts.sql")):
+        if source == "cause":
+            pairs = [("cause", causes.classify(written))]
+        elif source == "police_destination":
+            pairs = [(source, destination(written))]
+        elif source == "police_workplace":
+            pairs = [(source, workplaces.classify(written))]
+        else:  # the school's nơi đến names both where to and, often, the work
+            pairs = [
+                ("school_destination", destination(written)),
+                ("school_workplace", workplaces.classify(written)),
+            ]
+        for name, category in pairs:
+            rows.append({"source": name, "written": written, "category": category})
+            out.setdefault(name, {})[written] = category
+    if rows:
+        conn.execute(
+            text(
+                "INSERT INTO fortnight_text_class (source, written, category) VALUES (:source, :written, :category)"
+            ),
+            rows,
+        )
+    return out
+
+
+def load_fortnight_students(conn: Connection, params: dict[str, object]) -> None:
+    """Fill fortnight_student and fortnight_category (after load_latest_lists and
+    classified_texts in the same transaction)."""
+    from chuyencan.report.tables import BREAKDOWN_CATEGORIES
+
+    _scratch_table(conn, "fortnight_student")
+    _scratch_table(conn, "fortnight_category")
+    conn.execute(statement("fortnight_students.sql"), params)
+    conn.execute(
+        text("INSERT INTO fortnight_category (dimension, category) VALUES (:dimension, :category)"),
+        [{"dimension": d, "category": c} for d, cats in BREAKDOWN_CATEGORIES.items() for c in cats],
+    )

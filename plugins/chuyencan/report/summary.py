@@ -1,9 +1,11 @@
-"""`report.fortnight_summary` for one report date (CONTRACTS §5), all scopes at once.
+"""`report.fortnight_summary` and `report.fortnight_breakdown` for one report date (CONTRACTS
+§5), all scopes at once.
 
-The numbers come from one SQL statement (`include/sql/fortnight_summary.sql`, definitions in
-its header) run in the transaction that first deletes the report date's rows, so a rerun
-replaces them and a reader never sees half a report. Early warning must have run for the
-date first: `at_risk` counts its rows.
+In one transaction that first deletes the report date's rows (a rerun replaces them and a
+reader never sees half a report): the students counted are gathered once into a scratch table
+(`include/sql/fortnight_students.sql`, with the free texts sorted by `phrase_rules`), then
+`fortnight_summary.sql` and `fortnight_breakdown.sql` count them (definitions in their
+headers). Early warning must have run for the date first: `at_risk` counts its rows.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from sqlalchemy import Engine, func, select
 
 from chuyencan.reference import Reference
 from chuyencan.report.calendar_periods import Fortnight, year_boundaries
-from chuyencan.report.scratch import load_latest_lists, statement
-from chuyencan.report.tables import fortnight_summary
+from chuyencan.report.scratch import classified_texts, load_fortnight_students, load_latest_lists, statement
+from chuyencan.report.tables import UNKNOWN_COMMUNE, fortnight_breakdown, fortnight_summary
 from chuyencan.settings import DISTRICT_KEY, Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,10 @@ class SummaryResult:
     lists: int  # schools whose latest list was read
     dropouts_open: int  # district scope, for the log
     at_risk: int
+    breakdown_rows: int = 0
+    # Texts no phrase rule matched, by source ("cause", "school_destination", ...): for the
+    # district to extend include/reference/*_phrases.csv; never logged.
+    unclassified: dict[str, tuple[str, ...]] | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -38,6 +44,8 @@ class SummaryResult:
             "lists": self.lists,
             "dropouts_open": self.dropouts_open,
             "at_risk": self.at_risk,
+            "breakdown_rows": self.breakdown_rows,
+            "unclassified_texts": sum(len(v) for v in (self.unclassified or {}).values()),
         }
 
 
@@ -55,23 +63,59 @@ def summary_parameters(ref: Reference, settings: Settings, report_date: date) ->
         "tet_start": bounds.tet_start,
         "max_sessions": settings.eligibility_max_sessions,
         "district_key": DISTRICT_KEY,
+        "unknown_commune": UNKNOWN_COMMUNE,
     }
 
 
 def publish_summary(engine: Engine, ref: Reference, settings: Settings, report_date: date) -> SummaryResult:
     """Replace the summary rows of `report_date`, in one transaction."""
     params = summary_parameters(ref, settings, report_date)
-    t = fortnight_summary
+    t, b = fortnight_summary, fortnight_breakdown
     with engine.begin() as conn:
         lists = load_latest_lists(conn, ref, report_date, params["year_start"])  # type: ignore[arg-type]
+        classes = classified_texts(conn, ref, report_date)
+        load_fortnight_students(conn, params)
+        conn.execute(b.delete().where(b.c.report_date == report_date))
         conn.execute(t.delete().where(t.c.report_date == report_date))
         conn.execute(statement("fortnight_summary.sql"), params)
+        conn.execute(statement("fortnight_breakdown.sql"), params)
         rows = conn.execute(select(func.count()).where(t.c.report_date == report_date)).scalar_one()
+        breakdown_rows = conn.execute(select(func.count()).where(b.c.report_date == report_date)).scalar_one()
         district = conn.execute(
             select(t.c.dropouts_open, t.c.at_risk).where(
                 t.c.report_date == report_date, t.c.scope == "district"
             )
         ).one()
-    result = SummaryResult(report_date, int(rows), lists, int(district.dropouts_open), int(district.at_risk))
+    result = SummaryResult(
+        report_date,
+        int(rows),
+        lists,
+        int(district.dropouts_open),
+        int(district.at_risk),
+        int(breakdown_rows),
+        unclassified_texts(classes),
+    )
     log.info("fortnight summary: %s", result.as_dict())
     return result
+
+
+def unclassified_texts(classes: dict[str, dict[str, str]]) -> dict[str, tuple[str, ...]]:
+    """The texts of each source that no phrase rule matched (they fell to the fallback)."""
+    from chuyencan.report.phrase_rules import cause_rules, place_rules
+
+    rules = {
+        "cause": cause_rules(),
+        "school_destination": place_rules("destination"),
+        "police_destination": place_rules("destination"),
+        "school_workplace": place_rules("workplace_kind"),
+        "police_workplace": place_rules("workplace_kind"),
+    }
+    out = {}
+    for source, texts in classes.items():
+        matcher = rules[source]
+        missed = sorted(
+            t for t, c in texts.items() if c == matcher.fallback and matcher.match(t).rule is None
+        )
+        if missed:
+            out[source] = tuple(missed)
+    return out

@@ -1,4 +1,5 @@
-"""Tables of the fortnightly report: the contract's summary (CONTRACTS §5) and early warning."""
+"""Tables of the fortnightly report: the contract's summary and breakdown (CONTRACTS §5), and
+early warning."""
 
 from __future__ import annotations
 
@@ -7,6 +8,34 @@ from sqlalchemy import Column, Date, Float, Integer, String, Table, Text
 from chuyencan.warehouse import metadata
 
 SCOPES = ("district", "level", "commune", "school")
+# The commune scope's key for what has no known commune (a school without one in the reference,
+# a home commune the reference does not know): counted there, never dropped.
+UNKNOWN_COMMUNE = "Chưa xác định xã"
+
+# report.fortnight_breakdown: dimension -> its categories, in the report's order
+# (docs/report-figures.md says what each means and where it comes from).
+CAUSES = ("kinh_te", "di_lam_an_xa", "tao_hon", "hoc_luc", "xa_truong", "gia_dinh", "khac")
+LEFT_PERIODS = ("he", "hk1", "hk2", "sau_tet")
+DESTINATIONS = ("trong_tinh", "ngoai_tinh", "nuoc_ngoai", "chua_ro")
+WORKPLACES = ("karaoke", "nha_hang", "nha_nghi", "cong_ty", "lam_thue", "khong_ro")
+ELIGIBILITY = ("du_dieu_kien", "khong_du_dieu_kien", "khong_ap_dung")
+BREAKDOWN_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "cause": CAUSES,
+    "grade": tuple(str(g) for g in range(1, 13)),
+    "left_period": LEFT_PERIODS,
+    "destination": DESTINATIONS,
+    "workplace_kind": WORKPLACES,
+    "returned_eligibility": ELIGIBILITY,
+}
+# What each dimension's categories add up to, in report.fortnight_summary of the same scope.
+BREAKDOWN_TOTALS: dict[str, str] = {
+    "cause": "dropouts_open",
+    "grade": "dropouts_open",
+    "workplace_kind": "dropouts_open",
+    "left_period": "left_locality",
+    "destination": "left_locality",
+    "returned_eligibility": "returned",
+}
 
 # CONTRACTS §5, in the contract's column order; aggregates only.
 fortnight_summary = Table(
@@ -35,6 +64,19 @@ fortnight_summary = Table(
     Column("not_eligible", Integer, nullable=False),
     Column("returned", Integer, nullable=False),
     Column("at_risk", Integer, nullable=False),
+    schema="report",
+)
+
+# CONTRACTS §5: long form, one row per report date, scope, dimension and category; counts only.
+fortnight_breakdown = Table(
+    "fortnight_breakdown",
+    metadata,
+    Column("report_date", Date, primary_key=True),
+    Column("scope", String(8), primary_key=True),
+    Column("scope_key", String(64), primary_key=True),
+    Column("dimension", String(24), primary_key=True),
+    Column("category", String(24), primary_key=True),
+    Column("students", Integer, nullable=False),
     schema="report",
 )
 

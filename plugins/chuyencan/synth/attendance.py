@@ -24,29 +24,43 @@ PERIODS = ("", "summer", "hk1", "hk2", "after_tet")
 REASONS = tuple(REASON_LABELS)
 NEVER = 10_000  # a week index after any school year
 
-# (police destination, police workplace, what the school writes) for students who left.
+# (police destination, police workplace, what the school writes, destination kind, workplace kind)
+# for students who left. The kinds are the report's codes (report.fortnight_breakdown's
+# `destination` and `workplace_kind`, docs/report-figures.md): the truth the report is checked on.
 DESTINATIONS = (
-    ("Bình Dương", "Công ty TNHH Pou Yuen, KCN Sóng Thần", "Đi làm ở Bình Dương"),
-    ("Bình Dương", "Xưởng gỗ ở Thuận An", "Đi làm công ty ở Bình Dương"),
-    ("Bắc Ninh", "KCN Yên Phong", "Đi làm công ty ở Bắc Ninh"),
-    ("Bắc Giang", "KCN Quang Châu", "Đi làm ở Bắc Giang"),
-    ("TP Hồ Chí Minh", "Xưởng may quận 12", "Đi làm ở TP Hồ Chí Minh"),
-    ("Thái Nguyên", "KCN Yên Bình", "Đi làm ở Thái Nguyên"),
-    ("Hà Nội", "Làm thuê", "Đi làm thuê ở Hà Nội"),
-    ("{town}", "Quán karaoke", "Làm quán karaoke ở thị trấn"),
-    ("{town}", "Nhà hàng", "Làm nhà hàng ở thị trấn"),
-    ("TP Lào Cai", "Nhà hàng ở phường Cốc Lếu", "Làm nhà hàng ở thành phố Lào Cai"),
-    ("Sa Pa", "Khách sạn", "Làm khách sạn ở Sa Pa"),
-    ("Trung Quốc", "", "Sang Trung Quốc làm thuê"),
+    (
+        "Bình Dương",
+        "Công ty TNHH Pou Yuen, KCN Sóng Thần",
+        "Đi làm công nhân ở Bình Dương",
+        "ngoai_tinh",
+        "cong_ty",
+    ),
+    ("Bình Dương", "Xưởng gỗ ở Thuận An", "Đi làm công ty ở Bình Dương", "ngoai_tinh", "cong_ty"),
+    ("Bắc Ninh", "KCN Yên Phong", "Đi làm công ty ở Bắc Ninh", "ngoai_tinh", "cong_ty"),
+    ("Bắc Giang", "KCN Quang Châu", "Làm khu công nghiệp ở Bắc Giang", "ngoai_tinh", "cong_ty"),
+    ("TP Hồ Chí Minh", "Xưởng may quận 12", "Làm xưởng may ở TP Hồ Chí Minh", "ngoai_tinh", "cong_ty"),
+    ("Thái Nguyên", "KCN Yên Bình", "Làm công nhân ở Thái Nguyên", "ngoai_tinh", "cong_ty"),
+    ("Hà Nội", "Làm thuê", "Đi làm thuê ở Hà Nội", "ngoai_tinh", "lam_thue"),
+    ("{town}", "Quán karaoke", "Làm quán karaoke ở thị trấn", "trong_tinh", "karaoke"),
+    ("{town}", "Nhà hàng", "Làm nhà hàng ở thị trấn", "trong_tinh", "nha_hang"),
+    ("TP Lào Cai", "Nhà hàng ở phường Cốc Lếu", "Làm nhà hàng ở thành phố Lào Cai", "trong_tinh", "nha_hang"),
+    ("Sa Pa", "Khách sạn", "Làm khách sạn ở Sa Pa", "trong_tinh", "nha_nghi"),
+    ("Trung Quốc", "", "Sang Trung Quốc làm thuê", "nuoc_ngoai", "lam_thue"),
 )
+# Who marries into another commune of the district (police write "Xã <commune>").
+MARRIED_AWAY_KIND = "trong_tinh"
+NO_WORKPLACE = "khong_ro"
+YOUNG_AGE = 14  # younger children who leave follow their parents and do not work
 # What a school writes for a student who stayed in the commune, by reason.
 IN_LOCALITY_TEXTS = {
     "tao_hon": ("Lấy chồng trong thôn", "Lấy chồng trong xã"),
     "kinh_te": ("Ở nhà làm nương", "Ở nhà phụ giúp gia đình", "Ở nhà trông em"),
     "gia_dinh": ("Ở nhà phụ giúp gia đình", "Ở nhà trông em"),
-    "di_lam_an_xa": ("Làm thuê quanh xã",),
+    "di_lam_an_xa": ("Làm thuê quanh xã",),  # work: IN_LOCALITY_WORK
     "": ("Ở nhà", "Chăn trâu ở nhà", "Không rõ"),
 }
+
+IN_LOCALITY_WORK = frozenset({"Làm thuê quanh xã"})
 
 
 @dataclass(frozen=True)
@@ -190,7 +204,7 @@ def plan_dropouts(pop: Population, weeks: list[Week], seed: int) -> DropoutPlan:
             else:
                 destination[i] = int(rng.integers(len(DESTINATIONS)))
                 school_text[i] = DESTINATIONS[destination[i]][2]
-                if age[i] < 14:
+                if age[i] < YOUNG_AGE:
                     # Young children do not go to work: they follow their parents.
                     text = school_text[i]
                     school_text[i] = f"Theo bố mẹ {text[0].lower()}{text[1:]}"
@@ -211,6 +225,24 @@ def plan_dropouts(pop: Population, weeks: list[Week], seed: int) -> DropoutPlan:
         destination,
         school_text,
     )
+
+
+def destination_kind(plan: DropoutPlan, i: int) -> str:
+    """Where a student who left went, as the report's `destination` code ("" if not left)."""
+    if not plan.left[i]:
+        return ""
+    return DESTINATIONS[plan.destination[i]][3] if plan.destination[i] >= 0 else MARRIED_AWAY_KIND
+
+
+def workplace_kind(plan: DropoutPlan, i: int, young: bool) -> str:
+    """Where a dropout works, as the report's `workplace_kind` code."""
+    if plan.first_day[i] == 0:
+        return ""
+    if plan.left[i] and plan.destination[i] >= 0 and not young:
+        return DESTINATIONS[plan.destination[i]][4]
+    if not plan.left[i] and plan.school_text[i] in IN_LOCALITY_WORK:
+        return "lam_thue"
+    return NO_WORKPLACE
 
 
 @dataclass

@@ -121,7 +121,8 @@ class ContentBuilder:
                 parent = pop.persons[pid].full_name
             reason = destination = None
             if st in (BO_HOC, DA_TRO_LAI):
-                reason = reason_text(REASONS[plan.reason[i]], layout.reason_style)
+                # One phrasing per student, kept from week to week.
+                reason = reason_text(REASONS[plan.reason[i]], layout.reason_style, int(self.pick[i]) // 7)
                 if st == BO_HOC and self.destination_known[i] and plan.school_text[i]:
                     destination = plan.school_text[i]
             elif st == VANG_DAI_NGAY and plan.first_day[i] == 0 and pick % 100 < 65:

@@ -283,6 +283,7 @@ def generate(
         pop=pop,
         plan=plan,
         registry=registry,
+        destination_known=builder.destination_known,
         last_friday=window[-1].friday,
         police_truth=police.truth,
     )
@@ -320,6 +321,7 @@ def _write_truth(
     pop: Population,
     plan: att.DropoutPlan,
     registry: Registry,
+    destination_known: np.ndarray,
     last_friday: date,
     police_truth: list[dict[str, str]],
 ) -> None:
@@ -347,6 +349,8 @@ def _write_truth(
             hh = pop.households[person.household]
             info = pop.classes[int(pop.st_class[i])]
             d0 = int(plan.first_day[i])
+            young = 5 + int(pop.st_grade[i]) + int(pop.st_overage[i]) < att.YOUNG_AGE
+            pid = int(pop.st_person[i])
             yield {
                 "student_id": pop.student_id(i),
                 "household_id": hh.household_id,
@@ -374,6 +378,18 @@ def _write_truth(
                 "police_recorded_on": _iso(int(plan.police_knew_on[i])),
                 "residence_status": residence_on(registry, plan, int(pop.st_person[i]), i, last_friday),
                 "destination": plan.school_text[i],
+                "destination_kind": att.destination_kind(plan, i),
+                "workplace_kind": att.workplace_kind(plan, i, young),
+                # What the system can know: the school writes nơi đến for a listed dropout when it
+                # knows it; the police record a workplace for some of those who left.
+                "destination_written": "yes" if d0 and destination_known[i] and plan.school_text[i] else "no",
+                "police_workplace": "yes"
+                if plan.left[i]
+                and plan.destination[i] >= 0
+                and registry.u[pid][8] < 0.6
+                and pop.year.start.year - person.birth.year >= att.YOUNG_AGE
+                and att.DESTINATIONS[plan.destination[i]][1]
+                else "no",
             }
 
     # Streamed: at province scale a list of a quarter million dicts would dominate memory.
@@ -462,4 +478,8 @@ STUDENT_COLUMNS = [
     "police_recorded_on",
     "residence_status",
     "destination",
+    "destination_kind",
+    "workplace_kind",
+    "destination_written",
+    "police_workplace",
 ]

@@ -21,7 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from chuyencan.contract import POLICE_COLUMNS, RESIDENCE_LABELS
 from chuyencan.synth import names as nm
-from chuyencan.synth.attendance import DESTINATIONS, DropoutPlan
+from chuyencan.synth.attendance import DESTINATIONS, YOUNG_AGE, DropoutPlan
 from chuyencan.synth.population import Population
 from chuyencan.synth.submissions import TIMEZONE
 from chuyencan.synth.workbooks import save_workbook
@@ -196,7 +196,7 @@ def write_police(
                     if plan.destination[i] >= 0:
                         dest, work = DESTINATIONS[plan.destination[i]][:2]
                         dest = dest.replace("{town}", town)
-                        young = pop.year.start.year - p.birth.year < 14
+                        young = pop.year.start.year - p.birth.year < YOUNG_AGE
                         work = work if reg.u[pid][8] < 0.6 and not young else ""
                     else:
                         others = sorted(

@@ -50,14 +50,58 @@ for _sheet in (CLASS_SHEET, STUDENT_SHEET):
             )
 
 HEADER_STYLES = ("template", "plain", "key", "upper", "human")
-REASON_TEXTS = {
-    "kinh_te": "Nhà nghèo, khó khăn",
-    "di_lam_an_xa": "Đi làm thuê",
-    "tao_hon": "Lấy chồng sớm",
-    "hoc_luc": "Học yếu, chán học",
-    "xa_truong": "Nhà xa trường",
-    "gia_dinh": "Bố mẹ không cho đi học",
-    "khac": "Khác",
+# What schools write as the reason when they write it in their own words (layout "text"),
+# by the true reason: realistic phrasings, some typed without diacritics. Each student keeps
+# one phrasing (`variant`). The report classifies them back (include/reference/cause_phrases.csv).
+REASON_TEXTS: dict[str, tuple[str, ...]] = {
+    "kinh_te": (
+        "Nhà nghèo, khó khăn",
+        "Hoàn cảnh gia đình khó khăn",
+        "Kinh tế gia đình khó khăn",
+        "Gia đình thuộc hộ nghèo",
+        "nha ngheo",
+        "Ở nhà làm nương giúp bố mẹ",
+    ),
+    "di_lam_an_xa": (
+        "Đi làm thuê",
+        "Đi làm ăn xa",
+        "Theo bạn đi làm công ty",
+        "Đi làm ở tỉnh ngoài",
+        "di lam thue",
+        "Bỏ đi làm, không liên lạc được",
+    ),
+    "tao_hon": (
+        "Lấy chồng sớm",
+        "Đã lấy chồng",
+        "Lấy vợ",
+        "Tảo hôn",
+        "lay chong",
+        "Về nhà chồng",
+    ),
+    "hoc_luc": (
+        "Học yếu, chán học",
+        "Chán học",
+        "Học lực yếu, không theo kịp",
+        "Lười học, không muốn đi học",
+        "hoc kem",
+        "Mất gốc kiến thức",
+    ),
+    "xa_truong": (
+        "Nhà xa trường",
+        "Đường đến trường xa, đi lại khó khăn",
+        "Nhà xa, đường khó đi",
+        "nha xa truong",
+        "Đường đi học bị sạt lở",
+    ),
+    "gia_dinh": (
+        "Bố mẹ không cho đi học",
+        "Ở nhà trông em",
+        "Bố mẹ đi làm xa, ở nhà trông em",
+        "Bố mẹ ly hôn, không ai quan tâm",
+        "bo me khong cho di hoc",
+        "Gia đình có người ốm, phải chăm sóc",
+    ),
+    "khac": ("Khác", "Không rõ lý do", "Ốm đau, điều trị dài ngày", "Chưa rõ"),
 }
 EXTRA_SHEETS = ("Hướng dẫn", "Sheet1", "Tổng hợp")
 
@@ -147,10 +191,23 @@ def status_text(code: str, style: str) -> str:
     return strip_diacritics(label).lower() if style == "plain" else label
 
 
-def reason_text(code: str, style: str) -> str:
+def reason_text(code: str, style: str, variant: int = 0) -> str:
     if style == "code":
         return code
-    return REASON_TEXTS[code] if style == "text" else REASON_LABELS[code]
+    if style == "text":
+        texts = REASON_TEXTS[code]
+        return texts[variant % len(texts)]
+    return REASON_LABELS[code]
+
+
+def reason_vocabulary() -> list[tuple[str, str]]:
+    """Every (text, true reason code) a school may write for a dropout: codes, labels, own words."""
+    return [
+        (reason_text(code, style, v), code)
+        for code in REASON_TEXTS
+        for style in ("code", "label", "text")
+        for v in range(len(REASON_TEXTS[code]) if style == "text" else 1)
+    ]
 
 
 def sex_text(female: bool) -> str:

@@ -1,0 +1,77 @@
+-- The students the fortnightly report counts, one row each, into the scratch table
+-- fortnight_student that the summary and the breakdown read (CONTRACTS §5):
+--   'listed':   every student on each school's latest list of the school year (fortnight_list),
+--               for the open dropouts (status bo_hoc) and their breakdowns;
+--   'returned': every student marked da_tro_lai on an accepted list of either week of the
+--               fortnight (ops.current_submission), once: a return in the first week is not
+--               lost when the second week's list no longer names the child.
+-- Per student: level from the grade; home commune resolved (fortnight_commune_map), else
+-- unknown_commune, never dropped; when they left school by the first day missed (on or
+-- before the year's first day = he, then hk1, hk2, sau_tet); the police verdict; eligibility
+-- to move up (Circular 22/2021 Art. 12: more than max_sessions missed sessions; lower and
+-- upper secondary only, primary is khong_ap_dung); cause, destination and workplace from
+-- the texts classified into fortnight_text_class (police first, then the school's nơi đến).
+-- Bound by name: week_1, week_2, year_start, semester_2_start, tet_start, max_sessions,
+-- unknown_commune.
+INSERT INTO fortnight_student (
+    counted_as, school_code, grade, level, commune, status, first_day_missed, sessions_missed,
+    period, verdict, eligibility, cause, destination, workplace
+)
+WITH entries AS (
+    SELECT 'listed' AS counted_as, e.student_key, e.school_code, e.grade, e.commune, e.status,
+        e.first_day_missed, e.sessions_missed, e.reason_text, e.destination
+    FROM fortnight_list l
+    JOIN restricted.student_entry e ON e.submission_id = l.submission_id
+    UNION ALL
+    SELECT 'returned', r.student_key, r.school_code, r.grade, r.commune, r.status,
+        r.first_day_missed, r.sessions_missed, r.reason_text, r.destination
+    FROM (
+        SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.student_key ORDER BY e.week_ending DESC) AS n
+        FROM ops.current_submission cs
+        JOIN restricted.student_entry e ON e.submission_id = cs.submission_id
+        WHERE cs.week_ending IN (:week_1, :week_2) AND e.status = 'da_tro_lai'
+    ) r
+    WHERE r.n = 1
+)
+SELECT
+    e.counted_as,
+    e.school_code,
+    e.grade,
+    gl.level,
+    COALESCE(cm.commune, :unknown_commune),
+    e.status,
+    e.first_day_missed,
+    e.sessions_missed,
+    CASE
+        WHEN e.first_day_missed IS NULL THEN NULL
+        WHEN e.first_day_missed <= :year_start THEN 'he'
+        WHEN e.first_day_missed < :semester_2_start THEN 'hk1'
+        WHEN e.first_day_missed < :tet_start THEN 'hk2'
+        ELSE 'sau_tet'
+    END,
+    v.verdict,
+    CASE
+        WHEN gl.level = 'TH' THEN 'khong_ap_dung'
+        WHEN e.sessions_missed > :max_sessions THEN 'khong_du_dieu_kien'
+        ELSE 'du_dieu_kien'
+    END,
+    COALESCE(cause.category, 'khac'),
+    CASE
+        WHEN v.verdict = 'left_locality' AND pd.category <> 'chua_ro' THEN pd.category
+        WHEN sd.category <> 'chua_ro' THEN sd.category
+        ELSE 'chua_ro'
+    END,
+    CASE
+        WHEN v.verdict = 'left_locality' AND pw.category <> 'khong_ro' THEN pw.category
+        WHEN sw.category IS NOT NULL THEN sw.category
+        ELSE 'khong_ro'
+    END
+FROM entries e
+JOIN ref.grade_level gl ON gl.grade = e.grade
+LEFT JOIN fortnight_commune_map cm ON cm.written = e.commune
+LEFT JOIN restricted.case_verdict v ON v.student_key = e.student_key
+LEFT JOIN fortnight_text_class cause ON cause.source = 'cause' AND cause.written = e.reason_text
+LEFT JOIN fortnight_text_class pd ON pd.source = 'police_destination' AND pd.written = v.destination
+LEFT JOIN fortnight_text_class pw ON pw.source = 'police_workplace' AND pw.written = v.workplace
+LEFT JOIN fortnight_text_class sd ON sd.source = 'school_destination' AND sd.written = e.destination
+LEFT JOIN fortnight_text_class sw ON sw.source = 'school_workplace' AND sw.written = e.destination
