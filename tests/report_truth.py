@@ -99,9 +99,10 @@ def fortnight_truth(
 
     returned: dict[str, dict[str, str]] = {}
     for c in cases:
-        if c["status"] == "da_tro_lai" and date.fromisoformat(c["week_ending"]) in weeks:
-            if c["student_id"] not in returned or returned[c["student_id"]]["week_ending"] < c["week_ending"]:
-                returned[c["student_id"]] = c
+        if c["status"] != "da_tro_lai" or date.fromisoformat(c["week_ending"]) not in weeks:
+            continue
+        if c["student_id"] not in returned or returned[c["student_id"]]["week_ending"] < c["week_ending"]:
+            returned[c["student_id"]] = c
     for c in returned.values():
         s = students[c["student_id"]]
         grade = int(s["grade"])
@@ -117,5 +118,7 @@ def fortnight_truth(
 
 def police_round_of(sample_dir: Path) -> date | None:
     """The newest police extract's date, from its file name (<commune>_<yyyy-mm-dd>.csv)."""
-    dates = [date.fromisoformat(p.stem.rsplit("_", 1)[1]) for p in (sample_dir / "police_inbox").glob("*_*.*")]
+    dates = [
+        date.fromisoformat(p.stem.rsplit("_", 1)[1]) for p in (sample_dir / "police_inbox").glob("*_*.*")
+    ]
     return max(dates) if dates else None
