@@ -1,4 +1,4 @@
-"""Every other Friday 15:00: the district's fortnightly report (CONTRACTS §2, `fortnightly_report`)."""
+"""Every other Friday 13:30: the district's fortnightly report (CONTRACTS §2, `fortnightly_report`)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,18 @@ from chuyencan.report.airflow_tasks import (
     write_school_risk_lists,
 )
 from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.settings import REPORT_READY_AT
 
 DOC = """
 ### Fortnightly report to the district (báo cáo định kỳ 2 tuần)
 
-Every other Friday at 15:00 Vietnam time from 4 April 2025 (4 Apr, 18 Apr, 2 May, …), as the
-district ordered on 26 March 2025: how many students dropped out, split by when they left
-(summer, semester 1, semester 2, after Tết), how many left the locality, how many are eligible
-to continue, who came back, who is at risk, and how the schools reported. A run for Friday F
+Every other Friday at 13:30 Vietnam time from 4 April 2025 (4 Apr, 18 Apr, 2 May, …), as the
+district ordered on 26 March 2025, so that the head of office can review and sign it before it
+is due at the People's Committee at 15:00 (`REPORT_READY_AT` in `chuyencan.settings`): how many
+students dropped out, split by when they left (summer, semester 1, semester 2, after Tết), why,
+by grade, how many left the locality and where to, where they work, how many may move up, who
+came back and whether they may move up, who is at risk, how the schools reported, and the
+change since the last report. A run for Friday F
 publishes the report dated F covering the school weeks ending F-7 and F:
 
 1. **prepare_warehouse**, **collect_new_files**: the weekly DAG's steps, sweeping in files
@@ -36,14 +40,15 @@ publishes the report dated F covering the school weeks ending F-7 and F:
    reconciliation is installed every case is reported unverified.
 4. **flag_students_at_risk**: early warning into `restricted.student_risk` (chronic absence,
    absences rising, near 45 missed sessions, the school's own "at risk", a sibling who dropped out).
-5. **publish_fortnight_summary**: `report.fortnight_summary` for the district, each level,
-   commune and school; schools whose dropout lists disagree with the calendar are warned.
+5. **publish_fortnight_summary**: `report.fortnight_summary` and `report.fortnight_breakdown`
+   for the district, each level, commune and school; schools whose dropout lists disagree with
+   the calendar are warned.
 6. **write_excel_report** (+ Markdown/HTML twin) and **write_school_risk_lists** (restricted,
    one per school for its principal) under `<work dir>/reports/`.
 7. **email_district_report**, **send_emails**: the Excel report to the district (aggregates only).
 
 Missed fortnights are caught up one at a time; a rerun of the same Friday leaves the warehouse
-as it was and emails nobody twice. If the report is not out by 15:30,
+as it was and emails nobody twice. If the report is not out by 14:00,
 `fortnightly_report_deadline` emails the district and the data engineers
 (`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`).
 """
@@ -51,7 +56,7 @@ as it was and emails nobody twice. If the report is not out by 15:30,
 
 @dag(
     dag_id="fortnightly_report",
-    schedule=FortnightlyFridays(),
+    schedule=FortnightlyFridays(at=REPORT_READY_AT),
     start_date=datetime(2025, 4, 4, tzinfo=LOCAL),
     catchup=True,
     max_active_runs=1,

@@ -1,20 +1,22 @@
-"""Every other Friday 15:30: is the fortnightly report out? If not, say so."""
+"""Every other Friday 14:00: is the fortnightly report out? If not, say so."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from airflow.sdk import dag
 
 from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
 from chuyencan.report.airflow_tasks import check_report_is_out
 from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.settings import REPORT_CHECK_AT
 
 DOC = """
-### Is the fortnightly report out by 15:30?
+### Is the fortnightly report out by 14:00?
 
-The district expects the fortnightly report (`fortnightly_report`, every other Friday 15:00)
-by 15:30. At 15:30 on each report Friday this DAG checks the warehouse and the reports folder:
+The fortnightly report (`fortnightly_report`, every other Friday 13:30) must be reviewed and
+signed before it is due at the People's Committee at 15:00. At 14:00 (`REPORT_CHECK_AT` in
+`chuyencan.settings`) on each report Friday this DAG checks the warehouse and the reports folder:
 the district's line of `report.fortnight_summary` for the date and the Excel report must both
 be there. If not (the run failed, is still running, never started, or the warehouse cannot be
 reached), the district office and the data engineers (`AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL`,
@@ -30,7 +32,7 @@ after every task succeeded (apache/airflow#73428).
 
 @dag(
     dag_id="fortnightly_report_deadline",
-    schedule=FortnightlyFridays(at=time(15, 30)),
+    schedule=FortnightlyFridays(at=REPORT_CHECK_AT),
     start_date=datetime(2025, 4, 4, tzinfo=LOCAL),
     catchup=False,
     max_active_runs=1,

@@ -77,6 +77,7 @@ def main() -> None:
     )
 
     from chuyencan.mail.sink import SmtpSink
+    from chuyencan.settings import REPORT_READY_AT, TIMEZONE
 
     with SmtpSink(mail) as sink:
         os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps(
@@ -96,15 +97,15 @@ def main() -> None:
             print(f"    Friday {friday:%d/%m/%Y}: {arrived} new files in the inbox -> run {state}")
             if str(state) != "success":
                 raise SystemExit(f"the run for {friday} did not succeed; see the log above")
-        # The fortnightly report at 15:00 on the last Friday: it sweeps in files that came after
+        # The fortnightly report at 13:30 on the last Friday: it sweeps in files that came after
         # the morning run, reconciles the cases with the police extracts, and publishes.
         _deliver(sample / "inbox", inbox, until=datetime.max.replace(tzinfo=UTC))
         report_dag = _dag("fortnightly_report")
         last = fridays[-1]
         state = report_dag.test(
-            logical_date=datetime(last.year, last.month, last.day, 8, 0, tzinfo=UTC)
+            logical_date=datetime.combine(last, REPORT_READY_AT, tzinfo=TIMEZONE).astimezone(UTC)
         ).state
-        print(f"    fortnightly_report for {last:%d/%m/%Y} 15:00 -> run {state}")
+        print(f"    fortnightly_report for {last:%d/%m/%Y} {REPORT_READY_AT:%H:%M} -> run {state}")
         if str(state) != "success":
             raise SystemExit("the fortnightly report did not succeed; see the log above")
 

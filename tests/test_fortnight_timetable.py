@@ -1,16 +1,18 @@
-"""The fortnightly report's schedule, read from the DAG's own timetable: every other Friday 15:00
+"""The fortnightly report's schedule, read from the DAG's own timetable: every other Friday 13:30
 Asia/Ho_Chi_Minh from 4 April 2025, caught up when missed, and rebuilt identically by the
 scheduler from the serialised DAG (which needs the timetable registered by our plugin)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
+from chuyencan.settings import REPORT_CHECK_AT as CHECK
+from chuyencan.settings import REPORT_READY_AT as READY
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -49,12 +51,17 @@ def scheduled_runs(timetable, start: datetime, n: int, *, catchup: bool = True) 
     return runs
 
 
+def test_the_report_is_ready_to_sign_well_before_it_is_due() -> None:
+    # Due at the People's Committee at 15:00: produced, then checked, with time left to sign.
+    assert READY < CHECK <= time(14, 0)
+
+
 def test_first_ten_report_fridays(dag) -> None:
     runs = scheduled_runs(dag.timetable, dag.start_date, 10)
     assert [r.logical_date.astimezone(VN).date() for r in runs] == FIRST_TEN
     for r in runs:
         local = r.logical_date.astimezone(VN)
-        assert (local.hour, local.minute, local.weekday()) == (15, 0, 4)
+        assert (local.hour, local.minute, local.weekday()) == (READY.hour, READY.minute, 4)
         assert r.run_after == r.logical_date  # runs at the moment it names, no data interval
     assert dag.catchup is True
     assert str(dag.timetable.timezone) == "Asia/Ho_Chi_Minh"
@@ -81,7 +88,7 @@ def test_without_catchup_only_report_fridays_are_scheduled(dag) -> None:
     (info,) = scheduled_runs(dag.timetable, dag.start_date, 1, catchup=False)
     local = info.logical_date.astimezone(VN)
     assert report_date_on_or_before(local.date()) == local.date()
-    assert (local.hour, local.weekday()) == (15, 4)
+    assert (local.hour, local.minute, local.weekday()) == (READY.hour, READY.minute, 4)
 
 
 def test_a_run_after_the_last_allowed_date_is_not_scheduled(dag) -> None:

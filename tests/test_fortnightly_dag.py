@@ -1,7 +1,7 @@
 """`fortnightly_report` end to end through Airflow's own `dag.test()`, on SQLite and PostgreSQL, with
-a real SMTP server on loopback; and `fortnightly_report_deadline`, its 15:30 check.
+a real SMTP server on loopback; and `fortnightly_report_deadline`, its 14:00 check.
 
-The run for Friday 4 April 2025 (15:00 Asia/Ho_Chi_Minh) sweeps in the files of
+The run for Friday 4 April 2025 (13:30 Asia/Ho_Chi_Minh) sweeps in the files of
 tests/fortnight_scenario.py, closes the weeks ending 28 March and 4 April, flags students at
 risk, publishes the summary, writes the Excel report and the schools' restricted lists, and
 emails the district the report as an attachment.
@@ -13,7 +13,7 @@ import email
 import email.policy
 import json
 import stat
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import text
 from chuyencan.pipeline import engine_for
 from chuyencan.reference import load_reference
 from chuyencan.report.calendar_periods import report_date_on_or_before
-from chuyencan.settings import TIMEZONE
+from chuyencan.settings import REPORT_CHECK_AT, REPORT_READY_AT, TIMEZONE
 from tests.fortnight_scenario import REPORT_DATE, S, write_drops
 
 pytestmark = pytest.mark.airflow
@@ -104,9 +104,9 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
         }
 
 
-def run(dag: Any, day: date, at: tuple[int, int] = (15, 0)) -> str:
-    """`dag.test()` for the run of a report Friday (15:00 local: the report; 15:30: its check)."""
-    logical = datetime(day.year, day.month, day.day, *at, tzinfo=TIMEZONE).astimezone(UTC)
+def run(dag: Any, day: date, at: time = REPORT_READY_AT) -> str:
+    """`dag.test()` for the run of a report Friday (13:30 local: the report; 14:00: its check)."""
+    logical = datetime.combine(day, at, tzinfo=TIMEZONE).astimezone(UTC)
     return str(dag.test(logical_date=logical).state)
 
 
@@ -145,7 +145,7 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
         ).scalar_one()
     # See the scenario: 14 schools; 5 on time, 1 late, 1 rejected; 8 dropouts, 2 back, 4 at risk.
     assert district == (14, 5, 1, 1, 8, 2, 4)
-    assert scopes == 1 + 3 + 21 + 14
+    assert scopes == 1 + 3 + 21 + 1 + 14  # the communes and "Chưa xác định xã"
 
     reports = setup["work"] / "reports"
     xlsx = reports / "bao_cao_chuyen_can_2025-04-04.xlsx"
@@ -174,11 +174,11 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
     assert snapshot(setup["url"]) == before
     assert len(received(setup["sink"])) == len(mails)
 
-    # The 15:30 check finds it out (send=None would raise if it tried to alert anyone).
+    # The 14:00 check finds it out (send=None would raise if it tried to alert anyone).
     from chuyencan.report.pipeline import check_report_out
 
-    at_1530 = datetime(2025, 4, 4, 15, 30, tzinfo=TIMEZONE)
-    seen = check_report_out(settings_of(setup), REPORT_DATE, now=at_1530, send=None)
+    at_check = datetime.combine(REPORT_DATE, REPORT_CHECK_AT, tzinfo=TIMEZONE)
+    seen = check_report_out(settings_of(setup), REPORT_DATE, now=at_check, send=None)
     assert (seen["published"], seen["alerted"]) == (True, False)
 
 
@@ -191,23 +191,29 @@ def deadline_dag(airflow_db: Path):
     return bag.get_dag("fortnightly_report_deadline")
 
 
-def test_the_check_runs_at_1530_on_every_report_friday_without_catch_up(dag: Any, deadline_dag: Any) -> None:
+def test_the_check_runs_after_the_report_on_every_report_friday_without_catch_up(
+    dag: Any, deadline_dag: Any
+) -> None:
     from airflow.timetables.base import DataInterval, TimeRestriction
 
-    report_run = datetime(2025, 4, 18, 15, 0, tzinfo=TIMEZONE)
+    report_run = datetime.combine(date(2025, 4, 18), REPORT_READY_AT, tzinfo=TIMEZONE)
     after = DataInterval.exact(report_run.astimezone(UTC))
     restriction = TimeRestriction(earliest=None, latest=None, catchup=True)
     check = deadline_dag.timetable.next_dagrun_info(
         last_automated_data_interval=after, restriction=restriction
     )
     report = dag.timetable.next_dagrun_info(last_automated_data_interval=after, restriction=restriction)
-    assert check.logical_date.astimezone(TIMEZONE) == datetime(2025, 5, 2, 15, 30, tzinfo=TIMEZONE)
-    assert report.logical_date.astimezone(TIMEZONE) == datetime(2025, 5, 2, 15, 0, tzinfo=TIMEZONE)
+    assert check.logical_date.astimezone(TIMEZONE) == datetime.combine(
+        date(2025, 5, 2), REPORT_CHECK_AT, tzinfo=TIMEZONE
+    )
+    assert report.logical_date.astimezone(TIMEZONE) == datetime.combine(
+        date(2025, 5, 2), REPORT_READY_AT, tzinfo=TIMEZONE
+    )
     assert deadline_dag.catchup is False
     assert dag.deadline is None  # a DeadlineAlert would break `airflow dags test` (apache/airflow#73428)
 
 
-def test_a_report_not_out_by_1530_alerts_the_district_and_the_engineers(
+def test_a_report_not_out_by_the_check_alerts_the_district_and_the_engineers(
     deadline_dag: Any, setup: dict[str, Any]
 ) -> None:
     from chuyencan.pipeline import prepare_warehouse
@@ -215,13 +221,13 @@ def test_a_report_not_out_by_1530_alerts_the_district_and_the_engineers(
     prepare_warehouse(settings_of(setup))  # the warehouse is there; the report never ran
     current = report_date_on_or_before(datetime.now(TIMEZONE).date())
 
-    assert run(deadline_dag, current, at=(15, 30)) == "success"
+    assert run(deadline_dag, current, at=REPORT_CHECK_AT) == "success"
 
     (message,) = received(setup["sink"])
     assert sorted(a.addr_spec for a in message["To"].addresses) == sorted([DISTRICT, ENGINEERS])
     assert "chưa hoàn thành" in message["Subject"]
     assert current.strftime("%d/%m/%Y") in message["Subject"]
-    assert "15:30" in message["Subject"]
+    assert f"{REPORT_CHECK_AT:%H:%M}" in message["Subject"]
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert "chưa có bảng tổng hợp hoặc tệp báo cáo Excel" in body
     assert "chạy lại" in body

@@ -11,13 +11,19 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from chuyencan.reference import REFERENCE_DIR
-
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INCLUDE_DIR = PROJECT_ROOT / "include"
+REFERENCE_DIR = INCLUDE_DIR / "reference"
 # Where everything lives when nothing is configured (CONTRACTS §1: every setting is optional).
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 DISTRICT_KEY = "BAT_XAT"
+# The fortnightly report is due at the People's Committee at 15:00 on the report Friday and the
+# head of office reviews and signs it first (CONTRACTS §2): it is produced by REPORT_READY_AT,
+# and at REPORT_CHECK_AT the district and the engineers are told if it is not out. The DAGs'
+# schedules read these (this module is cheap to import: no pandas, no SQLAlchemy).
+REPORT_READY_AT = time(13, 30)
+REPORT_CHECK_AT = time(14, 0)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class Settings:
     reference_dir: Path = REFERENCE_DIR
     # Schools must deliver by this time on the Friday that ends the reported week.
     deadline: time = time(10, 0)
+    # When the fortnightly report is checked to be out (its run starts at REPORT_READY_AT).
+    report_check_at: time = REPORT_CHECK_AT
     # A file modified this recently may still be being copied into the share: leave it for
     # the next run rather than read half a workbook.
     settle_seconds: int = 60

@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,7 +148,6 @@ def publish_fortnight(
     return out
 
 
-DEADLINE_AFTER_RUN = timedelta(minutes=30)  # the run starts 15:00; the district expects it by 15:30
 RUN_STATE_LABELS = {
     "not_published": "chưa có bảng tổng hợp hoặc tệp báo cáo Excel của kỳ này",
     "warehouse_unreachable": "không truy cập được kho dữ liệu",
@@ -156,8 +155,9 @@ RUN_STATE_LABELS = {
 
 
 def deadline_of(report_date: date, settings: Settings) -> datetime:
-    """15:30 on the report Friday, local time."""
-    return datetime.combine(report_date, time(15, 0), tzinfo=settings.timezone) + DEADLINE_AFTER_RUN
+    """When the report must be out on the report Friday (14:00 local by default: ready to sign
+    before it is due at the People's Committee at 15:00)."""
+    return datetime.combine(report_date, settings.report_check_at, tzinfo=settings.timezone)
 
 
 def report_is_out(settings: Settings, report_date: date) -> bool:

@@ -1,10 +1,11 @@
-"""Every other Friday at 15:00 Vietnam time: when the district's fortnightly report is due.
+"""Every other Friday at 13:30 Vietnam time (`settings.REPORT_READY_AT`): the fortnightly report,
+ready for the head of office to sign before it is due at the People's Committee at 15:00.
 
 No cron expression says "every other Friday", and `DeltaTriggerTimetable` drifts to "now" when
 runs are not caught up. This timetable counts fortnights from a fixed Friday (4 April 2025,
 `calendar_periods.FIRST_REPORT`), so the report Fridays never move: 4 Apr, 18 Apr, 2 May, …
-Each run is at the exact moment (logical date = Friday 15:00 local), which is what the
-report's 15:30 deadline is measured from.
+Each run is at the exact moment (logical date = Friday 13:30 local); the missed-deadline
+check runs on the same timetable at 14:00 (`settings.REPORT_CHECK_AT`).
 
 Registered with Airflow by the plugin module `plugins/chuyencan_timetables.py`, so that the
 scheduler can rebuild it from the serialised DAG.
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 
 from chuyencan.report.calendar_periods import FIRST_REPORT, FORTNIGHT
+from chuyencan.settings import REPORT_READY_AT
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -42,7 +44,7 @@ class FortnightlyFridays(Timetable):
     def __init__(
         self,
         anchor: date = FIRST_REPORT,
-        at: time = time(15, 0),
+        at: time = REPORT_READY_AT,
         timezone: str = DEFAULT_TIMEZONE,
         every_days: int = FORTNIGHT.days,
     ) -> None:
