@@ -29,7 +29,9 @@ from chuyencan.report.tables import fortnight_summary
 from chuyencan.settings import Settings
 
 REPORT_DATE = date(2025, 4, 4)
-SUPPRESSED = "<5"
+SUPPRESSED = "<5"  # a count of 1 to 4 children
+SECONDARY = "x"  # a larger count hidden so that a small one cannot be worked out
+HIDDEN = (SUPPRESSED, SECONDARY)
 SCOPE = "Phạm vi"
 NAME = "Tên"
 
@@ -121,14 +123,14 @@ def test_no_small_count_and_nothing_recoverable_from_a_total(published: dict[str
 
     cells = [r[header(f)] for r in table for f in COUNTS]
     assert [v for v in cells if isinstance(v, int) and 0 < v < 5] == []
-    # A figure or "<5"; empty only where nothing was published (enrolment of a commune without
-    # a school), checked against the summary below.
-    assert all(isinstance(v, int) or v in (SUPPRESSED, None) for v in cells)
+    # A figure, "<5" or "x"; empty only where nothing was published (enrolment of a commune
+    # without a school), checked against the summary below.
+    assert all(isinstance(v, int) or v in (*HIDDEN, None) for v in cells)
     # Not vacuous: small counts were there to hide, and some cells were hidden to protect them.
-    hidden = sum(v == SUPPRESSED for v in cells)
+    hidden = sum(v in HIDDEN for v in cells)
     assert hidden > 0
     for group in groups(table):
-        assert sum(v == SUPPRESSED for v in group) != 1, "a hidden cell equals its total minus the others"
+        assert sum(v in HIDDEN for v in group) != 1, "a hidden cell equals its total minus the others"
 
     # Every shown figure is the published one; every hidden one really was protected.
     summary = published["summary"]
@@ -139,7 +141,10 @@ def test_no_small_count_and_nothing_recoverable_from_a_total(published: dict[str
         for field in COUNTS:
             true = summary[(scope, key)][field]
             if r[header(field)] == SUPPRESSED:
-                secondary += not 0 < true < 5
+                assert 0 < true < 5, (scope, field)  # "<5" never hides a larger count
+            elif r[header(field)] == SECONDARY:
+                assert not 0 < true < 5, (scope, field)
+                secondary += 1
             else:
                 assert r[header(field)] == true, (scope, field)
     assert secondary > 0  # the secondary rule was needed on this fortnight

@@ -329,7 +329,15 @@ def test_report_files_open_with_openpyxl_and_calamine(report: ReportFiles, tmp_p
     assert report.markdown.name == "bao_cao_chuyen_can_2025-04-04.md"
     assert report.html.name == "bao_cao_chuyen_can_2025-04-04.html"
     wb = load_workbook(report.xlsx)
-    expected_sheets = ["Tổng hợp", "Theo cấp học", "Theo xã", "Theo trường", "Nộp báo cáo", "Biểu đồ"]
+    expected_sheets = [
+        "Tổng hợp",
+        "Theo cấp học",
+        "Theo xã",
+        "Theo trường",
+        "Nguyên nhân, nơi đến",
+        "Nộp báo cáo",
+        "Biểu đồ",
+    ]
     assert wb.sheetnames == expected_sheets
     calamine = CalamineWorkbook.from_path(str(report.xlsx))
     assert calamine.sheet_names == expected_sheets
@@ -356,7 +364,7 @@ def test_summary_sheet_is_an_official_vietnamese_report(report: ReportFiles) -> 
         "TRƯỞNG PHÒNG",
     ):
         assert heading in texts, heading
-    assert ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.orientation == "portrait"  # a long table: causes, workplaces, destinations
     assert int(ws.page_setup.paperSize) == 9  # A4
     # Scaled so that page 1 holds the header block and the whole table.
     assert 50 <= int(ws.page_setup.scale) <= 100
@@ -371,7 +379,7 @@ def test_summary_sheet_is_an_official_vietnamese_report(report: ReportFiles) -> 
 # Summary sheet line -> the district's value, its share, and THCS / THPT, all from SUMMARY.
 SUMMARY_LINES = {
     "Số trường phải báo cáo": ("schools_expected", None),
-    "Số lượt báo cáo phải nộp": (None, None),  # 20 + 3 + 4 + 1
+    "Số lần phải nộp (mỗi trường, mỗi tuần một lần)": (None, None),  # 20 + 3 + 4 + 1
     "- Nộp đúng hạn": ("submissions_on_time", 20 / 28),
     "- Nộp muộn": ("submissions_late", 3 / 28),
     "- Chưa nộp": ("submissions_missing", 4 / 28),
@@ -387,8 +395,9 @@ SUMMARY_LINES = {
     "- Đã rời khỏi địa phương": ("left_locality", 23 / 159),
     "- Còn ở địa phương": ("in_locality", 41 / 159),
     "- Chưa xác minh được": ("unverified", 95 / 159),
-    "- Đủ điều kiện (nghỉ không quá 45 buổi)": ("eligible_to_continue", 101 / 159),
-    "- Không đủ điều kiện (nghỉ quá 45 buổi)": ("not_eligible", 58 / 159),
+    # No primary dropouts in this summary: the secondary line is every eligible one.
+    "- Đủ điều kiện lên lớp (THCS, THPT: nghỉ không quá 45 buổi)": ("eligible_to_continue", 101 / 159),
+    "- Không đủ điều kiện lên lớp (THCS, THPT: nghỉ quá 45 buổi)": ("not_eligible", 58 / 159),
     "Học sinh đã trở lại lớp trong kỳ báo cáo": ("returned", None),
     "Học sinh có nguy cơ bỏ học": ("at_risk", None),
 }
@@ -398,7 +407,16 @@ def test_summary_numbers_are_the_published_ones(report: ReportFiles) -> None:
     ws = load_workbook(report.xlsx)["Tổng hợp"]
     header = _find(ws, "Nội dung")[0]
     columns = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
-    assert list(columns) == ["STT", "Nội dung", "Toàn huyện", "Tỷ lệ", "Cấp THCS", "Cấp THPT"]
+    assert list(columns) == [
+        "STT",
+        "Nội dung",
+        "Toàn huyện",
+        "Tỷ lệ",
+        "Kỳ trước (21/03/2025)",
+        "Tăng (+), giảm (-)",
+        "Cấp THCS",
+        "Cấp THPT",
+    ]
     district, thcs, thpt = (
         SUMMARY[k] for k in (("district", "BAT_XAT"), ("level", "THCS"), ("level", "THPT"))
     )
@@ -432,8 +450,8 @@ TABLE_HEADERS = {
     "Đã rời địa phương": "left_locality",
     "Còn ở địa phương": "in_locality",
     "Chưa xác minh": "unverified",
-    "Đủ điều kiện": "eligible_to_continue",
-    "Không đủ (nghỉ quá 45 buổi)": "not_eligible",
+    "Đủ điều kiện lên lớp (THCS, THPT) hoặc tiểu học": "eligible_to_continue",
+    "Không đủ điều kiện lên lớp (nghỉ quá 45 buổi)": "not_eligible",
     "Đã trở lại trong kỳ": "returned",
     "Có nguy cơ bỏ học": "at_risk",
 }
@@ -504,7 +522,7 @@ def test_completeness_sheet_by_school(report: ReportFiles) -> None:
     # Every active school is listed; those with no status row show a dash.
     quang_kim = _find(ws, "BX-THCS-QK")[0]
     assert ws.cell(quang_kim, week_1).value == "—"
-    total = _find(ws, "Toàn huyện (lượt trường × tuần)")[0]
+    total = _find(ws, "Toàn huyện (số lần nộp)")[0]
     assert [ws.cell(total, c).value for c in counts] == [20, 3, 4, 1]
 
 
@@ -569,7 +587,8 @@ def test_markdown_and_html_twins_carry_the_same_tables(report: ReportFiles) -> N
     md = report.markdown.read_text(encoding="utf-8")
     html = report.html.read_text(encoding="utf-8")
     assert "# BÁO CÁO TÌNH HÌNH CHUYÊN CẦN VÀ HỌC SINH BỎ HỌC" in md
-    assert "| 6 | Tổng số học sinh bỏ học chưa trở lại | 159 |  | 83 | 76 |\n" in md
+    # No report a fortnight earlier in this warehouse: the previous figure and the change are "—".
+    assert "| 6 | Tổng số học sinh bỏ học chưa trở lại | 159 |  | — | — | 83 | 76 |\n" in md
     assert "| 1 | Trung học cơ sở | 11 | 4.321 | 98,2% | 83 |" in md
     # Markdown's table syntax in a name is escaped, not interpreted.
     assert "+cmd\\|' /C calc'!A0" in md
@@ -652,7 +671,7 @@ def test_school_lists_are_restricted_and_hold_only_that_schools_students(
     assert "Nhà trường đánh giá có nguy cơ bỏ học" in reasons
     assert "gần tới giới hạn 45 buổi" in reasons
     ws = yty["Bỏ học"]
-    eligibility = _column_of(ws, "Điều kiện học tiếp (giới hạn 45 buổi)")
+    eligibility = _column_of(ws, "Điều kiện lên lớp (giới hạn 45 buổi)")
     by_name = {ws.cell(r, 2).value: r for r in range(1, ws.max_row + 1)}
     assert ws.cell(by_name["Giàng A Páo"], eligibility).value == "Không đủ điều kiện"  # 52 sessions
     assert ws.cell(by_name["Sùng Thị Mỷ"], eligibility).value == "Đủ điều kiện"  # 22

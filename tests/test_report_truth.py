@@ -10,6 +10,7 @@ add up to its total in every scope.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -197,3 +198,16 @@ def assert_additive(
         parts = [b for (s, _), b in breakdown.items() if s == scope]
         for cell, n in district_breakdown.items():
             assert sum(b[cell] for b in parts) == n, (scope, cell)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CHUYENCAN_PROVINCE_TESTS"),
+    reason="province scale takes minutes: CHUYENCAN_PROVINCE_TESTS=1 runs it",
+)
+def test_province_scale_breakdowns_add_up_and_are_the_truth(tmp_path: Path) -> None:
+    """About 700 schools in 150 communes, one fortnight: additivity in every scope, and the
+    district's figures against the truth."""
+    published = publish_sample(tmp_path, seed=3, scale="province", first_week=date(2025, 3, 28))
+    assert len([k for k in published["summary"] if k[0] == "school"]) > 500
+    assert_additive(published["summary"], published["breakdown"])
+    test_breakdowns_are_the_truth_in_every_scope(published)

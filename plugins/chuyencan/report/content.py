@@ -5,15 +5,17 @@ so they cannot disagree. Everything here is an aggregate: the only query that to
 `restricted` schema (open dropouts per week, for the chart) returns counts, never a row
 about a student.
 
-Labels and table columns are defined once, here, in Vietnamese.
+Table columns and summary lines are defined once, here; their Vietnamese wording is data
+(include/templates/report/wording.vi.json, read by `chuyencan.report.wording`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,8 +25,14 @@ from sqlalchemy import Engine, and_, func, select
 from chuyencan import warehouse as wh
 from chuyencan.contract import LEVELS
 from chuyencan.reference import INCLUDE_DIR, Reference
-from chuyencan.report.calendar_periods import Fortnight, report_year
-from chuyencan.report.tables import fortnight_summary
+from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
+from chuyencan.report.tables import (
+    BREAKDOWN_CATEGORIES,
+    BREAKDOWN_TOTALS,
+    fortnight_breakdown,
+    fortnight_summary,
+)
+from chuyencan.report.wording import say, words
 from chuyencan.settings import TIMEZONE
 from chuyencan.text import fold
 
@@ -32,25 +40,18 @@ log = logging.getLogger(__name__)
 
 REPORT_TEMPLATE_DIR = INCLUDE_DIR / "templates" / "report"
 
-LEVEL_LABELS: dict[str, str] = {"TH": "Tiểu học", "THCS": "Trung học cơ sở", "THPT": "Trung học phổ thông"}
-STATUS_LABELS: dict[str, str] = {
-    "on_time": "Đúng hạn",
-    "late": "Nộp muộn",
-    "missing": "Chưa nộp",
-    "rejected": "Bị trả lại",
-}
+LEVEL_LABELS: dict[str, str] = words("levels")
+STATUS_LABELS: dict[str, str] = words("statuses")
 DEFAULT_MAX_SESSIONS = 45
-DISTRICT_LABEL = "Toàn huyện"
+DISTRICT_LABEL: str = say("district")
 # "When they left", the notice's "trong hè, kỳ 1, kỳ 2, sau Tết" (calendar_periods.PERIODS).
-PERIOD_LABELS: dict[str, str] = {
-    "summer": "Trong hè",
-    "hk1": "Học kỳ I",
-    "hk2": "Học kỳ II, trước Tết",
-    "after_tet": "Sau Tết",
-}
+PERIOD_LABELS: dict[str, str] = words("periods")
 # Public exports (issue 6) hide counts this small: a handful of children is identifiable.
 SMALL_COUNT_LIMIT = 5
-SUPPRESSED_TEXT = f"<{SMALL_COUNT_LIMIT}"
+SUPPRESSED_TEXT = f"<{SMALL_COUNT_LIMIT}"  # a count of 1 to 4 children (primary suppression)
+SECONDARY_TEXT = "x"  # a larger count hidden so that the small ones cannot be worked out
+PRIMARY_TOP_GRADE = 5  # grades 1-5: the 45-session rule (Circular 22/2021 Art. 12) does not apply
+PRIMARY_GRADES = tuple(str(g) for g in range(1, PRIMARY_TOP_GRADE + 1))
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,27 @@ class Figures:
     not_eligible: int
     returned: int
     at_risk: int
+    # report.fortnight_breakdown of the same scope: (dimension, category) -> students.
+    breakdown: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Figures:
-        return cls(**{f.name: row[f.name] for f in fields(cls)})
+    def from_row(
+        cls, row: Mapping[str, Any], breakdown: Mapping[tuple[str, str], int] | None = None
+    ) -> Figures:
+        return cls(**{name: row[name] for name in SUMMARY_FIELDS}, breakdown=dict(breakdown or {}))
+
+    def count(self, dimension: str, category: str) -> int:
+        return int(self.breakdown.get((dimension, category), 0))
+
+    @property
+    def primary_dropouts(self) -> int:
+        """Open dropouts of primary grades: the 45-session rule does not apply to them."""
+        return sum(self.count("grade", g) for g in PRIMARY_GRADES)
+
+    @property
+    def eligible_secondary(self) -> int:
+        """Lower and upper secondary dropouts who may still move up (primary counts apart)."""
+        return self.eligible_to_continue - self.primary_dropouts
 
     @property
     def submissions_due(self) -> int:
@@ -108,7 +126,7 @@ class Figures:
         return self.share(self.submissions_on_time, self.submissions_due)
 
 
-SUMMARY_FIELDS = tuple(f.name for f in fields(Figures))
+SUMMARY_FIELDS = tuple(f.name for f in fields(Figures) if f.name != "breakdown")
 
 
 @dataclass(frozen=True)
@@ -138,9 +156,9 @@ def status_text(status: str | None, received_at: datetime | None, error_count: i
         return "—"
     label = STATUS_LABELS.get(status, status)
     if status == "late" and received_at is not None:
-        return f"{label} ({received_at.astimezone(TIMEZONE):%d/%m %H:%M})"
+        return say("status_late", label=label, when=f"{received_at.astimezone(TIMEZONE):%d/%m %H:%M}")
     if status == "rejected":
-        return f"{label} ({error_count} lỗi)"
+        return say("status_rejected", label=label, errors=error_count)
     return label
 
 
@@ -179,6 +197,12 @@ class ReportContent:
     schools: tuple[ScopeRow, ...]
     completeness: tuple[SchoolCompleteness, ...]
     trend: tuple[TrendWeek, ...]
+    # The previous report's district figures, for the change since then (None: no report then).
+    previous: Figures | None = None
+
+    @property
+    def previous_date(self) -> date:
+        return self.report_date - FORTNIGHT
 
     @property
     def completeness_problems(self) -> tuple[SchoolCompleteness, ...]:
@@ -198,28 +222,33 @@ class Metric:
 
 def table_metrics(max_sessions: int, *, with_schools: bool) -> tuple[Metric, ...]:
     """Columns of the tables by level, commune and school (in this order, left to right)."""
-    dropped = "Học sinh bỏ học chưa trở lại"
-    when = "Chia theo thời điểm bỏ học"
-    police = "Kết quả xác minh của công an xã"
-    eligible = "Điều kiện học tiếp nếu trở lại"
+    group = words("groups")
+
+    def metric(name: str, group_key: str | None = None, kind: Literal["count", "rate"] = "count") -> Metric:
+        header = say(f"metrics.{name}", max_sessions=max_sessions)
+        return Metric(name, header, group[group_key] if group_key else None, kind)
+
+    def period(name: str, key: str) -> Metric:
+        return Metric(name, PERIOD_LABELS[key], group["when"])
+
     metrics = (
-        Metric("enrolled", "Sĩ số (tuần gần nhất)"),
-        Metric("attendance_rate", "Tỷ lệ chuyên cần 2 tuần", kind="rate"),
-        Metric("dropouts_open", "Tổng số", dropped),
-        Metric("dropouts_new", "Mới bỏ học trong kỳ", dropped),
-        Metric("dropouts_summer", PERIOD_LABELS["summer"], when),
-        Metric("dropouts_hk1", PERIOD_LABELS["hk1"], when),
-        Metric("dropouts_hk2", PERIOD_LABELS["hk2"], when),
-        Metric("dropouts_after_tet", PERIOD_LABELS["after_tet"], when),
-        Metric("left_locality", "Đã rời địa phương", police),
-        Metric("in_locality", "Còn ở địa phương", police),
-        Metric("unverified", "Chưa xác minh", police),
-        Metric("eligible_to_continue", "Đủ điều kiện", eligible),
-        Metric("not_eligible", f"Không đủ (nghỉ quá {max_sessions} buổi)", eligible),
-        Metric("returned", "Đã trở lại trong kỳ"),
-        Metric("at_risk", "Có nguy cơ bỏ học"),
+        metric("enrolled"),
+        metric("attendance_rate", kind="rate"),
+        metric("dropouts_open", "dropped"),
+        metric("dropouts_new", "dropped"),
+        period("dropouts_summer", "summer"),
+        period("dropouts_hk1", "hk1"),
+        period("dropouts_hk2", "hk2"),
+        period("dropouts_after_tet", "after_tet"),
+        metric("left_locality", "police"),
+        metric("in_locality", "police"),
+        metric("unverified", "police"),
+        metric("eligible_to_continue", "eligible"),
+        metric("not_eligible", "eligible"),
+        metric("returned"),
+        metric("at_risk"),
     )
-    return ((Metric("schools_expected", "Số trường"),) if with_schools else ()) + metrics
+    return ((metric("schools_expected"),) if with_schools else ()) + metrics
 
 
 @dataclass(frozen=True)
@@ -235,63 +264,103 @@ class SummaryLine:
 
 
 def summary_lines(max_sessions: int) -> tuple[SummaryLine, ...]:
+    """The summary sheet, in the notice's order: submissions, attendance, the open dropouts
+    (when, why, entry grades, police verdict, eligibility, workplace), those who left the
+    locality (when, where to), returns (and their eligibility) and students at risk. Fields
+    "dimension:category" are counts of report.fortnight_breakdown."""
+
+    def say_(key: str) -> str:
+        return say(f"summary.{key}", max_sessions=max_sessions)
+
+    def item(number: str, key: str, field: str | None = None, **kw: Any) -> SummaryLine:
+        return SummaryLine(number, say_(key), field or key, **kw)
+
+    def sub(key: str, field: str | None = None, of: str = "dropouts_open") -> SummaryLine:
+        return SummaryLine("", say_(key), field or key, share_of=of, indent=1)
+
+    def heading(number: str, key: str) -> SummaryLine:
+        return SummaryLine(number, say_(key), kind="heading")
+
+    def split(number: str, dimension: str, of: str) -> tuple[SummaryLine, ...]:
+        spec = words(f"breakdowns.{dimension}")
+        labels = spec.get("categories", {})
+        lines = [SummaryLine(number, spec["title"].split(". ", 1)[-1], kind="heading")]
+        for category in BREAKDOWN_CATEGORIES[dimension]:
+            label = labels.get(category) or spec["category"].format(grade=category)
+            lines.append(
+                SummaryLine(
+                    "",
+                    label.format(max_sessions=max_sessions),
+                    f"{dimension}:{category}",
+                    share_of=of,
+                    indent=1,
+                )
+            )
+        return tuple(lines)
+
+    grade = words("breakdowns.grade")["category"]
+    left = words("breakdowns.left_period")["title"].split(". ", 1)[-1].split(" chia theo")[0]
     return (
-        SummaryLine("I", "NỘP BÁO CÁO CỦA CÁC TRƯỜNG (lượt trường × tuần, 2 tuần)", kind="heading"),
-        SummaryLine("1", "Số trường phải báo cáo", "schools_expected"),
-        SummaryLine("2", "Số lượt báo cáo phải nộp", "submissions_due"),
-        SummaryLine("", "Nộp đúng hạn", "submissions_on_time", share_of="submissions_due", indent=1),
-        SummaryLine("", "Nộp muộn", "submissions_late", share_of="submissions_due", indent=1),
-        SummaryLine("", "Chưa nộp", "submissions_missing", share_of="submissions_due", indent=1),
-        SummaryLine(
-            "",
-            "Bị trả lại, chưa có bản đạt yêu cầu",
-            "submissions_rejected",
-            share_of="submissions_due",
-            indent=1,
-        ),
-        SummaryLine("3", "Tỷ lệ báo cáo đầy đủ (đúng hạn và muộn)", "completeness_rate", kind="rate"),
-        SummaryLine("II", "CHUYÊN CẦN", kind="heading"),
-        SummaryLine("4", "Sĩ số học sinh (tuần gần nhất)", "enrolled"),
-        SummaryLine("5", "Tỷ lệ chuyên cần bình quân 2 tuần", "attendance_rate", kind="rate"),
-        SummaryLine("III", "HỌC SINH BỎ HỌC CHƯA TRỞ LẠI LỚP (đến ngày báo cáo)", kind="heading"),
-        SummaryLine("6", "Tổng số học sinh bỏ học chưa trở lại", "dropouts_open"),
-        SummaryLine(
-            "", "Trong đó: mới bỏ học trong kỳ báo cáo", "dropouts_new", share_of="dropouts_open", indent=1
-        ),
-        SummaryLine("7", "Chia theo thời điểm bỏ học", kind="heading"),
+        heading("I", "submissions"),
+        item("1", "schools_expected"),
+        item("2", "submissions_due"),
+        sub("submissions_on_time", of="submissions_due"),
+        sub("submissions_late", of="submissions_due"),
+        sub("submissions_missing", of="submissions_due"),
+        sub("submissions_rejected", of="submissions_due"),
+        item("3", "completeness_rate", kind="rate"),
+        heading("II", "attendance"),
+        item("4", "enrolled"),
+        item("5", "attendance_rate", kind="rate"),
+        heading("III", "dropouts"),
+        item("6", "dropouts_open"),
+        sub("dropouts_new"),
+        SummaryLine("", grade.format(grade=6), "grade:6", share_of="dropouts_open", indent=1),
+        SummaryLine("", grade.format(grade=10), "grade:10", share_of="dropouts_open", indent=1),
+        heading("7", "by_period"),
         SummaryLine("", PERIOD_LABELS["summer"], "dropouts_summer", share_of="dropouts_open", indent=1),
         SummaryLine("", PERIOD_LABELS["hk1"], "dropouts_hk1", share_of="dropouts_open", indent=1),
         SummaryLine("", PERIOD_LABELS["hk2"], "dropouts_hk2", share_of="dropouts_open", indent=1),
         SummaryLine("", PERIOD_LABELS["after_tet"], "dropouts_after_tet", share_of="dropouts_open", indent=1),
-        SummaryLine("8", "Chia theo kết quả xác minh của công an xã", kind="heading"),
-        SummaryLine("", "Đã rời khỏi địa phương", "left_locality", share_of="dropouts_open", indent=1),
-        SummaryLine("", "Còn ở địa phương", "in_locality", share_of="dropouts_open", indent=1),
-        SummaryLine("", "Chưa xác minh được", "unverified", share_of="dropouts_open", indent=1),
-        SummaryLine("9", "Điều kiện tiếp tục học nếu trở lại trường", kind="heading"),
-        SummaryLine(
-            "",
-            f"Đủ điều kiện (nghỉ không quá {max_sessions} buổi)",
-            "eligible_to_continue",
-            share_of="dropouts_open",
-            indent=1,
-        ),
-        SummaryLine(
-            "",
-            f"Không đủ điều kiện (nghỉ quá {max_sessions} buổi)",
-            "not_eligible",
-            share_of="dropouts_open",
-            indent=1,
-        ),
-        SummaryLine("IV", "HỌC SINH TRỞ LẠI LỚP VÀ HỌC SINH CÓ NGUY CƠ BỎ HỌC", kind="heading"),
-        SummaryLine("10", "Học sinh đã trở lại lớp trong kỳ báo cáo", "returned"),
-        SummaryLine("11", "Học sinh có nguy cơ bỏ học", "at_risk"),
+        *split("8", "cause", "dropouts_open"),
+        heading("9", "by_police"),
+        sub("left_locality"),
+        sub("in_locality"),
+        sub("unverified"),
+        heading("10", "by_eligibility"),
+        sub("eligible_secondary"),
+        sub("not_eligible"),
+        sub("primary_not_applicable", "primary_dropouts"),
+        *split("11", "workplace_kind", "dropouts_open"),
+        SummaryLine("IV", left.upper(), kind="heading"),
+        item("12", "left_total", "left_locality"),
+        *split("13", "left_period", "left_locality"),
+        *split("14", "destination", "left_locality"),
+        heading("V", "returns"),
+        item("15", "returned"),
+        *(line for line in split("", "returned_eligibility", "returned")[1:]),
+        item("16", "at_risk"),
     )
 
 
 def figure(figures: Figures, name: str) -> int | float | None:
-    """A Figures column or derived property by name (the summary lines name them)."""
+    """A Figures column or derived property by name (the summary lines name them), or a
+    breakdown count as "dimension:category"."""
+    if ":" in name:
+        dimension, category = name.split(":", 1)
+        return figures.count(dimension, category)
     value: int | float | None = getattr(figures, name)
     return value
+
+
+def change(content: ReportContent, line: SummaryLine) -> tuple[int | float | None, int | float | None]:
+    """(the previous report's district figure, the change since) for a summary line."""
+    if content.previous is None or line.field is None or line.kind == "heading":
+        return None, None
+    before, now = figure(content.previous, line.field), figure(content.district.figures, line.field)
+    if before is None or now is None:
+        return before, None
+    return before, now - before
 
 
 def share(figures: Figures, line: SummaryLine) -> float | None:
@@ -328,8 +397,29 @@ def load_content(
     year = report_year(ref, report_date)
     year_start = year.start
     fs = fortnight_summary
+    fb = fortnight_breakdown
+    previous_date = report_date - FORTNIGHT
     with engine.connect() as conn:
         rows = conn.execute(select(fs).where(fs.c.report_date == report_date)).mappings().all()
+        counts: dict[tuple[str, str], Counter[tuple[str, str]]] = {}
+        for r in conn.execute(
+            select(fb.c.scope, fb.c.scope_key, fb.c.dimension, fb.c.category, fb.c.students).where(
+                fb.c.report_date == report_date
+            )
+        ):
+            counts.setdefault((r.scope, r.scope_key), Counter())[(r.dimension, r.category)] = int(r.students)
+        before = (
+            conn.execute(select(fs).where(fs.c.report_date == previous_date, fs.c.scope == "district"))
+            .mappings()
+            .first()
+        )
+        before_counts: Counter[tuple[str, str]] = Counter()
+        for r in conn.execute(
+            select(fb.c.dimension, fb.c.category, fb.c.students).where(
+                fb.c.report_date == previous_date, fb.c.scope == "district"
+            )
+        ):
+            before_counts[(r.dimension, r.category)] = int(r.students)
         statuses = conn.execute(
             select(wh.report_submission_status).where(wh.report_submission_status.c.week_ending.in_(weeks))
         ).all()
@@ -345,13 +435,13 @@ def load_content(
         )
     by_scope: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
-        by_scope.setdefault(row["scope"], []).append(row)
+        by_scope.setdefault(row["scope"], []).append(
+            {**row, "breakdown": counts.get((row["scope"], row["scope_key"]), Counter())}
+        )
     district_rows = by_scope.get("district", [])
     if not district_rows:
         raise NoSummaryError(f"report.fortnight_summary has no district row for {report_date}")
-    district = ScopeRow(
-        "district", district_rows[0]["scope_key"], DISTRICT_LABEL, Figures.from_row(district_rows[0])
-    )
+    district = ScopeRow("district", district_rows[0]["scope_key"], DISTRICT_LABEL, _figures(district_rows[0]))
     return ReportContent(
         report_date=report_date,
         weeks=weeks,
@@ -371,23 +461,26 @@ def load_content(
             dropouts=dropouts_by_school_week,
             published=published,
         ),
+        previous=Figures.from_row(before, before_counts) if before is not None else None,
     )
+
+
+def _figures(row: Mapping[str, Any]) -> Figures:
+    return Figures.from_row(row, row["breakdown"])
 
 
 def _levels(rows: Sequence[Mapping[str, Any]]) -> tuple[ScopeRow, ...]:
     order = {level: i for i, (level, _, _) in enumerate(LEVELS)}
     rows = sorted(rows, key=lambda r: (order.get(r["scope_key"], len(order)), r["scope_key"]))
     return tuple(
-        ScopeRow(
-            "level", r["scope_key"], LEVEL_LABELS.get(r["scope_key"], r["scope_key"]), Figures.from_row(r)
-        )
+        ScopeRow("level", r["scope_key"], LEVEL_LABELS.get(r["scope_key"], r["scope_key"]), _figures(r))
         for r in rows
     )
 
 
 def _communes(rows: Sequence[Mapping[str, Any]]) -> tuple[ScopeRow, ...]:
     rows = sorted(rows, key=lambda r: (fold(r["scope_key"]), r["scope_key"]))
-    return tuple(ScopeRow("commune", r["scope_key"], r["scope_key"], Figures.from_row(r)) for r in rows)
+    return tuple(ScopeRow("commune", r["scope_key"], r["scope_key"], _figures(r)) for r in rows)
 
 
 def _schools(rows: Sequence[Mapping[str, Any]], ref: Reference) -> tuple[ScopeRow, ...]:
@@ -401,7 +494,7 @@ def _schools(rows: Sequence[Mapping[str, Any]], ref: Reference) -> tuple[ScopeRo
                 "school",
                 r["scope_key"],
                 school.name if school else r["scope_key"],
-                Figures.from_row(r),
+                _figures(r),
                 commune=school.commune if school else None,
             )
         )
@@ -550,7 +643,7 @@ def load_issuer(path: Path = REPORT_TEMPLATE_DIR / "issuer.json") -> Issuer:
 def official_date(place: str, day: date) -> str:
     """'Bát Xát, ngày 04 tháng 4 năm 2025' (Decree 30/2020: a zero before days 1-9 and months 1-2)."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+    return say("official_date", place=place, day=f"{day.day:02d}", month=month, year=day.year)
 
 
 @dataclass(frozen=True)
@@ -566,29 +659,74 @@ class ScopeTable:
 
 def scope_tables(content: ReportContent) -> tuple[ScopeTable, ...]:
     with_schools = table_metrics(content.max_sessions, with_schools=True)
+    w = words("scope_tables")
     return (
         ScopeTable(
-            "Biểu 1. Tình hình chuyên cần và học sinh bỏ học theo cấp học",
-            ("Cấp học",),
+            w["levels"],
+            (w["level_key"],),
             tuple(((r.label,), r.figures) for r in content.levels),
             with_schools,
+            note=w["levels_note"],
         ),
         ScopeTable(
-            "Biểu 2. Tình hình chuyên cần và học sinh bỏ học theo xã, thị trấn",
-            ("Xã, thị trấn",),
+            w["communes"],
+            (w["commune_key"],),
             tuple(((r.label,), r.figures) for r in content.communes),
             with_schools,
-            note="Chuyên cần tính theo xã nơi trường đóng; học sinh bỏ học, trở lại, có nguy cơ tính theo "
-            "xã nơi học sinh cư trú.",
+            note=w["communes_note"],
         ),
         ScopeTable(
-            "Biểu 3. Tình hình chuyên cần và học sinh bỏ học theo trường",
-            ("Mã trường", "Tên trường", "Xã, thị trấn"),
+            w["schools"],
+            (w["school_code"], w["school_name"], w["commune_key"]),
             tuple(((r.key, r.label, r.commune or ""), r.figures) for r in content.schools),
             table_metrics(content.max_sessions, with_schools=False),
         ),
     )
 
 
-COMPLETENESS_TITLE = "Biểu 4. Tình hình nộp báo cáo hằng tuần của các trường"
-TREND_TITLE = "Biểu 5. Tỷ lệ chuyên cần và số học sinh bỏ học chưa trở lại theo tuần"
+@dataclass(frozen=True)
+class BreakdownTable:
+    """One dimension of report.fortnight_breakdown by district, level and commune: the same in
+    the workbook, its twin and (suppressed) the public version."""
+
+    dimension: str
+    title: str
+    categories: tuple[str, ...]
+    headers: tuple[str, ...]  # one per category, then the total
+    total_field: str  # the summary column the categories add up to
+    rows: tuple[ScopeRow, ...]  # district first, then levels, then communes
+
+    def values(self, row: ScopeRow) -> tuple[int, ...]:
+        return (*(row.figures.count(self.dimension, c) for c in self.categories), self.total(row))
+
+    def total(self, row: ScopeRow) -> int:
+        value = figure(row.figures, self.total_field)
+        return int(value or 0)
+
+
+def breakdown_tables(content: ReportContent) -> tuple[BreakdownTable, ...]:
+    rows = (content.district, *content.levels, *content.communes)
+    out = []
+    for dimension, categories in BREAKDOWN_CATEGORIES.items():
+        spec = words(f"breakdowns.{dimension}")
+        labels = spec.get("categories", {})
+        headers = tuple(
+            (labels.get(c) or spec["category"].format(grade=c)).format(max_sessions=content.max_sessions)
+            for c in categories
+        )
+        out.append(
+            BreakdownTable(
+                dimension,
+                spec["title"],
+                categories,
+                (*headers, say("breakdown_total")),
+                BREAKDOWN_TOTALS[dimension],
+                rows,
+            )
+        )
+    return tuple(out)
+
+
+COMPLETENESS_TITLE: str = say("completeness_title")
+TREND_TITLE: str = say("trend_title")
+BREAKDOWN_TITLE: str = say("breakdown_title")

@@ -47,7 +47,7 @@ def render_fortnightly_report(content: ReportContent, issuer: Issuer, files: Rep
         html_twin=files.html.name,
         # Rendered by the report's own templates (autoescaped there): the same table as the twin.
         summary_html=Markup(summary.html),
-        summary_text=summary.markdown,
+        summary_text=summary.text,
         problems=[
             {
                 "school_code": s.school_code,

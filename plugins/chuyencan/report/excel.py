@@ -1,8 +1,10 @@
 """The fortnightly report the district files: an Excel workbook in the official Vietnamese style.
 
-Sheets: the summary (header block of an administrative report, district totals by level,
-notes, signature block), tables by level, commune and school, reporting completeness by
-school, and a chart of attendance and open dropouts over the school year. Aggregates only:
+Sheets: the summary (header block of an administrative report, district totals by level
+beside the previous report's with the change, notes, signature block), tables by level,
+commune and school, the breakdowns by cause, grade, when and where to they left, workplace and
+the returns' eligibility, reporting completeness by school, and a chart of attendance and open
+dropouts over the school year. Wording: include/templates/report/wording.vi.json. Aggregates only:
 no names, no IDs. Text comes from files schools control, so every cell goes through
 `safe_cells` (no formula is ever written).
 
@@ -31,15 +33,20 @@ from sqlalchemy import Engine
 from chuyencan.reference import Reference
 from chuyencan.report import markdown
 from chuyencan.report.content import (
+    BREAKDOWN_TITLE,
     COMPLETENESS_TITLE,
     DEFAULT_MAX_SESSIONS,
     DISTRICT_LABEL,
+    STATUS_LABELS,
     SUPPRESSED_TEXT,
     TREND_TITLE,
+    BreakdownTable,
     Issuer,
     Metric,
     ReportContent,
     ScopeTable,
+    breakdown_tables,
+    change,
     figure,
     hidden,
     load_content,
@@ -54,6 +61,8 @@ from chuyencan.report.files import ReportFiles, report_files, save_text, save_wo
 from chuyencan.report.sheet_style import (
     BORDER,
     CENTER,
+    CHANGE_FORMAT,
+    CHANGE_RATE_FORMAT,
     COUNT_FORMAT,
     DATE_FORMAT,
     HEADER_FILL,
@@ -69,17 +78,20 @@ from chuyencan.report.sheet_style import (
     put,
     widths,
 )
+from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
 
-SHEET_SUMMARY = "Tổng hợp"
-SHEET_LEVELS = "Theo cấp học"
-SHEET_COMMUNES = "Theo xã"
-SHEET_SCHOOLS = "Theo trường"
-SHEET_COMPLETENESS = "Nộp báo cáo"
-SHEET_CHART = "Biểu đồ"
+_SHEETS: dict[str, str] = words("sheets")
+SHEET_SUMMARY = _SHEETS["summary"]
+SHEET_LEVELS = _SHEETS["levels"]
+SHEET_COMMUNES = _SHEETS["communes"]
+SHEET_SCHOOLS = _SHEETS["schools"]
+SHEET_BREAKDOWNS = _SHEETS["breakdowns"]
+SHEET_COMPLETENESS = _SHEETS["completeness"]
+SHEET_CHART = _SHEETS["chart"]
 
-TITLE = "BÁO CÁO TÌNH HÌNH CHUYÊN CẦN VÀ HỌC SINH BỎ HỌC"
+TITLE: str = say("title")
 
 _STATUS_FILLS = {
     "on_time": PatternFill("solid", fgColor="E2EFDA"),
@@ -139,10 +151,11 @@ def build_workbook(content: ReportContent, issuer: Issuer, *, suppress_small: bo
         (SHEET_LEVELS, SHEET_COMMUNES, SHEET_SCHOOLS), scope_tables(content), strict=True
     ):
         _scope_sheet(wb.create_sheet(sheet_name), content, issuer, spec, suppress=suppress_small)
+    _breakdown_sheet(wb.create_sheet(SHEET_BREAKDOWNS), content, issuer, suppress=suppress_small)
     _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), content, issuer)
     _chart_sheet(wb.create_sheet(SHEET_CHART), content, issuer)
     # Stable document properties: the file says when the data is from, not when it was built.
-    wb.properties.title = f"{TITLE} ngày {content.report_date:%d/%m/%Y}"
+    wb.properties.title = f"{TITLE} {content.report_date:%d/%m/%Y}"
     wb.properties.creator = issuer.office_name
     wb.properties.language = "vi-VN"
     return wb
@@ -180,10 +193,11 @@ def _number(
 
 
 def _period(content: ReportContent) -> str:
-    weeks = " và ".join(f"{w:%d/%m/%Y}" for w in content.weeks)
-    return (
-        f"Kỳ báo cáo: từ ngày {content.period_start:%d/%m/%Y} đến ngày {content.report_date:%d/%m/%Y} "
-        f"(các tuần kết thúc ngày {weeks})"
+    return say(
+        "period",
+        start=f"{content.period_start:%d/%m/%Y}",
+        end=f"{content.report_date:%d/%m/%Y}",
+        weeks=say("and").join(f"{w:%d/%m/%Y}" for w in content.weeks),
     )
 
 
@@ -196,7 +210,11 @@ def _appendix_heading(ws: Worksheet, content: ReportContent, issuer: Issuer, tit
         3,
         1,
         last,
-        f"(Kèm theo báo cáo ngày {content.report_date:%d/%m/%Y}; {_period(content)[0].lower()}{_period(content)[1:]})",
+        say(
+            "attached",
+            date=f"{content.report_date:%d/%m/%Y}",
+            period=_period(content)[0].lower() + _period(content)[1:],
+        ),
         style=font(12, italic=True),
         height=20,
     )
@@ -208,8 +226,9 @@ def _appendix_heading(ws: Worksheet, content: ReportContent, issuer: Issuer, tit
 
 def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppress: bool) -> None:
     levels = content.levels
-    last = 4 + len(levels)
-    widths(ws, [7, 58, 14, 11, *([14] * len(levels))])
+    first_level = 7  # after STT, content, the district, its share, the previous report, the change
+    last = first_level - 1 + len(levels)
+    widths(ws, [6, 52, 11, 9, 11, 10, *([10] * len(levels))])
     left_last, right_first = 2, 3
 
     # The header block of an administrative report (Decree 30/2020/NĐ-CP).
@@ -230,22 +249,32 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
     )
     ws.row_dimensions[4].height = 10
     merge(ws, 5, 1, last, TITLE, style=font(14, bold=True), height=24)
-    year = f"năm học {content.school_year}" if content.school_year else ""
+    year = say("school_year", year=content.school_year) if content.school_year else ""
     merge(
         ws,
         6,
         1,
         last,
-        f"Ngày báo cáo: {content.report_date:%d/%m/%Y}" + (f" – {year}" if year else ""),
+        say("report_day", date=f"{content.report_date:%d/%m/%Y}") + (f" – {year}" if year else ""),
         style=font(12, bold=True),
     )
     merge(ws, 7, 1, last, _period(content), style=font(12, italic=True))
-    merge(ws, 8, 1, last, f"Kính gửi: {issuer.addressee}", style=font(13))
+    merge(ws, 8, 1, last, say("addressee", addressee=issuer.addressee), style=font(13))
     ws.row_dimensions[9].height = 8
 
     # The table: district total, its share, then one column per level.
     top = 10
-    headers = ["STT", "Nội dung", DISTRICT_LABEL, "Tỷ lệ", *(f"Cấp {r.key}" for r in levels)]
+    h = words("summary_headers")
+    previous = say("summary_headers.previous", date=f"{content.previous_date:%d/%m/%Y}")
+    headers = [
+        h["number"],
+        h["content"],
+        DISTRICT_LABEL,
+        h["share"],
+        previous,
+        h["change"],
+        *(say("level_column", level=r.key) for r in levels),
+    ]
     header_row(ws, top, headers, size=12, height=30)
     row = top + 1
     for line in summary_lines(content.max_sessions):
@@ -289,7 +318,22 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
                 fmt=RATE_FORMAT,
                 border=True,
             )
-            for col, level in enumerate(levels, start=5):
+            before, delta = change(content, line)
+            _number(ws, row, 5, line.field, before, kind=kind, suppress=suppress)
+            if hidden(line.field, before, suppress) or hidden(
+                line.field, figure(content.district.figures, line.field), suppress
+            ):
+                delta = None
+            put(
+                ws,
+                row,
+                6,
+                delta,
+                align=RIGHT,
+                fmt=CHANGE_RATE_FORMAT if kind == "rate" else CHANGE_FORMAT,
+                border=True,
+            )
+            for col, level in enumerate(levels, start=first_level):
                 _number(
                     ws, row, col, line.field, figure(level.figures, line.field), kind=kind, suppress=suppress
                 )
@@ -300,18 +344,7 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
     ws.row_breaks.append(Break(id=table_end))
 
     row += 1
-    notes = (
-        "Ghi chú:",
-        "- Số liệu tổng hợp tự động từ báo cáo hằng tuần của các trường (bản nộp hợp lệ mới nhất của mỗi trường).",
-        "- Tỷ lệ chuyên cần = số lượt học sinh có mặt / số lượt học sinh phải đi học, tính lại từ số vắng có phép "
-        "và không phép của từng lớp.",
-        "- Cấp học của học sinh bỏ học theo khối lớp; thời điểm bỏ học theo ngày bắt đầu nghỉ và lịch năm học.",
-        f"- Không đủ điều kiện học tiếp: nghỉ quá {content.max_sessions} buổi trong năm học "
-        "(Thông tư 22/2021/TT-BGDĐT, Điều 12).",
-        "- Kết quả xác minh theo đối chiếu dữ liệu cư trú của công an xã; các trường hợp chưa có dữ liệu hoặc "
-        "chưa khẳng định được tính là chưa xác minh.",
-        "- Chi tiết theo cấp học, xã, trường và tình hình nộp báo cáo ở các sheet tiếp theo.",
-    )
+    notes = (say("notes_title"), *summary_notes(content))
     for i, note in enumerate(notes):
         merge(ws, row, 1, last, note, style=font(11, italic=i > 0, bold=i == 0), align=LEFT)
         ws.row_dimensions[row].height = 30 if len(note) > 150 else 17
@@ -320,13 +353,14 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
     # Signature block: recipients on the left, the signer on the right.
     row += 1
     sign_first = 3
-    merge(ws, row, 1, 2, "Nơi nhận:", style=font(12, bold=True, italic=True), align=LEFT)
+    merge(ws, row, 1, 2, say("recipients"), style=font(12, bold=True, italic=True), align=LEFT)
     merge(ws, row, sign_first, last, issuer.signer_title, style=font(13, bold=True))
     for i, recipient in enumerate(issuer.recipients, start=1):
         merge(ws, row + i, 1, 2, f"- {recipient}", style=font(11), align=LEFT)
-    merge(ws, row + 1, sign_first, last, "(Ký, ghi rõ họ tên, đóng dấu)", style=font(11, italic=True))
-    # Scaled so the table fits on page 1 whole: no header rows to repeat.
-    page_setup(ws, None, first_page_rows=table_end)
+    merge(ws, row + 1, sign_first, last, say("signature_hint"), style=font(11, italic=True))
+    # Scaled so the table fits on page 1 whole: no header rows to repeat. Portrait: the table
+    # has grown long (causes, workplaces, destinations) rather than wide.
+    page_setup(ws, None, first_page_rows=table_end, portrait=True)
 
 
 # --- sheets 2-4: tables by level, commune, school ------------------------------------------------
@@ -371,12 +405,26 @@ def _scope_sheet(
             fill=TOTAL_FILL,
         )
     if spec.note:
-        merge(ws, row + 2, 1, last, f"Ghi chú: {spec.note}", style=font(11, italic=True), align=LEFT)
+        merge(
+            ws,
+            row + 2,
+            1,
+            last,
+            f"{say('notes_title')} {spec.note}",
+            style=font(11, italic=True),
+            align=LEFT,
+            height=45,
+        )
     fit_rows(ws, top + 2, row, size=12)
     page_setup(ws, f"{top}:{top + 1}", freeze=f"{get_column_letter(first_metric)}{top + 2}")
 
 
-_KEY_WIDTHS = {"Cấp học": 24, "Xã, thị trấn": 20, "Mã trường": 14, "Tên trường": 38}
+_KEY_WIDTHS = {
+    say("scope_tables.level_key"): 24,
+    say("scope_tables.commune_key"): 20,
+    say("scope_tables.school_code"): 14,
+    say("scope_tables.school_name"): 38,
+}
 
 
 def _metric_width(metric: Metric) -> float:
@@ -419,21 +467,79 @@ def _two_row_header(
     ws.row_dimensions[top + 1].height = 62
 
 
-# --- sheet 5: reporting completeness --------------------------------------------------------------
+# --- sheet 5: breakdowns (cause, grade, when and where to they left, workplace, returns) ---------
+
+
+def _breakdown_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, *, suppress: bool) -> None:
+    tables = breakdown_tables(content)
+    widest = max(len(t.headers) for t in tables)
+    last = 2 + widest
+    widths(ws, [6, 26, *([13] * widest)])
+    top = _appendix_heading(ws, content, issuer, BREAKDOWN_TITLE.upper(), last)
+    row = top
+    for table in tables:
+        row = _breakdown_table(ws, row, table, suppress=suppress) + 1
+    merge(
+        ws,
+        row,
+        1,
+        last,
+        f"{say('notes_title')} {say('breakdown_note')}",
+        style=font(11, italic=True),
+        align=LEFT,
+        height=45,
+    )
+    page_setup(ws, None)
+
+
+def _breakdown_table(ws: Worksheet, top: int, table: BreakdownTable, *, suppress: bool) -> int:
+    """One dimension: a title line, a header, the district, the levels and the communes; returns
+    the first row after it."""
+    last = 2 + len(table.headers)
+    merge(ws, top, 1, last, table.title, style=font(12, bold=True), align=LEFT)
+    header_row(
+        ws, top + 1, [say("summary_headers.number"), say("breakdown_scope"), *table.headers], height=45
+    )
+    row = top + 2
+    for i, scope_row in enumerate(table.rows, start=1):
+        district = scope_row.scope == "district"
+        fill = TOTAL_FILL if district else None
+        put(ws, row, 1, "" if district else i - 1, align=CENTER, border=True, fill=fill)
+        put(ws, row, 2, scope_row.label, style=font(bold=district), align=LEFT, border=True, fill=fill)
+        for col, value in enumerate(table.values(scope_row), start=3):
+            _number(
+                ws,
+                row,
+                col,
+                table.dimension,
+                value,
+                kind="count",
+                suppress=suppress,
+                bold=district,
+                fill=fill,
+            )
+        row += 1
+    return row
+
+
+def summary_notes(content: ReportContent) -> tuple[str, ...]:
+    previous = f"{content.previous_date:%d/%m/%Y}" if content.previous else say("no_previous")
+    return tuple(n.format(max_sessions=content.max_sessions, previous=previous) for n in words("notes"))
+
+
+# --- sheet 6: reporting completeness --------------------------------------------------------------
 
 
 def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
     weeks = content.weeks
+    st = words("scope_tables")
     headers = [
-        ("STT", 6),
-        ("Mã trường", 14),
-        ("Tên trường", 40),
-        ("Xã, thị trấn", 18),
-        *((f"Tuần kết thúc {w:%d/%m/%Y}", 24) for w in weeks),
-        ("Đúng hạn", 10),
-        ("Nộp muộn", 10),
-        ("Chưa nộp", 10),
-        ("Bị trả lại", 10),
+        (say("summary_headers.number"), 6),
+        (st["school_code"], 14),
+        (st["school_name"], 40),
+        (st["commune_key"], 18),
+        *((say("completeness.week", date=f"{w:%d/%m/%Y}"), 24) for w in weeks),
+        *((STATUS_LABELS[s], 10) for s in ("on_time", "late", "missing", "rejected")),
     ]
     last = len(headers)
     widths(ws, [w for _, w in headers])
@@ -444,9 +550,15 @@ def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -
         top,
         1,
         last,
-        f"Số trường phải báo cáo: {d.schools_expected}; số lượt phải nộp: {d.submissions_due}; "
-        f"đúng hạn: {d.submissions_on_time}; muộn: {d.submissions_late}; chưa nộp: {d.submissions_missing}; "
-        f"bị trả lại: {d.submissions_rejected}.",
+        say(
+            "completeness.line",
+            schools=d.schools_expected,
+            due=d.submissions_due,
+            on_time=d.submissions_on_time,
+            late=d.submissions_late,
+            missing=d.submissions_missing,
+            rejected=d.submissions_rejected,
+        ),
         style=font(12),
         align=LEFT,
     )
@@ -471,7 +583,7 @@ def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -
         for col, status in enumerate(("on_time", "late", "missing", "rejected"), start=5 + len(weeks)):
             put(ws, row, col, school.count(status), align=RIGHT, fmt=COUNT_FORMAT, border=True)
         row += 1
-    merge(ws, row, 1, 4 + len(weeks), f"{DISTRICT_LABEL} (lượt trường × tuần)", style=font(bold=True))
+    merge(ws, row, 1, 4 + len(weeks), say("completeness.total"), style=font(bold=True))
     for col in range(1, 5 + len(weeks)):
         ws.cell(row=row, column=col).border = BORDER
         ws.cell(row=row, column=col).fill = TOTAL_FILL
@@ -492,13 +604,14 @@ def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -
     page_setup(ws, f"{top}:{top}", freeze=f"E{top + 1}")
 
 
-# --- sheet 6: the chart over the school year ---------------------------------------------------------
+# --- sheet 7: the chart over the school year ---------------------------------------------------------
 
 
 def _chart_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
     widths(ws, [14, 9, 16, 16])
     merge(ws, 1, 1, 12, issuer.office_name.upper(), style=font(12, bold=True), align=LEFT)
-    year = f" NĂM HỌC {content.school_year}" if content.school_year else ""
+    chart = words("chart")
+    year = say("chart.year", year=content.school_year) if content.school_year else ""
     merge(
         ws,
         2,
@@ -513,14 +626,15 @@ def _chart_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
         3,
         1,
         12,
-        "(Tỷ lệ chuyên cần toàn huyện từng tuần; số học sinh bỏ học chưa trở lại tính theo danh sách mới nhất "
-        "của các trường đến từng thứ Sáu, tại các ngày báo cáo là số đã báo cáo)",
+        chart["note"],
         style=font(11, italic=True),
         align=LEFT,
         height=30,
     )
     top = 5
-    header_row(ws, top, ("Tuần kết thúc", "Tuần", "Tỷ lệ chuyên cần", "Học sinh bỏ học chưa trở lại"))
+    header_row(
+        ws, top, (chart["week_ending"], chart["week"], chart["attendance_rate"], chart["dropouts_open"])
+    )
     row = top + 1
     for point in content.trend:
         put(ws, row, 1, point.week_ending, align=CENTER, fmt=DATE_FORMAT, border=True)
@@ -538,10 +652,10 @@ def _chart(ws: Worksheet, first: int, end: int, content: ReportContent) -> BarCh
     categories = ChartRef(ws, min_col=2, min_row=first, max_row=end)
     bars = BarChart()
     bars.type = "col"
-    bars.title = "Chuyên cần và học sinh bỏ học chưa trở lại"
+    bars.title = say("chart.title")
     bars.add_data(ChartRef(ws, min_col=4, min_row=first - 1, max_row=end), titles_from_data=True)
     bars.set_categories(categories)
-    bars.y_axis.title = "Số học sinh bỏ học"
+    bars.y_axis.title = say("chart.dropouts_axis")
     bars.y_axis.numFmt = COUNT_FORMAT
     bars.y_axis.majorGridlines = None
     bars.x_axis.delete = False
@@ -561,7 +675,7 @@ def _chart(ws: Worksheet, first: int, end: int, content: ReportContent) -> BarCh
     line.add_data(ChartRef(ws, min_col=3, min_row=first - 1, max_row=end), titles_from_data=True)
     line.set_categories(categories)
     line.y_axis.axId = 200
-    line.y_axis.title = "Tỷ lệ chuyên cần"
+    line.y_axis.title = say("chart.attendance_rate")
     line.y_axis.numFmt = "0%"
     line.y_axis.crosses = "max"
     line.y_axis.delete = False

@@ -34,7 +34,12 @@ from chuyencan.contract import REASON_LABELS, SEX_LABELS, STATUS_LABELS
 from chuyencan.police.tables import case_verdict
 from chuyencan.reference import Reference
 from chuyencan.report.calendar_periods import report_year, year_boundaries
-from chuyencan.report.content import DEFAULT_MAX_SESSIONS, PERIOD_LABELS, REPORT_TEMPLATE_DIR
+from chuyencan.report.content import (
+    DEFAULT_MAX_SESSIONS,
+    PERIOD_LABELS,
+    PRIMARY_TOP_GRADE,
+    REPORT_TEMPLATE_DIR,
+)
 from chuyencan.report.files import RESTRICTED_MODE, restricted_dir, save_workbook
 from chuyencan.report.scratch import load_latest_lists
 from chuyencan.report.sheet_style import (
@@ -255,20 +260,23 @@ def _dropout_sheet(
         ("Ngày nghỉ học", 12),
         ("Thời điểm bỏ học", 14),
         ("Số buổi nghỉ lũy kế", 11),
-        (f"Điều kiện học tiếp (giới hạn {max_sessions} buổi)", 18),
+        (f"Điều kiện lên lớp (giới hạn {max_sessions} buổi)", 18),
         ("Lý do", 20),
         ("Nơi đến / nơi làm việc", 24),
         ("Kết quả xác minh của công an xã", 20),
     ]
     widths(ws, [w for _, w in headers])
-    eligible = sum(e.sessions_missed <= max_sessions for e in rows)
+    # Circular 22/2021 Art. 12 applies to lower and upper secondary only.
+    primary = sum(e.grade <= PRIMARY_TOP_GRADE for e in rows)
+    eligible = sum(e.sessions_missed <= max_sessions and e.grade > PRIMARY_TOP_GRADE for e in rows)
     top = _heading(
         ws,
         school_name,
         "DANH SÁCH HỌC SINH BỎ HỌC CHƯA TRỞ LẠI",
         report_date,
-        summary=f"Tổng số: {len(rows)} học sinh; đủ điều kiện học tiếp nếu trở lại: {eligible}; "
-        f"không đủ điều kiện (nghỉ quá {max_sessions} buổi): {len(rows) - eligible}.",
+        summary=f"Tổng số: {len(rows)} học sinh; đủ điều kiện lên lớp nếu trở lại: {eligible}; "
+        f"không đủ điều kiện lên lớp (nghỉ quá {max_sessions} buổi): {len(rows) - eligible - primary}"
+        + (f"; tiểu học (không áp dụng): {primary}." if primary else "."),
     )
     header_row(ws, top, [h for h, _ in headers])
     row = top + 1
@@ -285,7 +293,11 @@ def _dropout_sheet(
             e.first_day_missed,
             PERIOD_LABELS.get(period or "", "—"),
             e.sessions_missed,
-            "Đủ điều kiện" if e.sessions_missed <= max_sessions else "Không đủ điều kiện",
+            "Không áp dụng (tiểu học)"
+            if e.grade <= PRIMARY_TOP_GRADE
+            else "Đủ điều kiện"
+            if e.sessions_missed <= max_sessions
+            else "Không đủ điều kiện",
             REASON_LABELS.get(e.reason_code or "", "")
             if e.reason_code != "khac"
             else (e.reason_text or "Khác"),

@@ -20,15 +20,19 @@ from jinja2 import Environment, FileSystemLoader
 
 from chuyencan.mail import render as mail_render
 from chuyencan.report.content import (
+    BREAKDOWN_TITLE,
     COMPLETENESS_TITLE,
     DISTRICT_LABEL,
     REPORT_TEMPLATE_DIR,
+    STATUS_LABELS,
     SUPPRESSED_TEXT,
     TREND_TITLE,
     Figures,
     Issuer,
     ReportContent,
     ScopeTable,
+    breakdown_tables,
+    change,
     figure,
     hidden,
     official_date,
@@ -37,6 +41,7 @@ from chuyencan.report.content import (
     summary_lines,
 )
 from chuyencan.report.content import scope_tables as content_scope_tables
+from chuyencan.report.wording import say, words
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
@@ -45,6 +50,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 class Twin:
     markdown: str
     html: str
+    text: str = ""  # plain text (a mail's text part): no Markdown marks
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,8 @@ def render_twin(content: ReportContent, issuer: Issuer, *, suppress_small: bool 
 
 def render_summary(content: ReportContent, issuer: Issuer, *, suppress_small: bool = False) -> Twin:
     """The district totals by level only: the part of the report a mail body can carry."""
-    return _render("_summary", content, issuer, suppress_small)
+    twin = _render("_summary", content, issuer, suppress_small)
+    return Twin(twin.markdown, twin.html, plain_table(summary_table(content, suppress_small)))
 
 
 def _render(name: str, content: ReportContent, issuer: Issuer, suppress: bool) -> Twin:
@@ -92,6 +99,9 @@ def _render(name: str, content: ReportContent, issuer: Issuer, suppress: bool) -
         "tables": scope_tables(content, suppress),
         "completeness": completeness_table(content),
         "trend": trend_table(content),
+        "breakdowns": breakdown_section(content),
+        "breakdown_title": BREAKDOWN_TITLE,
+        "breakdown_note": say("breakdown_note"),
         "suppressed": suppress,
     }
     md = env.get_template(f"{name}.md.j2").render(**variables)
@@ -132,6 +142,16 @@ def md_escape(value: object) -> str:
 # --- tables -------------------------------------------------------------------------------------
 
 
+def signed(value: int | float | None, kind: str) -> str:
+    """'+3', '-1', '0', '+0,4%': a change since the last report."""
+    if value is None:
+        return "—"
+    if kind == "rate":
+        text = mail_render.format_percent(abs(float(value)))
+        return text if round(float(value), 3) == 0 else ("+" if value > 0 else "-") + text
+    return f"{'+' if value > 0 else ''}{mail_render.format_number(int(value))}"
+
+
 def summary_table(content: ReportContent, suppress: bool) -> Table:
     levels = content.levels
     rows = []
@@ -141,23 +161,36 @@ def summary_table(content: ReportContent, suppress: bool) -> Table:
         if line.kind == "heading" or line.number.isalpha():
             bold.add(len(rows))
         if line.kind == "heading" or line.field is None:
-            rows.append((line.number, text, "", "", *("" for _ in levels)))
+            rows.append((line.number, text, "", "", "", "", *("" for _ in levels)))
             continue
         kind = "rate" if line.kind == "rate" else "count"
         value = figure(content.district.figures, line.field)
         ratio = share(content.district.figures, line)
+        before, delta = change(content, line)
+        small = hidden(line.field, value, suppress) or hidden(line.field, before, suppress)
         rows.append(
             (
                 line.number,
                 text,
                 fmt(line.field, value, kind, suppress),
                 "" if ratio is None or hidden(line.field, value, suppress) else fmt("", ratio, "rate", False),
+                fmt(line.field, before, kind, suppress),
+                "" if small else signed(delta, kind),
                 *(fmt(line.field, figure(level.figures, line.field), kind, suppress) for level in levels),
             )
         )
-    headers = ("STT", "Nội dung", DISTRICT_LABEL, "Tỷ lệ", *(f"Cấp {r.key}" for r in levels))
+    h = words("summary_headers")
+    headers = (
+        h["number"],
+        h["content"],
+        DISTRICT_LABEL,
+        h["share"],
+        say("summary_headers.previous", date=f"{content.previous_date:%d/%m/%Y}"),
+        h["change"],
+        *(say("level_column", level=r.key) for r in levels),
+    )
     return Table(
-        title="Tổng hợp toàn huyện",
+        title=DISTRICT_LABEL,
         key_headers=headers[:2],
         groups=(),
         headers=headers,
@@ -195,6 +228,53 @@ def _scope_table(spec: ScopeTable, content: ReportContent, suppress: bool) -> Ta
     )
 
 
+def breakdown_section(content: ReportContent) -> tuple[Table, ...]:
+    """Biểu 6: one table per breakdown dimension, the district then levels then communes."""
+    number = say("summary_headers.number")
+    scope = say("breakdown_scope")
+    out = []
+    for t in breakdown_tables(content):
+        rows = tuple(
+            (
+                "" if r.scope == "district" else str(i),
+                r.label,
+                *(fmt(t.dimension, v, "count", False) for v in t.values(r)),
+            )
+            for i, r in enumerate(t.rows)
+        )
+        out.append(
+            Table(
+                title=t.title,
+                key_headers=(number, scope),
+                groups=(),
+                headers=(number, scope, *t.headers),
+                rows=rows,
+                total=None,
+                numeric_from=2,
+                bold_rows=frozenset({0}),
+            )
+        )
+    return tuple(out)
+
+
+def plain_table(table: Table) -> str:
+    """A table as plain text for a mail's text part: aligned columns, no Markdown marks."""
+    lines = [table.flat_headers, *table.rows, *((table.total,) if table.total else ())]
+    cells = [[str(c) for c in line] for line in lines]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    out = []
+    for n, line in enumerate(cells):
+        out.append(
+            "  ".join(
+                c.rjust(w) if i >= table.numeric_from and n else c.ljust(w)
+                for i, (c, w) in enumerate(zip(line, widths, strict=True))
+            ).rstrip()
+        )
+        if n == 0:
+            out.append("-" * len(out[0]))
+    return "\n".join(out)
+
+
 def completeness_table(content: ReportContent) -> Table:
     d = content.district.figures
     rows = tuple(
@@ -208,27 +288,23 @@ def completeness_table(content: ReportContent) -> Table:
         )
         for i, s in enumerate(content.completeness, start=1)
     )
-    week_headers = tuple(f"Tuần kết thúc {w:%d/%m/%Y}" for w in content.weeks)
+    week_headers = tuple(say("completeness.week", date=f"{w:%d/%m/%Y}") for w in content.weeks)
     counts = (d.submissions_on_time, d.submissions_late, d.submissions_missing, d.submissions_rejected)
+    st = words("scope_tables")
+    keys = (say("summary_headers.number"), st["school_code"], st["school_name"], st["commune_key"])
     return Table(
         title=COMPLETENESS_TITLE,
-        key_headers=("STT", "Mã trường", "Tên trường", "Xã, thị trấn"),
+        key_headers=keys,
         groups=(),
         headers=(
-            "STT",
-            "Mã trường",
-            "Tên trường",
-            "Xã, thị trấn",
+            *keys,
             *week_headers,
-            "Đúng hạn",
-            "Nộp muộn",
-            "Chưa nộp",
-            "Bị trả lại",
+            *(STATUS_LABELS[s] for s in ("on_time", "late", "missing", "rejected")),
         ),
         rows=rows,
         total=(
             "",
-            f"{DISTRICT_LABEL} (lượt)",
+            say("completeness.total"),
             "",
             "",
             *("" for _ in week_headers),
@@ -247,11 +323,12 @@ def trend_table(content: ReportContent) -> Table:
         )
         for p in content.trend
     )
+    chart = words("chart")
     return Table(
         title=TREND_TITLE,
-        key_headers=("Tuần kết thúc",),
+        key_headers=(chart["week_ending"],),
         groups=(),
-        headers=("Tuần kết thúc", "Tỷ lệ chuyên cần", "Học sinh bỏ học chưa trở lại"),
+        headers=(chart["week_ending"], chart["attendance_rate"], chart["dropouts_open"]),
         rows=rows,
         total=None,
         numeric_from=1,

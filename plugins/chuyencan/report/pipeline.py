@@ -105,6 +105,7 @@ def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:
         "html": str(files.html),
         "public_xlsx": str(public.xlsx),
         "public_csv": str(public.csv),
+        "public_breakdown_csv": str(public.breakdown_csv),
     }
 
 

@@ -23,6 +23,8 @@ from chuyencan.report.safe_cells import CellValue, write
 _style_cache: WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = WeakKeyDictionary()
 
 COUNT_FORMAT = "#,##0"
+CHANGE_FORMAT = "+#,##0;-#,##0;0"  # a change since the last report, with its sign
+CHANGE_RATE_FORMAT = "+0.0%;-0.0%;0.0%"
 RATE_FORMAT = "0.0%"
 DATE_FORMAT = "dd/mm/yyyy"
 
@@ -125,26 +127,34 @@ def widths(ws: Worksheet, values: Sequence[float]) -> None:
 _MARGIN_SIDE, _MARGIN_TOP = 0.5, 0.6
 PRINTABLE_WIDTH = (11.69 - 2 * _MARGIN_SIDE) * 72
 PRINTABLE_HEIGHT = (8.27 - 2 * _MARGIN_TOP) * 72 - 24  # less the footer
+# Portrait A4, for a first page whose table is longer than it is wide.
+PORTRAIT_WIDTH = (8.27 - 2 * _MARGIN_SIDE) * 72
+PORTRAIT_HEIGHT = (11.69 - 2 * _MARGIN_TOP) * 72 - 24
 DEFAULT_ROW_HEIGHT = 15.75  # Excel's row height for 12 pt Times New Roman
 POINTS_PER_WIDTH_UNIT = 5.6
 
 
 def page_setup(
-    ws: Worksheet, title_rows: str | None, *, freeze: str | None = None, first_page_rows: int | None = None
+    ws: Worksheet,
+    title_rows: str | None,
+    *,
+    freeze: str | None = None,
+    first_page_rows: int | None = None,
+    portrait: bool = False,
 ) -> None:
-    """A4 landscape, fit to the page width, header rows repeated on every printed page.
+    """A4 landscape (or portrait), fit to the page width, header rows repeated on every page.
 
     With `first_page_rows`, the sheet is scaled instead so that those rows fill page 1 exactly
     (a report's first page: the header block and its table, never split).
     """
-    ws.page_setup.orientation = "landscape"
+    ws.page_setup.orientation = "portrait" if portrait else "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     if first_page_rows is None:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0  # as many pages down as needed
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     else:
-        ws.page_setup.scale = _scale_for(ws, first_page_rows)
+        ws.page_setup.scale = _scale_for(ws, first_page_rows, portrait=portrait)
     ws.page_margins.left = ws.page_margins.right = _MARGIN_SIDE
     ws.page_margins.top = ws.page_margins.bottom = _MARGIN_TOP
     ws.print_options.horizontalCentered = True
@@ -179,10 +189,11 @@ def fit_rows(ws: Worksheet, first: int, last: int, *, size: int = 12) -> None:
             ws.row_dimensions[row].height = max(current, lines * line_height + 2)
 
 
-def _scale_for(ws: Worksheet, rows: int) -> int:
+def _scale_for(ws: Worksheet, rows: int, *, portrait: bool = False) -> int:
     height = sum(ws.row_dimensions[r].height or DEFAULT_ROW_HEIGHT for r in range(1, rows + 1))
     width = sum(
         (ws.column_dimensions[get_column_letter(c)].width or 8.43) * POINTS_PER_WIDTH_UNIT
         for c in range(1, ws.max_column + 1)
     )
-    return max(10, min(100, math.floor(100 * min(PRINTABLE_HEIGHT / height, PRINTABLE_WIDTH / width))))
+    page_height, page_width = (PORTRAIT_HEIGHT, PORTRAIT_WIDTH) if portrait else (PRINTABLE_HEIGHT, PRINTABLE_WIDTH)
+    return max(10, min(100, math.floor(100 * min(page_height / height, page_width / width))))
