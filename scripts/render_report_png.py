@@ -2,16 +2,19 @@
 
     .venv/bin/python scripts/render_report_png.py [--seed 7] [--out docs/report-first-sheet.png]
 
-1. generates a sample school year for Bát Xát (chuyencan.synth), 6 Sep 2024 to 4 Apr 2025;
-2. runs the pipeline's own steps without Airflow: intake of every file, the fortnight's
-   submission statuses, early warning, the summary, the Excel report dated 4 Apr 2025
-   (police reconciliation is left out: every case shows as not yet verified);
+1. generates a sample school year for Bát Xát (chuyencan.synth), 6 Sep 2024 to 4 Apr 2025,
+   with the commune police's extracts;
+2. runs the pipeline's own steps without Airflow: intake of every file, then the fortnightly
+   procedure (statuses, police reconciliation, early warning, summary and breakdown, Excel
+   report) for 21 Mar 2025 and for 4 Apr 2025, so the report shows the change since the last;
 3. prints the report's first sheet with LibreOffice to PDF, its pages to PNG with pdftoppm,
-   stacked into one picture with ImageMagick when the sheet takes more than one page.
+   stacked into one picture with ImageMagick when the sheet takes more than one page; without
+   LibreOffice, the same first sheet from the report's HTML twin with headless Chromium.
 
-Needs Debian's libreoffice-calc, poppler-utils and imagemagick (a documentation tool, not part
-of the pipeline or its tests):
+Needs Debian's libreoffice-calc, poppler-utils and imagemagick, or chromium and imagemagick
+(a documentation tool, not part of the pipeline or its tests):
     apt-get install -y --no-install-recommends libreoffice-calc poppler-utils imagemagick fonts-liberation
+    apt-get install -y --no-install-recommends chromium imagemagick fonts-liberation
 Everything else lands in a temporary folder.
 """
 
@@ -28,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_DATE = date(2025, 4, 4)
+PREVIOUS_DATE = date(2025, 3, 21)
 FIRST_WEEK = date(2024, 9, 6)
 
 
@@ -39,9 +43,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "report-first-sheet.png")
     parser.add_argument("--keep", type=Path, help="also copy the report's files into this folder")
     args = parser.parse_args()
-    for tool in ("soffice", "pdftoppm"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is not installed; see this script's docstring")
+    office = all(shutil.which(tool) for tool in ("soffice", "pdftoppm"))
+    if not office and not (shutil.which("chromium") and shutil.which("convert")):
+        raise SystemExit("neither LibreOffice nor Chromium is installed; see this script's docstring")
     sys.path.insert(0, str(ROOT / "plugins"))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chuyencan-report-png-") as tmp:
@@ -51,7 +55,10 @@ def main() -> None:
             args.keep.mkdir(parents=True, exist_ok=True)
             for path in xlsx.parent.glob(f"{xlsx.stem}.*"):
                 shutil.copy2(path, args.keep / path.name)
-        _render_first_sheet(xlsx, work / "render", args.out)
+        if office:
+            _render_first_sheet(xlsx, work / "render", args.out)
+        else:
+            _render_with_chromium(xlsx.with_suffix(".html"), work / "render", args.out)
     print(f"wrote {args.out} in {time.monotonic() - started:.0f} s")
 
 
@@ -67,19 +74,48 @@ def _publish(work: Path, seed: int) -> Path:
     )
     settings = Settings(
         inbox=sample.inbox,
+        police_inbox=sample.police_inbox,
         work_dir=work / "work",
         warehouse_url=f"sqlite:///{work / 'warehouse' / 'warehouse.db'}",
+        settle_seconds=0,
     )
-    print("2/3 intake, statuses, early warning, summary, report")
+    print("2/3 intake, then the fortnightly procedure for the last two report Fridays")
     prepare_warehouse(settings)
     # Every file is in the inbox already; "now" is the report's Friday afternoon.
     now = datetime(REPORT_DATE.year, REPORT_DATE.month, REPORT_DATE.day, 8, 0, tzinfo=UTC)
     collect_new_files(settings, now=now)
-    report.close_fortnight_weeks(settings, REPORT_DATE, now=now)
-    report.flag_students_at_risk(settings, REPORT_DATE)
-    report.publish_fortnight_summary(settings, REPORT_DATE)
-    files = report.write_excel_report(settings, REPORT_DATE)
-    return Path(files["xlsx"])
+    report.publish_fortnight(settings, PREVIOUS_DATE, now=now)
+    files = report.publish_fortnight(settings, REPORT_DATE, now=now)["files"]
+    return Path(files["xlsx"])  # type: ignore[index]
+
+
+def _render_with_chromium(html: Path, folder: Path, out: Path) -> None:
+    """The HTML twin up to its first annexed table (what the first sheet holds), as a picture."""
+    print("3/3 the first sheet from the HTML twin with headless Chromium")
+    folder.mkdir(parents=True)
+    text = html.read_text(encoding="utf-8")
+    first_annex = text.index("<h2", text.index("<h2") + 1)
+    page = folder / "first_sheet.html"
+    page.write_text(text[:first_annex] + "</div></body></html>", encoding="utf-8")
+    shot = folder / "shot.png"
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1340,4200",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The page is taller than the report: cut the empty grey below it.
+    subprocess.run(["convert", str(shot), "-trim", "+repage", str(out)], check=True, timeout=120)
 
 
 def _render_first_sheet(xlsx: Path, folder: Path, out: Path) -> None:

@@ -213,6 +213,9 @@ def test_rejection_arrives_intact_through_airflow_smtp(
     text_part = received.get_body(("plain",))
     assert text_part is not None
     assert text_part.get_content() == email.text
+    # The letter closes once ("Trân trọng,"), not with a second "Trân trọng cảm ơn…" before it.
+    assert email.text.count("Trân trọng") == 1
+    assert html.get_content().count("Trân trọng") == 1
     assert [p.get_content_type() for p in received.walk()] == [
         "multipart/mixed",
         "multipart/alternative",

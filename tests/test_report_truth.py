@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from openpyxl import load_workbook
+from sqlalchemy import select, text
 
 from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
 from chuyencan.reference import load_reference
@@ -33,6 +34,7 @@ from chuyencan.settings import Settings
 from tests.report_truth import fortnight_truth, police_round_of
 
 REPORT_DATE = date(2025, 4, 4)
+PREVIOUS_DATE = date(2025, 3, 21)
 SEEDS = {"demo seed 7": 7, "unseen seed 23": 23}
 PERIOD_COLUMNS = {
     "period_he": "dropouts_summer",
@@ -52,14 +54,14 @@ POLICE_DIMENSIONS = ("left_period", "destination")
 
 
 def read_published(
-    url: str,
+    url: str, report_date: date = REPORT_DATE
 ) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], Counter[tuple[str, str]]]]:
     with engine_for(url).connect() as conn:
-        rows = conn.execute(select(fortnight_summary).where(fortnight_summary.c.report_date == REPORT_DATE))
+        rows = conn.execute(select(fortnight_summary).where(fortnight_summary.c.report_date == report_date))
         summary = {(r.scope, r.scope_key): dict(r._mapping) for r in rows}
         b = fortnight_breakdown
         breakdown: dict[tuple[str, str], Counter[tuple[str, str]]] = {}
-        for r in conn.execute(select(b).where(b.c.report_date == REPORT_DATE)):
+        for r in conn.execute(select(b).where(b.c.report_date == report_date)):
             breakdown.setdefault((r.scope, r.scope_key), Counter())[(r.dimension, r.category)] = r.students
     return summary, breakdown
 
@@ -82,8 +84,10 @@ def publish_sample(
     engine_for.cache_clear()
     prepare_warehouse(settings)
     assert collect_new_files(settings, now=datetime(2025, 4, 4, 8, tzinfo=UTC))["accepted"] > 0
+    report.publish_fortnight(settings, PREVIOUS_DATE)  # the report a fortnight earlier, for the change
     out = report.publish_fortnight(settings, REPORT_DATE)
     summary, breakdown = read_published(settings.warehouse_url)
+    previous, _ = read_published(settings.warehouse_url, PREVIOUS_DATE)
     engine_for.cache_clear()
     ref = load_reference(sample.reference_dir)
     known = {
@@ -100,7 +104,14 @@ def publish_sample(
         target = scopes.setdefault((scope, key), (Counter(), Counter()))
         target[0].update(figures.summary)
         target[1].update(figures.breakdown)
-    return {"summary": summary, "breakdown": breakdown, "truth": scopes, "out": out, "settings": settings}
+    return {
+        "summary": summary,
+        "breakdown": breakdown,
+        "previous": previous,
+        "truth": scopes,
+        "out": out,
+        "settings": settings,
+    }
 
 
 @pytest.fixture(scope="module", params=list(SEEDS.values()), ids=list(SEEDS))
@@ -211,3 +222,44 @@ def test_province_scale_breakdowns_add_up_and_are_the_truth(tmp_path: Path) -> N
     assert len([k for k in published["summary"] if k[0] == "school"]) > 500
     assert_additive(published["summary"], published["breakdown"])
     test_breakdowns_are_the_truth_in_every_scope(published)
+
+
+def test_the_summary_sheet_shows_the_change_since_the_last_report(published: dict[str, Any]) -> None:
+    ws = load_workbook(published["out"]["files"]["xlsx"])["Tổng hợp"]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    header = next(r for r in rows if r[1] == "Nội dung")
+    now, before, delta = (
+        header.index(h) for h in ("Toàn huyện", "Kỳ trước (21/03/2025)", "Tăng (+), giảm (-)")
+    )
+    lines = {r[1]: r for r in rows}
+    district = published["summary"][("district", "BAT_XAT")]
+    previous = published["previous"][("district", "BAT_XAT")]
+    for line_text, column in (
+        ("Tổng số học sinh bỏ học chưa trở lại", "dropouts_open"),
+        ("Học sinh đã trở lại lớp trong kỳ báo cáo", "returned"),
+        ("Học sinh có nguy cơ bỏ học", "at_risk"),
+        ("Tỷ lệ chuyên cần bình quân 2 tuần", "attendance_rate"),
+    ):
+        line = lines[line_text]
+        assert line[now] == pytest.approx(district[column]), line_text
+        assert line[before] == pytest.approx(previous[column]), line_text
+        assert line[delta] == pytest.approx(district[column] - previous[column]), line_text
+    assert district["dropouts_open"] != previous["dropouts_open"]  # something changed to show
+
+
+def test_the_district_email_text_is_plain_text(published: dict[str, Any]) -> None:
+    with engine_for(published["settings"].warehouse_url).connect() as conn:
+        body = (
+            conn.execute(
+                text(
+                    "SELECT body_text FROM ops.email_outbox WHERE kind = 'fortnightly_report'"
+                    " ORDER BY email_id DESC"
+                )
+            )
+            .scalars()
+            .first()
+        )
+    engine_for.cache_clear()
+    assert "Tổng số học sinh bỏ học chưa trở lại" in body
+    for mark in ("|", "**", "##", "---:", "\\"):
+        assert mark not in body, mark

@@ -78,14 +78,16 @@ def flag_students_at_risk(settings: Settings, report_date: date) -> dict[str, ob
 
 
 def publish_fortnight_summary(settings: Settings, report_date: date) -> dict[str, object]:
-    """The summary table, then warnings to schools whose dropout lists disagree with the calendar."""
+    """The summary and breakdown tables, the list of texts the phrase rules did not classify,
+    then warnings to schools whose dropout lists disagree with the calendar."""
     from chuyencan.report.school_warnings import warn_schools
-    from chuyencan.report.summary import publish_summary
+    from chuyencan.report.summary import publish_summary, write_unclassified
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
     result = publish_summary(engine, ref, settings, report_date)
+    unclassified = write_unclassified(result, reports_dir(settings))
     warnings = warn_schools(engine, ref, settings, report_date)
-    return {**result.as_dict(), "calendar_warnings": warnings}
+    return {**result.as_dict(), "unclassified_file": str(unclassified), "calendar_warnings": warnings}
 
 
 def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:

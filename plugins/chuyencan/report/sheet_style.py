@@ -195,5 +195,7 @@ def _scale_for(ws: Worksheet, rows: int, *, portrait: bool = False) -> int:
         (ws.column_dimensions[get_column_letter(c)].width or 8.43) * POINTS_PER_WIDTH_UNIT
         for c in range(1, ws.max_column + 1)
     )
-    page_height, page_width = (PORTRAIT_HEIGHT, PORTRAIT_WIDTH) if portrait else (PRINTABLE_HEIGHT, PRINTABLE_WIDTH)
+    page_height, page_width = (
+        (PORTRAIT_HEIGHT, PORTRAIT_WIDTH) if portrait else (PRINTABLE_HEIGHT, PRINTABLE_WIDTH)
+    )
     return max(10, min(100, math.floor(100 * min(page_height / height, page_width / width))))

@@ -10,14 +10,19 @@ headers). Early warning must have run for the date first: `at_risk` counts its r
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
 from chuyencan.reference import Reference
 from chuyencan.report.calendar_periods import Fortnight, year_boundaries
+from chuyencan.report.files import save_text
 from chuyencan.report.scratch import classified_texts, load_fortnight_students, load_latest_lists, statement
 from chuyencan.report.tables import UNKNOWN_COMMUNE, fortnight_breakdown, fortnight_summary
 from chuyencan.settings import DISTRICT_KEY, Settings
@@ -119,3 +124,35 @@ def unclassified_texts(classes: dict[str, dict[str, str]]) -> dict[str, tuple[st
         if missed:
             out[source] = tuple(missed)
     return out
+
+
+UNCLASSIFIED_STEM = "cum_tu_chua_phan_loai"
+_SOURCES = {
+    "cause": ("Lý do bỏ học (nhà trường ghi)", "include/reference/cause_phrases.csv"),
+    "school_destination": ("Nơi đến (nhà trường ghi)", "include/reference/place_phrases.csv, destination"),
+    "school_workplace": (
+        "Nơi làm việc (nhà trường ghi)",
+        "include/reference/place_phrases.csv, workplace_kind",
+    ),
+    "police_destination": ("Nơi đến (công an xã ghi)", "include/reference/place_phrases.csv, destination"),
+    "police_workplace": (
+        "Nơi làm việc (công an xã ghi)",
+        "include/reference/place_phrases.csv, workplace_kind",
+    ),
+}
+_DIGITS = re.compile(r"\d{4,}")
+
+
+def write_unclassified(result: SummaryResult, out_dir: Path) -> Path:
+    """The texts no phrase rule matched, for the district to extend the rules: which kind of
+    text, the text (long digit runs masked: an ID or a phone number is never copied), and the
+    rule file to extend. No school, class or student is named. Rewritten on every run."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel reads UTF-8 only with a BOM
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["Loại", "Nội dung chưa phân loại (được tính là “Khác” / “Chưa rõ”)", "Bổ sung vào"])
+    for source, texts in sorted((result.unclassified or {}).items()):
+        label, rules = _SOURCES[source]
+        for text in texts:
+            writer.writerow([label, _DIGITS.sub("…", text)[:120], rules])
+    return save_text(buffer.getvalue(), out_dir / f"{UNCLASSIFIED_STEM}_{result.report_date.isoformat()}.csv")
