@@ -474,7 +474,8 @@ def _student_sheet(ws: Worksheet, school: School, week_ending: date, communes: S
 
 _STATUS_MEANINGS: dict[str, str] = {
     "bo_hoc": "đã nghỉ học hẳn trong năm học này (kể cả nghỉ từ hè) và chưa đi học trở lại. "
-    "Bắt buộc ghi Ngày nghỉ học (ngày đầu tiên nghỉ).",
+    "Bắt buộc ghi Ngày nghỉ học (ngày đầu tiên nghỉ); học sinh không đi học lại từ đầu năm học thì "
+    "ghi ngày học đầu tiên của năm học (được tính là bỏ học trong hè).",
     "vang_dai_ngay": "vắng học từ 3 ngày trở lên trong tuần này, chưa xác định là bỏ học.",
     "nguy_co": "đang đi học nhưng có dấu hiệu có thể bỏ học (hay nghỉ học, học lực yếu, "
     "gia đình khó khăn, sắp đi làm ăn xa, sắp lấy vợ/chồng…).",
