@@ -155,7 +155,7 @@ def build_workbook(content: ReportContent, issuer: Issuer, *, suppress_small: bo
     _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), content, issuer)
     _chart_sheet(wb.create_sheet(SHEET_CHART), content, issuer)
     # Stable document properties: the file says when the data is from, not when it was built.
-    wb.properties.title = f"{TITLE} {content.report_date:%d/%m/%Y}"
+    wb.properties.title = say("document_title", title=TITLE, date=f"{content.report_date:%d/%m/%Y}")
     wb.properties.creator = issuer.office_name
     wb.properties.language = "vi-VN"
     return wb
@@ -233,11 +233,9 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
 
     # The header block of an administrative report (Decree 30/2020/NĐ-CP).
     merge(ws, 1, 1, left_last, issuer.parent_agency, style=font(12))
-    merge(ws, 1, right_first, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", style=font(12, bold=True))
+    merge(ws, 1, right_first, last, say("national_name"), style=font(12, bold=True))
     merge(ws, 2, 1, left_last, issuer.office, style=font(12, bold=True, underline="single"))
-    merge(
-        ws, 2, right_first, last, "Độc lập - Tự do - Hạnh phúc", style=font(13, bold=True, underline="single")
-    )
+    merge(ws, 2, right_first, last, say("national_motto"), style=font(13, bold=True, underline="single"))
     merge(ws, 3, 1, left_last, issuer.document_number, style=font(12))
     merge(
         ws,

@@ -56,23 +56,17 @@ from chuyencan.report.sheet_style import (
     widths,
 )
 from chuyencan.report.tables import student_risk
+from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
 
 FILE_PREFIX = "danh_sach_hoc_sinh"
-SHEET_RISK = "Nguy cơ bỏ học"
-SHEET_DROPOUTS = "Bỏ học"
-CONFIDENTIAL = (
-    "TÀI LIỆU CÓ THÔNG TIN CÁ NHÂN CỦA HỌC SINH – CHỈ DÙNG TRONG NHÀ TRƯỜNG, KHÔNG CHIA SẺ, KHÔNG ĐĂNG TẢI"
-)
-VERDICT_LABELS = {
-    "left_locality": "Đã rời khỏi địa phương",
-    "in_locality": "Còn ở địa phương",
-    "deceased": "Đã mất",
-    "ambiguous": "Chưa khẳng định được",
-    "not_found": "Không có trong dữ liệu cư trú",
-    "no_police_data": "Chưa có dữ liệu của công an xã",
-}
+_W: dict[str, Any] = words("lists")  # include/templates/report/wording.vi.json
+SHEET_RISK: str = _W["sheet_risk"]
+SHEET_DROPOUTS: str = _W["sheet_dropouts"]
+CONFIDENTIAL: str = _W["confidential"]
+VERDICT_LABELS: dict[str, str] = _W["verdicts"]
+_COLUMNS: dict[str, str] = _W["columns"]
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 _fortnight_list = table("fortnight_list", column("school_code"), column("submission_id"))
@@ -172,9 +166,14 @@ def _workbook(
         boundaries=boundaries,
         max_sessions=max_sessions,
     )
-    wb.properties.title = f"Danh sách học sinh – {school_name} – {report_date:%d/%m/%Y}"
+    wb.properties.title = say("lists.document_title", school=school_name, date=f"{report_date:%d/%m/%Y}")
     wb.properties.keywords = "restricted"
     return wb
+
+
+def _headers(*columns: tuple[str, float], **values: object) -> list[tuple[str, float]]:
+    """(header, width) pairs from the catalogue's column names."""
+    return [(_COLUMNS[name].format(**values), width) for name, width in columns]
 
 
 def _heading(ws: Worksheet, school_name: str, title: str, report_date: date, *, summary: str) -> int:
@@ -184,7 +183,14 @@ def _heading(ws: Worksheet, school_name: str, title: str, report_date: date, *, 
     put(ws, 2, 1, CONFIDENTIAL, style=font(11, bold=True, color="C00000"), align=OVERFLOW)
     put(ws, 3, 1, title, style=font(14, bold=True), align=OVERFLOW)
     ws.row_dimensions[3].height = 24
-    put(ws, 4, 1, f"Tính đến ngày {report_date:%d/%m/%Y}", style=font(12, italic=True), align=OVERFLOW)
+    put(
+        ws,
+        4,
+        1,
+        say("lists.as_of", date=f"{report_date:%d/%m/%Y}"),
+        style=font(12, italic=True),
+        align=OVERFLOW,
+    )
     put(ws, 5, 1, summary, style=font(12), align=OVERFLOW)
     return 7
 
@@ -196,34 +202,33 @@ def _risk_sheet(
     rows: Sequence[tuple[Any, Any | None]],
     max_sessions: int,
 ) -> None:
-    headers = [
-        ("STT", 6),
-        ("Họ và tên", 26),
-        ("Ngày sinh", 12),
-        ("Giới tính", 9),
-        ("Lớp", 8),
-        ("Xã", 16),
-        ("Thôn", 16),
-        ("Họ tên cha/mẹ", 22),
-        ("Số buổi nghỉ lũy kế", 11),
-        ("Tình trạng (theo báo cáo của trường)", 16),
-        ("Lý do cảnh báo", 48),
-    ]
+    headers = _headers(
+        ("number", 6),
+        ("full_name", 26),
+        ("birth_date", 12),
+        ("sex", 9),
+        ("class_name", 8),
+        ("commune", 16),
+        ("village", 16),
+        ("parent_name", 22),
+        ("sessions_missed", 11),
+        ("status", 16),
+        ("risk_reasons", 48),
+    )
     widths(ws, [w for _, w in headers])
     top = _heading(
         ws,
         school_name,
-        "DANH SÁCH HỌC SINH CÓ NGUY CƠ BỎ HỌC",
+        _W["risk_title"],
         report_date,
-        summary=f"Số học sinh có nguy cơ bỏ học: {len(rows)}. Đề nghị nhà trường phối hợp với gia đình và "
-        "chính quyền xã thăm hỏi, vận động từng trường hợp.",
+        summary=say("lists.risk_summary", count=len(rows)),
     )
     header_row(ws, top, [h for h, _ in headers])
     row = top + 1
     for i, (risk, entry) in enumerate(rows, start=1):
         values = [
             i,
-            entry.full_name if entry else "(không có trong danh sách mới nhất của trường)",
+            entry.full_name if entry else _W["not_on_list"],
             entry.birth_date if entry else None,
             SEX_LABELS.get(entry.sex, entry.sex) if entry else None,
             entry.class_name if entry else str(risk.grade),
@@ -250,21 +255,22 @@ def _dropout_sheet(
     max_sessions: int,
 ) -> None:
     headers = [
-        ("STT", 6),
-        ("Họ và tên", 26),
-        ("Ngày sinh", 12),
-        ("Giới tính", 9),
-        ("Lớp", 8),
-        ("Xã", 16),
-        ("Thôn", 16),
-        ("Ngày nghỉ học", 12),
-        ("Thời điểm bỏ học", 14),
-        ("Số buổi nghỉ lũy kế", 11),
-        (f"Điều kiện lên lớp (giới hạn {max_sessions} buổi)", 18),
-        ("Lý do", 20),
-        ("Nơi đến / nơi làm việc", 24),
-        ("Kết quả xác minh của công an xã", 20),
+        ("number", 6),
+        ("full_name", 26),
+        ("birth_date", 12),
+        ("sex", 9),
+        ("class_name", 8),
+        ("commune", 16),
+        ("village", 16),
+        ("first_day_missed", 12),
+        ("period", 14),
+        ("sessions_missed", 11),
+        ("eligibility", 18),
+        ("reason", 20),
+        ("destination", 24),
+        ("verdict", 20),
     ]
+    headers = _headers(*headers, max_sessions=max_sessions)
     widths(ws, [w for _, w in headers])
     # Circular 22/2021 Art. 12 applies to lower and upper secondary only.
     primary = sum(e.grade <= PRIMARY_TOP_GRADE for e in rows)
@@ -272,11 +278,17 @@ def _dropout_sheet(
     top = _heading(
         ws,
         school_name,
-        "DANH SÁCH HỌC SINH BỎ HỌC CHƯA TRỞ LẠI",
+        _W["dropouts_title"],
         report_date,
-        summary=f"Tổng số: {len(rows)} học sinh; đủ điều kiện lên lớp nếu trở lại: {eligible}; "
-        f"không đủ điều kiện lên lớp (nghỉ quá {max_sessions} buổi): {len(rows) - eligible - primary}"
-        + (f"; tiểu học (không áp dụng): {primary}." if primary else "."),
+        summary=say(
+            "lists.dropouts_summary",
+            count=len(rows),
+            eligible=eligible,
+            max_sessions=max_sessions,
+            not_eligible=len(rows) - eligible - primary,
+        )
+        + (say("lists.dropouts_primary", primary=primary) if primary else "")
+        + ".",
     )
     header_row(ws, top, [h for h, _ in headers])
     row = top + 1
@@ -293,16 +305,16 @@ def _dropout_sheet(
             e.first_day_missed,
             PERIOD_LABELS.get(period or "", "—"),
             e.sessions_missed,
-            "Không áp dụng (tiểu học)"
+            _W["not_applicable"]
             if e.grade <= PRIMARY_TOP_GRADE
-            else "Đủ điều kiện"
+            else _W["eligible"]
             if e.sessions_missed <= max_sessions
-            else "Không đủ điều kiện",
+            else _W["not_eligible"],
             REASON_LABELS.get(e.reason_code or "", "")
             if e.reason_code != "khac"
-            else (e.reason_text or "Khác"),
+            else (e.reason_text or _W["other_reason"]),
             e.destination,
-            VERDICT_LABELS.get(e.verdict, "Chưa xác minh") if e.verdict else "Chưa xác minh",
+            VERDICT_LABELS.get(e.verdict, _W["unverified"]) if e.verdict else _W["unverified"],
         ]
         _row(ws, row, values, date_cols={3, 8}, number_cols={1, 10})
         row += 1

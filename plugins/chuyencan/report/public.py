@@ -268,7 +268,7 @@ def _workbook(table: PublicTable, content: ReportContent, issuer: Issuer) -> Wor
     merge(ws, note_row, 1, last, note, style=font(11, italic=True), align=LEFT, height=45)
     page_setup(ws, f"{top}:{top}", freeze=f"C{top + 1}")
     _breakdown_sheet(wb.create_sheet(BREAKDOWN_SHEET), table, day, note)
-    wb.properties.title = f"{TITLE} ngày {content.report_date:%d/%m/%Y}"
+    wb.properties.title = say("document_title", title=TITLE, date=f"{content.report_date:%d/%m/%Y}")
     wb.properties.creator = issuer.office_name
     wb.properties.language = "vi-VN"
     return wb
