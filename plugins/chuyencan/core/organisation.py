@@ -19,11 +19,11 @@ import csv
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chuyencan.reference import REFERENCE_DIR, Reference, School, commune_key, load_reference
 from chuyencan.text import fold
@@ -176,6 +176,17 @@ class SchoolAssignment:
         return in_force(self.valid_from, self.valid_to, on)
 
 
+_Unit = TypeVar("_Unit", AdminUnit, ReportingUnit)
+
+
+def _chain(unit: _Unit, on: date, lookup: Callable[[str, date], _Unit | None]) -> list[_Unit]:
+    """The unit and its parents in force on `on` (a circle, which the checks forbid, stops it)."""
+    chain = [unit]
+    while chain[-1].parent and (parent := lookup(chain[-1].parent, on)) is not None and parent not in chain:
+        chain.append(parent)
+    return chain
+
+
 class OrganisationError(ValueError):
     """The reference files contradict themselves; `problems` says where, one line each."""
 
@@ -272,28 +283,14 @@ class Organisation:
         )
 
     def _admin_chain(self, unit: AdminUnit, on: date) -> list[AdminUnit]:
-        chain = [unit]
-        while (
-            chain[-1].parent
-            and (parent := self.admin_unit(chain[-1].parent, on)) is not None
-            and parent not in chain
-        ):
-            chain.append(parent)
-        return chain
+        return _chain(unit, on, self.admin_unit)
 
     # -- reporting units --
     def reporting_unit(self, code: str, on: date) -> ReportingUnit | None:
         return next((u for u in self._reporting.get(code.strip(), ()) if u.in_force(on)), None)
 
     def _reporting_chain(self, unit: ReportingUnit, on: date) -> list[ReportingUnit]:
-        chain = [unit]
-        while (
-            chain[-1].parent
-            and (parent := self.reporting_unit(chain[-1].parent, on)) is not None
-            and parent not in chain
-        ):
-            chain.append(parent)
-        return chain
+        return _chain(unit, on, self.reporting_unit)
 
     def parent_chain(self, unit: str, on: date) -> list[AdminUnit] | list[ReportingUnit]:
         """The unit and its parents up to the top, as in force on `on`: for a reporting unit's
@@ -409,6 +406,16 @@ def _first_uncovered(
     return day if end is None or day <= end else None
 
 
+def _ranges(
+    items: Iterable[Any], key: Callable[[Any], str] = lambda item: item.code
+) -> dict[str, list[tuple[date, date | None]]]:
+    """Validity ranges of the rows of each code."""
+    out: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
+    for item in items:
+        out[key(item)].append((item.valid_from, item.valid_to))
+    return out
+
+
 def _check_no_overlap(
     items: Sequence[tuple[str, str, date, date | None]], what: str, problems: _Problems
 ) -> None:
@@ -440,6 +447,23 @@ def _check_covered(
         problems.add(where, f"{what} {code!r} does not exist")
     elif (day := _first_uncovered(span[0], span[1], ranges)) is not None:
         problems.add(where, f"{what} {code!r} is not in force on {day}")
+
+
+def _check_parents(
+    units: Sequence[tuple[str, AdminUnit]] | Sequence[tuple[str, ReportingUnit]], problems: _Problems
+) -> None:
+    """Every parent is in force on every day of its child's validity."""
+    ranges = _ranges(u for _, u in units)
+    for where, u in units:
+        if u.parent is not None:
+            _check_covered(
+                where,
+                "parent",
+                u.parent,
+                span=(u.valid_from, u.valid_to),
+                ranges=ranges.get(u.parent, []),
+                problems=problems,
+            )
 
 
 def _admin_units(directory: Path, problems: _Problems) -> list[tuple[str, AdminUnit]]:
@@ -477,23 +501,14 @@ def _admin_units(directory: Path, problems: _Problems) -> list[tuple[str, AdminU
 
 def _check_admin_units(units: Sequence[tuple[str, AdminUnit]], problems: _Problems) -> None:
     _check_no_overlap([(w, u.code, u.valid_from, u.valid_to) for w, u in units], "code", problems)
-    ranges: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
+    ranges = _ranges(u for _, u in units)
     levels: dict[str, set[int]] = defaultdict(set)
     for _, u in units:
-        ranges[u.code].append((u.valid_from, u.valid_to))
         levels[u.code].add(u.level)
+    _check_parents(units, problems)
     for where, u in units:
-        if u.parent is not None:
-            _check_covered(
-                where,
-                "parent",
-                u.parent,
-                span=(u.valid_from, u.valid_to),
-                ranges=ranges.get(u.parent, []),
-                problems=problems,
-            )
-            if any(level >= u.level for level in levels.get(u.parent, ())):
-                problems.add(where, f"parent {u.parent!r} is not a higher level than a {KIND_LABEL[u.kind]}")
+        if u.parent is not None and any(level >= u.level for level in levels.get(u.parent, ())):
+            problems.add(where, f"parent {u.parent!r} is not a higher level than a {KIND_LABEL[u.kind]}")
         if u.valid_to is not None:
             day_after = u.valid_to + timedelta(days=1)
             for code in u.successors:
@@ -640,12 +655,8 @@ def _check_reporting_units(
     units: Sequence[tuple[str, ReportingUnit]], admin: Sequence[tuple[str, AdminUnit]], problems: _Problems
 ) -> None:
     _check_no_overlap([(w, u.code, u.valid_from, u.valid_to) for w, u in units], "reporting unit", problems)
-    admin_ranges: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
-    for _, a in admin:
-        admin_ranges[a.code].append((a.valid_from, a.valid_to))
-    ranges: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
-    for _, u in units:
-        ranges[u.code].append((u.valid_from, u.valid_to))
+    admin_ranges = _ranges(a for _, a in admin)
+
     for where, u in units:
         if u.code in admin_ranges:
             problems.add(where, f"reporting unit code {u.code!r} is also an administrative unit's code")
@@ -657,15 +668,7 @@ def _check_reporting_units(
             ranges=admin_ranges.get(u.admin_unit, []),
             problems=problems,
         )
-        if u.parent is not None:
-            _check_covered(
-                where,
-                "parent",
-                u.parent,
-                span=(u.valid_from, u.valid_to),
-                ranges=ranges.get(u.parent, []),
-                problems=problems,
-            )
+    _check_parents(units, problems)
     # A parent chain must end: follow it on each unit's first day.
     for where, u in units:
         seen = [u.code]
@@ -718,9 +721,7 @@ def _check_assignments(
     _check_no_overlap(
         [(w, a.school_code, a.valid_from, a.valid_to) for w, a in assignments], "school", problems
     )
-    unit_ranges: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
-    for _, u in units:
-        unit_ranges[u.code].append((u.valid_from, u.valid_to))
+    unit_ranges = _ranges(u for _, u in units)
     for where, a in assignments:
         _check_covered(
             where,
@@ -744,9 +745,7 @@ def _check_assignments(
                     f"{a.school_code} is a {school.kind} school: a commune ({u.code}) does not manage it (Decree 142/2025)",
                 )
     # Every school open during a school year reports to exactly one unit on each of its days.
-    by_school: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
-    for _, a in assignments:
-        by_school[a.school_code].append((a.valid_from, a.valid_to))
+    by_school = _ranges((a for _, a in assignments), key=lambda a: a.school_code)
     for year in ref.years:
         for school in ref.schools.values():
             span = _school_span(school, year.start, year.end)
