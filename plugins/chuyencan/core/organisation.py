@@ -656,7 +656,6 @@ def _check_reporting_units(
 ) -> None:
     _check_no_overlap([(w, u.code, u.valid_from, u.valid_to) for w, u in units], "reporting unit", problems)
     admin_ranges = _ranges(a for _, a in admin)
-
     for where, u in units:
         if u.code in admin_ranges:
             problems.add(where, f"reporting unit code {u.code!r} is also an administrative unit's code")
