@@ -171,6 +171,18 @@ def _workbook(
     return wb
 
 
+# The columns that say who the student is, first on both sheets.
+_WHO = (
+    ("number", 6),
+    ("full_name", 26),
+    ("birth_date", 12),
+    ("sex", 9),
+    ("class_name", 8),
+    ("commune", 16),
+    ("village", 16),
+)
+
+
 def _headers(*columns: tuple[str, float], **values: object) -> list[tuple[str, float]]:
     """(header, width) pairs from the catalogue's column names."""
     return [(_COLUMNS[name].format(**values), width) for name, width in columns]
@@ -203,13 +215,7 @@ def _risk_sheet(
     max_sessions: int,
 ) -> None:
     headers = _headers(
-        ("number", 6),
-        ("full_name", 26),
-        ("birth_date", 12),
-        ("sex", 9),
-        ("class_name", 8),
-        ("commune", 16),
-        ("village", 16),
+        *_WHO,
         ("parent_name", 22),
         ("sessions_missed", 11),
         ("status", 16),
@@ -255,13 +261,7 @@ def _dropout_sheet(
     max_sessions: int,
 ) -> None:
     headers = [
-        ("number", 6),
-        ("full_name", 26),
-        ("birth_date", 12),
-        ("sex", 9),
-        ("class_name", 8),
-        ("commune", 16),
-        ("village", 16),
+        *_WHO,
         ("first_day_missed", 12),
         ("period", 14),
         ("sessions_missed", 11),
