@@ -29,6 +29,7 @@ from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
 from chuyencan.report.tables import (
     BREAKDOWN_CATEGORIES,
     BREAKDOWN_TOTALS,
+    UNKNOWN_COMMUNE,
     fortnight_breakdown,
     fortnight_summary,
 )
@@ -479,7 +480,10 @@ def _levels(rows: Sequence[Mapping[str, Any]]) -> tuple[ScopeRow, ...]:
 
 
 def _communes(rows: Sequence[Mapping[str, Any]]) -> tuple[ScopeRow, ...]:
-    rows = sorted(rows, key=lambda r: (fold(r["scope_key"]), r["scope_key"]))
+    # Alphabetical, "Chưa xác định xã" last: it is not a commune but what has none.
+    rows = sorted(
+        rows, key=lambda r: (r["scope_key"] == UNKNOWN_COMMUNE, fold(r["scope_key"]), r["scope_key"])
+    )
     return tuple(ScopeRow("commune", r["scope_key"], r["scope_key"], _figures(r)) for r in rows)
 
 
