@@ -86,7 +86,7 @@ def render_twin(content: ReportContent, issuer: Issuer, *, suppress_small: bool 
 def render_summary(content: ReportContent, issuer: Issuer, *, suppress_small: bool = False) -> Twin:
     """The district totals by level only: the part of the report a mail body can carry."""
     twin = _render("_summary", content, issuer, suppress_small)
-    return Twin(twin.markdown, twin.html, plain_table(summary_table(content, suppress_small)))
+    return Twin(twin.markdown, twin.html, plain_summary(summary_table(content, suppress_small)))
 
 
 def _render(name: str, content: ReportContent, issuer: Issuer, suppress: bool) -> Twin:
@@ -257,22 +257,24 @@ def breakdown_section(content: ReportContent) -> tuple[Table, ...]:
     return tuple(out)
 
 
-def plain_table(table: Table) -> str:
-    """A table as plain text for a mail's text part: aligned columns, no Markdown marks."""
-    lines = [table.flat_headers, *table.rows, *((table.total,) if table.total else ())]
-    cells = [[str(c) for c in line] for line in lines]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
-    out = []
-    for n, line in enumerate(cells):
-        out.append(
-            "  ".join(
-                c.rjust(w) if i >= table.numeric_from and n else c.ljust(w)
-                for i, (c, w) in enumerate(zip(line, widths, strict=True))
-            ).rstrip()
+def plain_summary(table: Table) -> str:
+    """The summary table as plain text lines for a mail's text part (no Markdown marks, no
+    wide columns that a mail client would wrap): one line per figure,
+    '6. Tổng số học sinh bỏ học chưa trở lại: 169 (Kỳ trước (21/03/2025): 164; +5) – Cấp TH: 0, …'."""
+    number, text, value, ratio, before, delta, *levels = range(len(table.headers))
+    lines = []
+    for row in table.rows:
+        label = f"{row[number]}. {row[text]}" if row[number] else f"   {row[text]}"
+        if not row[value]:
+            lines.append(("" if not lines else "\n") + label.upper() if row[number].isalpha() else label)
+            continue
+        shown = row[value] + (f" ({row[ratio]})" if row[ratio] else "")
+        change = f"{table.headers[before]}: {row[before]}; {row[delta]}" if row[before] != "—" else ""
+        split = ", ".join(f"{table.headers[i]}: {row[i]}" for i in levels)
+        lines.append(
+            f"{label}: {shown}" + (f" ({change})" if change else "") + (f" – {split}" if split else "")
         )
-        if n == 0:
-            out.append("-" * len(out[0]))
-    return "\n".join(out)
+    return "\n".join(lines)
 
 
 def completeness_table(content: ReportContent) -> Table:
