@@ -49,7 +49,7 @@ bench-linkage: venv
 # triggerer, Celery worker, Redis, PostgreSQL), every DAG through the REST API, a worker killed
 # mid-load; see docs/deploying.md.
 integration: venv postgres
-	PYTHONPATH=plugins $(BIN)/python -m scripts.integration.run
+	PYTHONPATH=plugins:devtools $(BIN)/python -m scripts.integration.run
 
 clean:
 	rm -rf var/demo .pytest_cache

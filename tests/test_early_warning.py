@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from chuyencan import warehouse as wh
-from chuyencan.pipeline import engine_for, prepare_warehouse
-from chuyencan.reference import load_reference
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import Settings
 from chuyencan.report.early_warning import flag_students
 from chuyencan.report.tables import student_risk
-from chuyencan.settings import Settings
+from chuyencan.submissions.pipeline import engine_for, prepare_warehouse
 
 REPORT = date(2025, 4, 4)
 WEEKS = [date(2025, 3, 14), date(2025, 3, 21), date(2025, 3, 28), date(2025, 4, 4)]

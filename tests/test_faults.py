@@ -22,16 +22,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chuyencan_dev.mail_sink import SmtpSink
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from chuyencan import warehouse as wh
-from chuyencan.mail.outbox import count_unsent
-from chuyencan.mail.sink import SmtpSink
-from chuyencan.mail.smtp import airflow_smtp_sender
-from chuyencan.pipeline import close_week, collect_new_files, engine_for, prepare_warehouse, send_emails
-from chuyencan.reference import load_reference
-from chuyencan.settings import TIMEZONE, Settings
+from chuyencan.core import warehouse as wh
+from chuyencan.core.mail.outbox import count_unsent
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import TIMEZONE, Settings
+from chuyencan.orchestration.smtp import airflow_smtp_sender
+from chuyencan.submissions.pipeline import (
+    close_week,
+    collect_new_files,
+    engine_for,
+    prepare_warehouse,
+    send_emails,
+)
 from tests.databases import fresh_pg_database
 from tests.faults import (
     SqliteReadGate,

@@ -22,17 +22,18 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 from sqlalchemy import Engine, select, update
 
-from chuyencan import warehouse as wh
-from chuyencan.mail import airflow_smtp_sender, send_pending
+from chuyencan.core import warehouse as wh
+from chuyencan.core.mail import send_pending
+from chuyencan.core.reference import Reference, load_reference
+from chuyencan.core.settings import TIMEZONE, Settings
+from chuyencan.orchestration.smtp import airflow_smtp_sender
 from chuyencan.police.tables import case_verdict
-from chuyencan.reference import Reference, load_reference
 from chuyencan.report.early_warning import RULES
 from chuyencan.report.email import queue_district_report
 from chuyencan.report.excel import write_report
 from chuyencan.report.files import ReportFiles
 from chuyencan.report.lists import reason_labels, write_school_risk_lists
 from chuyencan.report.tables import fortnight_summary, student_risk
-from chuyencan.settings import TIMEZONE, Settings
 
 REPORT = date(2025, 4, 4)
 WEEK_1, WEEK_2 = date(2025, 3, 28), date(2025, 4, 4)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from chuyencan import warehouse as wh
-from chuyencan.reference import load_reference, write_reference
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import load_reference, write_reference
 
 
 def test_schema_and_reference_are_idempotent(warehouse_url: str) -> None:

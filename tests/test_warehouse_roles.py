@@ -18,8 +18,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from chuyencan import roles as wr
-from chuyencan import warehouse as wh
+from chuyencan.core import roles as wr
+from chuyencan.core import warehouse as wh
 
 pytestmark = pytest.mark.postgres
 

@@ -16,10 +16,10 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, Engine, Row, func, select
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import OPEN_STATUSES
+from chuyencan.core import warehouse as wh
+from chuyencan.core.contract import OPEN_STATUSES
+from chuyencan.core.reference import Reference
 from chuyencan.police.extract_tables import police_extract_current, police_resident
-from chuyencan.reference import Reference
 
 CASE_COLUMNS = (
     "case_id",

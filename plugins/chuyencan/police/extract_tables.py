@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-from chuyencan.warehouse import metadata
+from chuyencan.core.warehouse import metadata
 
 EXTRACT_OUTCOMES = ("accepted", "rejected")
 REVIEW_DECISIONS = ("confirm", "reject")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, DateTime, Float, String, Table, Text
 
+from chuyencan.core.warehouse import metadata
 from chuyencan.police import extract_tables  # noqa: F401  (intake, review and audit tables)
-from chuyencan.warehouse import metadata
 
 VERDICTS = ("left_locality", "in_locality", "deceased", "ambiguous", "not_found", "no_police_data")
 

@@ -33,7 +33,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
-from chuyencan import warehouse as wh
+from chuyencan.core import warehouse as wh
+from chuyencan.core.sql import as_utc
 from chuyencan.police.cases import fetch_residents
 from chuyencan.police.extract_contract import LEFT_STATUSES, PRESENT_STATUSES
 from chuyencan.police.extract_tables import (
@@ -45,7 +46,6 @@ from chuyencan.police.extract_tables import (
     review_decision,
 )
 from chuyencan.police.tables import VERDICTS, case_verdict
-from chuyencan.submissions.load import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, Float, Integer, String, Table, Text
 
-from chuyencan.warehouse import metadata
+from chuyencan.core.warehouse import metadata
 
 SCOPES = ("district", "level", "commune", "school")
 

@@ -14,15 +14,15 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
-from chuyencan import warehouse as wh
-from chuyencan.reference import Reference
-from chuyencan.settings import Settings
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import Reference
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import fold
 from chuyencan.submissions.inbox import InboxFile, new_files, scan
 from chuyencan.submissions.load import Stored, store_accepted, store_rejected
 from chuyencan.submissions.reader import read_workbook
 from chuyencan.submissions.status import refresh_weeks
 from chuyencan.submissions.validate import CheckedFile, check_parsed
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 

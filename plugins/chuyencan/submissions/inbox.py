@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from chuyencan import warehouse as wh
+from chuyencan.core import warehouse as wh
 
 log = logging.getLogger(__name__)
 

@@ -16,24 +16,22 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import cache
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, String, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
-from chuyencan.reference import INCLUDE_DIR
+from chuyencan.core import warehouse as wh
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
+from chuyencan.core.sql import as_utc, sql
+from chuyencan.core.text import fold
 from chuyencan.submissions.inbox import InboxFile
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.validate import CheckedFile
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
-SQL_DIR = INCLUDE_DIR / "sql"
 
 
 @dataclass(frozen=True)
@@ -44,16 +42,6 @@ class Stored:
     week_ending: date | None
     version: int | None
     stored_path: Path
-
-
-@cache
-def sql(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _copy_once(source: Path, target: Path) -> None:

@@ -21,10 +21,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, select
 
-from chuyencan import warehouse as wh
-from chuyencan.reference import Reference
-from chuyencan.settings import Settings
-from chuyencan.submissions.load import as_utc
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import Reference
+from chuyencan.core.settings import Settings
+from chuyencan.core.sql import as_utc
 
 
 @dataclass(frozen=True)
