@@ -25,10 +25,12 @@ demo: venv
 
 test: venv postgres
 	$(BIN)/ruff check .
+	PYTHONPATH=plugins $(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check .
+	PYTHONPATH=plugins $(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
 format: venv
