@@ -4,7 +4,8 @@
 #   1. Airflow's metadata database: created or upgraded (airflow db migrate);
 #   2. the admin user of the simple auth manager: its password file, from the environment;
 #   3. the warehouse roles and grants (python -m chuyencan.core.roles), passwords from the
-#      environment, and the warehouse tables, owned by the writer role;
+#      environment, and the warehouse tables, owned by the writer role (Alembic `upgrade head`,
+#      plugins/chuyencan/core/migrations; a warehouse from before Alembic is adopted at 0001);
 #   4. ownership of the folders the containers write (work dir, logs, secrets).
 # Runs as root for step 4 only; no password is printed.
 set -euo pipefail

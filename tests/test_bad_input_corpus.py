@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chuyencan_dev.mail_sink import SmtpSink
 from sqlalchemy import text
 
 from chuyencan.core.reference import load_reference
@@ -38,6 +37,7 @@ from chuyencan.submissions.pipeline import (
     send_emails,
     write_templates,
 )
+from chuyencan_dev.mail_sink import SmtpSink
 from tests.bad_input import harness
 from tests.bad_input.harness import Observed
 from tests.bad_input.police_cases import police_cases

@@ -204,9 +204,8 @@ def test_a_file_accepted_with_warnings_tells_its_school_what_to_check_once(
 ) -> None:
     """Warnings do not reject a file, but the school must hear about them while it can still
     correct the figures; a file without warnings, or the same bytes again, emails nobody."""
-    from chuyencan_dev.mail_sink import SmtpSink
-
     from chuyencan.submissions.pipeline import collect_new_files, send_emails
+    from chuyencan_dev.mail_sink import SmtpSink
     from tests.fortnight_scenario import student
     from tests.test_dag_weekly import body
 

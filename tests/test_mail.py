@@ -18,7 +18,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from chuyencan_dev.mail_sink import SmtpSink
 from sqlalchemy import Engine, make_url, select
 
 from chuyencan.core.mail import (
@@ -39,9 +38,11 @@ from chuyencan.core.mail import (
     render_unreadable_file,
     send_pending,
 )
+from chuyencan.core.schema import ops_email_outbox
 from chuyencan.core.settings import TIMEZONE
-from chuyencan.core.warehouse import ensure_schema, make_engine, ops_email_outbox
+from chuyencan.core.warehouse import ensure_schema, make_engine
 from chuyencan.orchestration.smtp import airflow_smtp_sender
+from chuyencan_dev.mail_sink import SmtpSink
 from tests.databases import PG_ADMIN_URL, fresh_pg_database
 
 REPO = Path(__file__).resolve().parents[1]

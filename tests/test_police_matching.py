@@ -17,12 +17,12 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pytest
-from chuyencan_dev.synth import names as nm
 
 from chuyencan.core.text import strip_diacritics
 from chuyencan.police import matching
 from chuyencan.police.names import split_name, surname_groups, within_one_edit
 from chuyencan.police.records import personal_ids
+from chuyencan_dev.synth import names as nm
 
 COMMUNE = "Y Tý"
 CASE_COLUMNS = [

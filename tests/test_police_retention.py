@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from chuyencan.core.schema import case_match, case_verdict, match_audit, police_extract, police_resident
 from chuyencan.core.settings import Settings
 from chuyencan.police import pipeline as police
-from chuyencan.police.extract_tables import case_match, match_audit, police_extract, police_resident
-from chuyencan.police.tables import case_verdict
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.test_police_intake import AMS_BOOK, make_settings
 from tests.test_police_verdicts import EXPECTED, WEEK, key_of, write_scenario

@@ -19,11 +19,10 @@ import pytest
 from sqlalchemy import select
 
 from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import case_match, case_verdict, match_audit, police_resident, review_decision
 from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.police import pipeline as police
-from chuyencan.police.extract_tables import case_match, match_audit, police_resident, review_decision
 from chuyencan.police.review import DECISION_HEADER, REVIEWER_HEADER, STUDENT_KEY_HEADER
-from chuyencan.police.tables import case_verdict
 from chuyencan.police.verdicts import MatchRow, Resident, ReviewDecision, decide
 from chuyencan.submissions.load import student_key
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pandas as pd
-from chuyencan_dev.synth import names as synth_names
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +39,7 @@ from chuyencan.police.names import VARIANTS_CSV, split_name, surname_groups, tok
 from chuyencan.submissions import reader as school_reader
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.reader import CellError, _to_date
+from chuyencan_dev.synth import names as synth_names
 
 
 def _settings(examples: int) -> settings:

@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import fortnight_summary
 from chuyencan.core.settings import Settings
 from chuyencan.report import pipeline as report
 from chuyencan.report.content import table_metrics
-from chuyencan.report.tables import fortnight_summary
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 
 REPORT_DATE = date(2025, 4, 4)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from chuyencan_dev.synth.population import Population
 
 from chuyencan.core.contract import REASON_LABELS
 from chuyencan.core.reference import SchoolYear
+from chuyencan_dev.synth.population import Population
 
 # Status codes in the simulation's arrays; the contract's codes by index.
 NONE, BO_HOC, VANG_DAI_NGAY, NGUY_CO, DA_TRO_LAI = 0, 1, 2, 3, 4

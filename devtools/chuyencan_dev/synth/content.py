@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET
+from chuyencan.core.reference import Commune, School
 from chuyencan_dev.synth import names as nm
 from chuyencan_dev.synth.attendance import (
     BO_HOC,
@@ -30,9 +33,6 @@ from chuyencan_dev.synth.workbooks import (
     sex_text,
     status_text,
 )
-
-from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET
-from chuyencan.core.reference import Commune, School
 
 _SHORT_ABSENCE_REASONS = ("Ốm", "Ốm", "Nhà có việc", "Đi nương cùng gia đình", "Ốm, có giấy phép")
 _RISK_REASONS = ("hoc_luc", "kinh_te", "gia_dinh")

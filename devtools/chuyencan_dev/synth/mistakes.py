@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from chuyencan_dev.synth.workbooks import Table, WorkbookContent
-
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet, status_code
 from chuyencan.core.reference import School
+from chuyencan_dev.synth.workbooks import Table, WorkbookContent
 
 KINDS = (
     "percent_attendance",

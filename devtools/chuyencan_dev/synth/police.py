@@ -16,16 +16,16 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
-from chuyencan_dev.synth import names as nm
-from chuyencan_dev.synth.attendance import DESTINATIONS, DropoutPlan
-from chuyencan_dev.synth.population import Population
-from chuyencan_dev.synth.submissions import TIMEZONE
-from chuyencan_dev.synth.workbooks import save_workbook
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from chuyencan.core.contract import POLICE_COLUMNS, RESIDENCE_LABELS
 from chuyencan.core.text import fold, strip_diacritics
+from chuyencan_dev.synth import names as nm
+from chuyencan_dev.synth.attendance import DESTINATIONS, DropoutPlan
+from chuyencan_dev.synth.population import Population
+from chuyencan_dev.synth.submissions import TIMEZONE
+from chuyencan_dev.synth.workbooks import save_workbook
 
 XLSX_MAX_ROWS = 3000
 _AWAY = (("Bình Dương", "Công ty TNHH giày da"), ("Bắc Ninh", "KCN Yên Phong"), ("Hà Nội", "Làm thuê"))

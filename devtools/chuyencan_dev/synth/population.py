@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
-from chuyencan_dev.synth import names as nm
 
 from chuyencan.core.contract import level_of_grade
 from chuyencan.core.reference import Commune, Reference, School, SchoolYear
+from chuyencan_dev.synth import names as nm
 
 # quan_he_chu_ho as the police write it.
 REL_HEAD, REL_WIFE, REL_HUSBAND, REL_CHILD = "Chủ hộ", "Vợ", "Chồng", "Con"

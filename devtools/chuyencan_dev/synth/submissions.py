@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from chuyencan_dev.synth.mistakes import KINDS
-
 from chuyencan.core.reference import School
 from chuyencan.core.text import strip_diacritics
+from chuyencan_dev.synth.mistakes import KINDS
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # The pipeline's default deadline (Settings.deadline): Friday 10:00 of the reported week.

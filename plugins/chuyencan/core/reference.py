@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from chuyencan.core import schema
 from chuyencan.core import warehouse as wh
 from chuyencan.core.contract import LEVELS
 from chuyencan.core.text import fold
@@ -228,14 +229,20 @@ def write_reference(engine: Engine, ref: Reference) -> None:
     with engine.begin() as conn:
         # Overlapping runs (the intake and the Friday run both start at 11:00) reload at once.
         wh.serialise(conn, "chuyencan_reference")
-        for table in (wh.ref_school, wh.ref_commune, wh.ref_calendar, wh.ref_school_week, wh.ref_grade_level):
+        for table in (
+            schema.ref_school,
+            schema.ref_commune,
+            schema.ref_calendar,
+            schema.ref_school_week,
+            schema.ref_grade_level,
+        ):
             conn.execute(table.delete())
         conn.execute(
-            wh.ref_grade_level.insert(),
+            schema.ref_grade_level.insert(),
             [{"grade": g, "level": level} for level, low, high in LEVELS for g in range(low, high + 1)],
         )
         conn.execute(
-            wh.ref_school.insert(),
+            schema.ref_school.insert(),
             [
                 {
                     "school_code": s.code,
@@ -253,7 +260,7 @@ def write_reference(engine: Engine, ref: Reference) -> None:
             ],
         )
         conn.execute(
-            wh.ref_commune.insert(),
+            schema.ref_commune.insert(),
             [
                 {
                     "commune_name": c.name,
@@ -269,7 +276,7 @@ def write_reference(engine: Engine, ref: Reference) -> None:
             ],
         )
         conn.execute(
-            wh.ref_calendar.insert(),
+            schema.ref_calendar.insert(),
             [
                 {
                     "school_year": e.school_year,
@@ -284,7 +291,7 @@ def write_reference(engine: Engine, ref: Reference) -> None:
             ],
         )
         conn.execute(
-            wh.ref_school_week.insert(),
+            schema.ref_school_week.insert(),
             [
                 {"week_ending": friday, "school_year": year, "school_days": days}
                 for friday, (year, days) in sorted(ref.school_weeks.items())

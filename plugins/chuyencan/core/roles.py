@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from chuyencan.core import warehouse as wh
+from chuyencan.core.schema import SCHEMAS
 
 SQL_FILE = Path(__file__).resolve().parents[3] / "include" / "sql" / "warehouse_roles.sql"
 # Where each role's password comes from (docker-compose passes them to the init service only).
@@ -136,7 +137,7 @@ def _reassign_existing(conn: Connection, writer: str) -> int:
                   SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
             """
         ),
-        {"schemas": list(wh.SCHEMAS), "writer": writer},
+        {"schemas": list(SCHEMAS), "writer": writer},
     ).all()
     kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
     for schema, name, kind in rows:
@@ -239,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         writer = engine_as(args.admin_url, ROLES.writer)
         try:
             wh.ensure_schema(writer)
+            summary["schema_revision"] = wh.schema_revision(writer)
         finally:
             writer.dispose()
-        summary["schema_version"] = wh.SCHEMA_VERSION
     print(summary)
     return 0
 

@@ -1,251 +1,44 @@
-"""The warehouse: engine creation, schemas and tables, idempotent creation and upgrade.
+"""The warehouse: engine creation, and its creation and upgrade through Alembic (core/migrations).
+
+The tables are in `chuyencan.core.schema`.
 
 Both warehouse kinds use schema-qualified names (`report.submission_status`), so one set of
 SQL serves both. PostgreSQL has real schemas. SQLite gets one database file per schema,
-attached under the schema's name on every connection: `warehouse.db` holds the bookkeeping
-of the schema version; `warehouse.report.db`, `warehouse.restricted.db` … sit beside it.
+attached under the schema's name on every connection: `warehouse.db` itself stays empty;
+`warehouse.ops.db` (with Alembic's version table), `warehouse.report.db`,
+`warehouse.restricted.db` … sit beside it.
 The restricted file is created with mode 0600, the closest SQLite gets to a restricted role.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    DateTime,
     Engine,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     create_engine,
     event,
     inspect,
-    select,
     text,
 )
 from sqlalchemy.engine import Connection
 
-SCHEMAS = ("ref", "ops", "report", "restricted")
+from chuyencan.core.schema import SCHEMAS
 
-# Changes `create_all` cannot make on an existing warehouse (a new column, a changed index) go
-# here as numbered steps, each written to work on both PostgreSQL and SQLite. New tables need
-# no step: `create_all` adds them. Applied in order, once, recorded in ops.meta.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, ()),)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-metadata = MetaData()
-
-# --- ref: reference data, reloaded from include/reference on every run -----------------------
-ref_school = Table(
-    "school",
-    metadata,
-    Column("school_code", String(32), primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("grade_min", Integer, nullable=False),
-    Column("grade_max", Integer, nullable=False),
-    Column("commune", Text),
-    Column("boarding", String(16)),
-    Column("valid_from", Date, nullable=False),
-    Column("valid_to", Date),
-    Column("email", Text),
-    schema="ref",
-)
-ref_commune = Table(
-    "commune",
-    metadata,
-    Column("commune_name", Text, primary_key=True),
-    Column("kind", String(16), nullable=False),
-    Column("district", Text, nullable=False),
-    Column("valid_from", Date, nullable=False),
-    Column("valid_to", Date),
-    Column("successor", Text),
-    Column("aliases", Text),
-    Column("verified", Boolean, nullable=False),
-    schema="ref",
-)
-ref_calendar = Table(
-    "calendar_event",
-    metadata,
-    Column("school_year", String(9), nullable=False),
-    Column("event", String(16), nullable=False),
-    Column("start_date", Date, nullable=False),
-    Column("end_date", Date, nullable=False),
-    Column("label", Text, nullable=False),
-    Column("verified", Boolean, nullable=False),
-    UniqueConstraint("school_year", "event", "start_date"),
-    schema="ref",
-)
-ref_school_week = Table(
-    "school_week",
-    metadata,
-    Column("week_ending", Date, primary_key=True),
-    Column("school_year", String(9), nullable=False),
-    Column("school_days", Integer, nullable=False),
-    schema="ref",
-)
-
-ref_grade_level = Table(
-    "grade_level",
-    metadata,
-    Column("grade", Integer, primary_key=True),
-    Column("level", String(4), nullable=False),
-    schema="ref",
-)
-
-# --- ops: the pipeline's own bookkeeping and non-personal facts ------------------------------
-ops_meta = Table(
-    "meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-    schema="ops",
-)
-ops_submission = Table(
-    "submission",
-    metadata,
-    Column("submission_id", Integer, primary_key=True, autoincrement=True),
-    Column("sha256", String(64), nullable=False, unique=True),
-    Column("inbox_path", Text, nullable=False),  # relative to the inbox
-    Column("file_size", Integer, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),  # the file's time
-    Column("processed_at", DateTime(timezone=True), nullable=False),
-    Column("school_code", String(32)),  # as read from the workbook (null if unreadable)
-    Column("week_ending", Date),
-    Column("outcome", String(16), nullable=False),  # accepted / rejected
-    Column("version", Integer),  # accepted versions of (school, week), 1-based
-    Column("error_count", Integer, nullable=False),
-    Column("warning_count", Integer, nullable=False),
-    Column("stored_path", Text, nullable=False),  # archive or quarantine copy, in the work dir
-    Column("summary", Text),  # first error, for the operator (no personal data)
-    schema="ops",
-)
-Index("ix_submission_school_week", ops_submission.c.school_code, ops_submission.c.week_ending)
-ops_submission_issue = Table(
-    "submission_issue",
-    metadata,
-    Column("submission_id", Integer, nullable=False, index=True),
-    Column("severity", String(8), nullable=False),  # error / warning
-    Column("sheet", String(32)),
-    Column("row", Integer),
-    Column("column_key", String(32)),
-    Column("rule", String(64), nullable=False),
-    Column("value", Text),  # masked for personal columns
-    Column("class_name", Text),
-    schema="ops",
-)
-ops_current_submission = Table(
-    "current_submission",
-    metadata,
-    Column("school_code", String(32), primary_key=True),
-    Column("week_ending", Date, primary_key=True),
-    Column("submission_id", Integer, nullable=False),
-    schema="ops",
-)
-ops_class_attendance = Table(
-    "class_attendance",
-    metadata,
-    Column("submission_id", Integer, nullable=False),
-    Column("school_code", String(32), nullable=False),
-    Column("week_ending", Date, nullable=False),
-    Column("grade", Integer, nullable=False),
-    Column("class_name", Text, nullable=False),
-    Column("enrolled", Integer, nullable=False),
-    Column("school_days", Integer, nullable=False),
-    Column("absent_excused", Integer, nullable=False),
-    Column("absent_unexcused", Integer, nullable=False),
-    Column("source_row", Integer, nullable=False),
-    UniqueConstraint("submission_id", "class_name"),
-    schema="ops",
-)
-Index("ix_class_attendance_week", ops_class_attendance.c.week_ending, ops_class_attendance.c.school_code)
-ops_email_outbox = Table(
-    "email_outbox",
-    metadata,
-    Column("email_id", Integer, primary_key=True, autoincrement=True),
-    Column("dedup_key", String(200), nullable=False, unique=True),
-    Column("kind", String(32), nullable=False),
-    Column("recipients", Text, nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("body_text", Text, nullable=False),
-    Column("body_html", Text, nullable=False),
-    Column("attachments", Text),  # JSON list of paths in the work dir
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True)),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text),
-    schema="ops",
-)
-
-# --- report: the contract's aggregates, read by the district (CONTRACTS §5) ------------------
-report_submission_status = Table(
-    "submission_status",
-    metadata,
-    Column("week_ending", Date, primary_key=True),
-    Column("school_code", String(32), primary_key=True),
-    Column("status", String(8), nullable=False),
-    Column("received_at", DateTime(timezone=True)),
-    Column("version", Integer, nullable=False),
-    Column("error_count", Integer, nullable=False),
-    schema="report",
-)
-report_attendance_weekly = Table(
-    "attendance_weekly",
-    metadata,
-    Column("week_ending", Date, primary_key=True),
-    Column("school_code", String(32), primary_key=True),
-    Column("commune", Text),
-    Column("level", String(4), nullable=False),
-    Column("grade", Integer, primary_key=True),
-    Column("classes", Integer, nullable=False),
-    Column("enrolled", Integer, nullable=False),
-    Column("student_days_scheduled", Integer, nullable=False),
-    Column("absent_excused", Integer, nullable=False),
-    Column("absent_unexcused", Integer, nullable=False),
-    Column("attendance_rate", Float),
-    schema="report",
-)
-
-# --- restricted: personal data (children) -----------------------------------------------------
-restricted_student_entry = Table(
-    "student_entry",
-    metadata,
-    Column("submission_id", Integer, nullable=False, index=True),
-    Column("school_code", String(32), nullable=False),
-    Column("week_ending", Date, nullable=False),
-    Column("source_row", Integer, nullable=False),
-    Column("student_key", String(64), nullable=False),
-    Column("personal_id", String(12)),
-    Column("full_name", Text, nullable=False),
-    Column("birth_date", Date, nullable=False),
-    Column("sex", String(1), nullable=False),
-    Column("ethnicity", Text),
-    Column("grade", Integer, nullable=False),
-    Column("class_name", Text, nullable=False),
-    Column("commune", Text, nullable=False),
-    Column("village", Text, nullable=False),
-    Column("parent_name", Text),
-    Column("status", String(16), nullable=False),
-    Column("first_day_missed", Date),
-    Column("sessions_missed", Integer, nullable=False),
-    Column("reason_code", String(16)),
-    Column("reason_text", Text),
-    Column("destination", Text),
-    schema="restricted",
-)
+# Alembic's bookkeeping: `ops.alembic_version` (core/migrations/env.py).
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version"
+VERSION_TABLE_SCHEMA = "ops"
+# The revision that is the warehouse as the last release before Alembic created it; such a
+# warehouse has ops.meta schema_version = 1 and no version table, and is stamped, not rebuilt.
+RELEASED_BEFORE_ALEMBIC = ("1", "0001")
 
 
 def sqlite_path_from_url(url: str) -> Path | None:
@@ -292,41 +85,69 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-# Packages that define their own tables on `metadata` (police reconciliation, the fortnightly
-# report); imported before creating tables so that every table is known.
-TABLE_MODULES = ("chuyencan.police.tables", "chuyencan.report.tables")
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for the warehouse; with `connection`, migrations run on it."""
+    from alembic.config import Config
+
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create schemas and tables that do not exist yet, then record the schema version."""
-    for module in TABLE_MODULES:
-        importlib.import_module(module)
+    """Create the warehouse or upgrade it to the newest Alembic revision (idempotent).
+
+    One transaction, serialised on PostgreSQL, so two workers starting at once take turns.
+    """
+    from alembic import command
+
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Two workers starting at once would race on CREATE SCHEMA; serialise them.
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('chuyencan_schema'))"))
             for schema in SCHEMAS:
                 conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
-        current = _schema_version(conn)
-        metadata.create_all(conn, checkfirst=True)
-        for version, statements in MIGRATIONS:
-            if current is not None and version > current:
-                for statement in statements:
-                    conn.execute(text(statement))
-        _upsert_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        config = alembic_config(conn)
+        released = _released_before_alembic(conn)
+        if released is not None:
+            command.stamp(config, released)
+        command.upgrade(config, "head")
 
 
-def _schema_version(conn: Connection) -> int | None:
-    """The version an existing warehouse is at; None for a new one (create_all builds it whole)."""
-    if not inspect(conn).has_table("meta", schema="ops"):
+def _released_before_alembic(conn: Connection) -> str | None:
+    """The revision a warehouse created before Alembic is at (None: Alembic knows it, or new)."""
+    insp = inspect(conn)
+    if insp.has_table(VERSION_TABLE, schema=VERSION_TABLE_SCHEMA) or not insp.has_table("meta", schema="ops"):
         return None
-    value = conn.execute(select(ops_meta.c.value).where(ops_meta.c.key == "schema_version")).scalar()
-    return int(value) if value is not None else None
+    version = conn.execute(text("SELECT value FROM ops.meta WHERE key = 'schema_version'")).scalar()
+    old_version, revision = RELEASED_BEFORE_ALEMBIC
+    if version != old_version:
+        raise RuntimeError(
+            f"The warehouse says schema_version {version!r} in ops.meta but has no Alembic version table; "
+            f"only {old_version!r} (the last release before Alembic) can be adopted."
+        )
+    return revision
 
 
-def _upsert_meta(conn: Connection, key: str, value: str) -> None:
-    conn.execute(ops_meta.delete().where(ops_meta.c.key == key))
-    conn.execute(ops_meta.insert().values(key=key, value=value))
+def head_revision() -> str:
+    """The newest Alembic revision: what ensure_schema brings every warehouse to."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "core/migrations/versions has no revision"
+    return head
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision the warehouse is at (None before ensure_schema)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"version_table": VERSION_TABLE, "version_table_schema": VERSION_TABLE_SCHEMA}
+        )
+        return context.get_current_revision()
 
 
 def serialise(conn: Connection, key: str) -> None:

@@ -31,14 +31,14 @@ from sqlalchemy.exc import IntegrityError
 
 from chuyencan.core import warehouse as wh
 from chuyencan.core.reference import Reference, commune_key
-from chuyencan.core.settings import Settings
-from chuyencan.core.text import fold, strip_diacritics
-from chuyencan.police.extract_tables import (
+from chuyencan.core.schema import (
     police_extract,
     police_extract_current,
     police_extract_issue,
     police_resident,
 )
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import fold, strip_diacritics
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import read_extract
 from chuyencan.police.validate import CheckedExtract, check_extracts

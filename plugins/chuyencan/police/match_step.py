@@ -20,8 +20,8 @@ from sqlalchemy import Engine, select
 
 from chuyencan.core import warehouse as wh
 from chuyencan.core.reference import Reference
+from chuyencan.core.schema import case_match, police_extract_current
 from chuyencan.police.cases import current_residents, open_cases
-from chuyencan.police.extract_tables import case_match, police_extract_current
 
 log = logging.getLogger(__name__)
 

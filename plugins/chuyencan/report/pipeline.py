@@ -165,8 +165,8 @@ def report_is_out(settings: Settings, report_date: date) -> bool:
     report is written (what the district reads and what it files)."""
     from sqlalchemy import func, select
 
+    from chuyencan.core.schema import fortnight_summary as t
     from chuyencan.report.files import report_files
-    from chuyencan.report.tables import fortnight_summary as t
 
     query = select(func.count()).where(t.c.report_date == report_date, t.c.scope == "district")
     with engine_for(settings.warehouse_url).connect() as conn:

@@ -38,9 +38,9 @@ from chuyencan.core.contract import STUDENT_SHEET
 from chuyencan.core.mail.outbox import queue_email
 from chuyencan.core.mail.render import TEMPLATE_DIR, IssueLine, RenderedEmail, format_date
 from chuyencan.core.reference import Reference, SchoolYear
+from chuyencan.core.schema import ops_email_outbox
 from chuyencan.core.settings import Settings
 from chuyencan.core.text import strip_diacritics
-from chuyencan.core.warehouse import ops_email_outbox
 from chuyencan.report.calendar_periods import (
     YearBoundaries,
     report_year,

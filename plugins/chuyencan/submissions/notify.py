@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from chuyencan.core import warehouse as wh
+from chuyencan.core import schema
 from chuyencan.core.mail.outbox import queue_email
 from chuyencan.core.mail.render import (
     AcceptedWithWarningsContext,
@@ -156,7 +156,7 @@ def queue_district_weekly(
     if not settings.district_emails:
         return False
     names = {s.code: s.name for s in ref.schools.values()}
-    sub = wh.ops_submission
+    sub = schema.ops_submission
     with engine.begin() as conn:
         rejected_rows = {
             r.school_code: r.summary

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, select
 
+from chuyencan.core import schema
 from chuyencan.core import warehouse as wh
 from chuyencan.core.reference import write_reference
 from chuyencan.core.runs import engine_for, reference_for
@@ -111,7 +112,7 @@ def write_templates(settings: Settings, week: date) -> dict[str, object]:
 
 def latest_classes(engine: Engine) -> dict[str, list[tuple[int, str, int]]]:
     """(grade, class, enrolled) from each school's most recent accepted file."""
-    cs, ca = wh.ops_current_submission, wh.ops_class_attendance
+    cs, ca = schema.ops_current_submission, schema.ops_class_attendance
     latest = select(cs.c.school_code, cs.c.submission_id, cs.c.week_ending).order_by(
         cs.c.school_code, cs.c.week_ending.desc()
     )

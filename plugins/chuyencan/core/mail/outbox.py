@@ -36,7 +36,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from chuyencan.core.mail.render import RenderedEmail
-from chuyencan.core.warehouse import ops_email_outbox, sqlite_path_from_url
+from chuyencan.core.schema import ops_email_outbox
+from chuyencan.core.warehouse import sqlite_path_from_url
 
 log = logging.getLogger(__name__)
 
