@@ -28,10 +28,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devtools"))
 
-from chuyencan_dev.synth import names as nm
-
 from chuyencan.core.text import strip_diacritics
 from chuyencan.police.match_step import MATCHER_RESIDENT_COLUMNS
+from chuyencan_dev.synth import names as nm
 
 COMMUNE_SIZE = 13_000
 SCHOOL_YEAR = 2024

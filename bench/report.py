@@ -309,11 +309,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     args = parser.parse_args()
 
-    from chuyencan_dev.synth.province import write_province_reference
-
     from chuyencan.core import warehouse as wh
     from chuyencan.core.reference import load_reference, write_reference
     from chuyencan.core.settings import Settings
+    from chuyencan_dev.synth.province import write_province_reference
 
     work = Path(tempfile.mkdtemp(prefix="chuyencan-bench-report-"))
     write_province_reference(work / "reference", args.seed)

@@ -57,11 +57,10 @@ def main() -> None:
 
 
 def _publish(work: Path, seed: int) -> Path:
-    from chuyencan_dev.synth import generate
-
     from chuyencan.core.settings import Settings
     from chuyencan.report import pipeline as report
     from chuyencan.submissions.pipeline import collect_new_files, prepare_warehouse
+    from chuyencan_dev.synth import generate
 
     print(f"1/3 sample school year, weeks ending {FIRST_WEEK:%d/%m/%Y} to {REPORT_DATE:%d/%m/%Y}")
     sample = generate(
