@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import chain, dag
 
-from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
-from chuyencan.report.airflow_tasks import (
+from chuyencan.core.settings import REPORT_READY_AT
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.orchestration.report_tasks import (
     close_both_weeks,
     email_district_report,
     flag_students_at_risk,
@@ -17,15 +17,15 @@ from chuyencan.report.airflow_tasks import (
     write_excel_report,
     write_school_risk_lists,
 )
-from chuyencan.report.timetable import FortnightlyFridays
-from chuyencan.settings import REPORT_READY_AT
+from chuyencan.orchestration.school_tasks import collect_new_files, prepare_warehouse, send_emails
+from chuyencan.orchestration.timetable import FortnightlyFridays
 
 DOC = """
 ### Fortnightly report to the district (báo cáo định kỳ 2 tuần)
 
 Every other Friday at 13:30 Vietnam time from 4 April 2025 (4 Apr, 18 Apr, 2 May, …), as the
 district ordered on 26 March 2025, so that the head of office can review and sign it before it
-is due at the People's Committee at 15:00 (`REPORT_READY_AT` in `chuyencan.settings`): how many
+is due at the People's Committee at 15:00 (`REPORT_READY_AT` in `chuyencan.core.settings`): how many
 students dropped out, split by when they left (summer, semester 1, semester 2, after Tết), why,
 by grade, how many left the locality and where to, where they work, how many may move up, who
 came back and whether they may move up, who is at risk, how the schools reported, and the

@@ -6,17 +6,17 @@ from datetime import datetime
 
 from airflow.sdk import dag
 
-from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
-from chuyencan.report.airflow_tasks import check_report_is_out
-from chuyencan.report.timetable import FortnightlyFridays
-from chuyencan.settings import REPORT_CHECK_AT
+from chuyencan.core.settings import REPORT_CHECK_AT
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.orchestration.report_tasks import check_report_is_out
+from chuyencan.orchestration.timetable import FortnightlyFridays
 
 DOC = """
 ### Is the fortnightly report out by 14:00?
 
 The fortnightly report (`fortnightly_report`, every other Friday 13:30) must be reviewed and
 signed before it is due at the People's Committee at 15:00. At 14:00 (`REPORT_CHECK_AT` in
-`chuyencan.settings`) on each report Friday this DAG checks the warehouse and the reports folder:
+`chuyencan.core.settings`) on each report Friday this DAG checks the warehouse and the reports folder:
 the district's line of `report.fortnight_summary` for the date and the Excel report must both
 be there. If not (the run failed, is still running, never started, or the warehouse cannot be
 reached), the district office and the data engineers (`AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL`,

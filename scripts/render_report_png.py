@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/render_report_png.py [--seed 7] [--out docs/report-first-sheet.png]
 
-1. generates a sample school year for Bát Xát (chuyencan.synth), 6 Sep 2024 to 4 Apr 2025,
+1. generates a sample school year for Bát Xát (chuyencan_dev.synth), 6 Sep 2024 to 4 Apr 2025,
    with the commune police's extracts;
 2. runs the pipeline's own steps without Airflow: intake of every file, then the fortnightly
    procedure (statuses, police reconciliation, early warning, summary and breakdown, Excel
@@ -47,6 +47,7 @@ def main() -> None:
     if not office and not (shutil.which("chromium") and shutil.which("convert")):
         raise SystemExit("neither LibreOffice nor Chromium is installed; see this script's docstring")
     sys.path.insert(0, str(ROOT / "plugins"))
+    sys.path.insert(0, str(ROOT / "devtools"))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chuyencan-report-png-") as tmp:
         work = Path(tmp)
@@ -63,10 +64,10 @@ def main() -> None:
 
 
 def _publish(work: Path, seed: int) -> Path:
-    from chuyencan.pipeline import collect_new_files, prepare_warehouse
+    from chuyencan.core.settings import Settings
     from chuyencan.report import pipeline as report
-    from chuyencan.settings import Settings
-    from chuyencan.synth import generate
+    from chuyencan.submissions.pipeline import collect_new_files, prepare_warehouse
+    from chuyencan_dev.synth import generate
 
     print(f"1/3 sample school year, weeks ending {FIRST_WEEK:%d/%m/%Y} to {REPORT_DATE:%d/%m/%Y}")
     sample = generate(

@@ -1,6 +1,6 @@
 """What the fortnightly report should say, from the sample generator's ground truth.
 
-Read from `truth/` of a `chuyencan.synth` sample (the generator's own simulated state, never
+Read from `truth/` of a `chuyencan_dev.synth` sample (the generator's own simulated state, never
 our pipeline's output): which list each school had accepted last (`submissions.csv`), who was
 on it with which status (`cases.csv`), and each student's true plan (`students.csv`: when and
 why they left school, whether and where they left the commune, what they work as). Figures are
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from chuyencan.contract import level_of_grade
+from chuyencan.core.contract import level_of_grade
 
 PERIOD_CODES = {"summer": "he", "hk1": "hk1", "hk2": "hk2", "after_tet": "sau_tet"}
 LEFT = ("tam_vang", "da_chuyen_di")

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chuyencan.core.settings import REPORT_CHECK_AT as CHECK
+from chuyencan.core.settings import REPORT_READY_AT as READY
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
-from chuyencan.settings import REPORT_CHECK_AT as CHECK
-from chuyencan.settings import REPORT_READY_AT as READY
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from chuyencan.core.text import strip_diacritics
 from chuyencan.report.phrase_rules import PhraseRules, Rule, cause_rules, place_rules
-from chuyencan.synth.attendance import DESTINATIONS, IN_LOCALITY_TEXTS, IN_LOCALITY_WORK
-from chuyencan.synth.workbooks import reason_vocabulary
-from chuyencan.text import strip_diacritics
+from chuyencan_dev.synth.attendance import DESTINATIONS, IN_LOCALITY_TEXTS, IN_LOCALITY_WORK
+from chuyencan_dev.synth.workbooks import reason_vocabulary
 
 
 def test_causes_of_the_generators_texts_at_least_95_percent_right() -> None:

@@ -20,17 +20,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
-from chuyencan.reference import load_reference
+from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
+from chuyencan.core.settings import Settings
 from chuyencan.report import pipeline as report
-from chuyencan.report.tables import (
-    BREAKDOWN_CATEGORIES,
-    BREAKDOWN_TOTALS,
-    UNKNOWN_COMMUNE,
-    fortnight_breakdown,
-    fortnight_summary,
-)
-from chuyencan.settings import Settings
+from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.report_truth import fortnight_truth, police_round_of
 
 REPORT_DATE = date(2025, 4, 4)
@@ -69,7 +64,7 @@ def read_published(
 def publish_sample(
     base: Path, seed: int, scale: str = "district", first_week: date = date(2025, 3, 21)
 ) -> dict[str, Any]:
-    from chuyencan.synth import generate
+    from chuyencan_dev.synth import generate
 
     sample = generate(base / "sample", seed=seed, scale=scale, first_week=first_week, last_week=REPORT_DATE)
     settings = Settings(

@@ -22,20 +22,15 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, func, select
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import LEVELS
-from chuyencan.reference import INCLUDE_DIR, Reference
+from chuyencan.core import schema as wh  # the tables
+from chuyencan.core.contract import LEVELS
+from chuyencan.core.reference import INCLUDE_DIR, Reference
+from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
-from chuyencan.report.tables import (
-    BREAKDOWN_CATEGORIES,
-    BREAKDOWN_TOTALS,
-    UNKNOWN_COMMUNE,
-    fortnight_breakdown,
-    fortnight_summary,
-)
+from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
 from chuyencan.report.wording import say, words
-from chuyencan.settings import TIMEZONE
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 

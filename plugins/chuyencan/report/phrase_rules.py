@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from chuyencan.reference import REFERENCE_DIR
-from chuyencan.report.tables import CAUSES, DESTINATIONS, WORKPLACES
-from chuyencan.text import strip_diacritics
+from chuyencan.core.reference import REFERENCE_DIR
+from chuyencan.core.text import strip_diacritics
+from chuyencan.report.dimensions import CAUSES, DESTINATIONS, WORKPLACES
 
 FALLBACK = {"cause": "khac", "destination": "chua_ro", "workplace_kind": "khong_ro"}
 CATEGORIES = {"cause": CAUSES, "destination": DESTINATIONS, "workplace_kind": WORKPLACES}

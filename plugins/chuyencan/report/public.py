@@ -36,6 +36,20 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from chuyencan.core.safe_cells import is_formula_like
+from chuyencan.core.sheet_style import (
+    CENTER,
+    COUNT_FORMAT,
+    LEFT,
+    RATE_FORMAT,
+    RIGHT,
+    font,
+    header_row,
+    merge,
+    page_setup,
+    put,
+    widths,
+)
 from chuyencan.report.content import (
     DISTRICT_LABEL,
     SECONDARY_TEXT,
@@ -51,20 +65,6 @@ from chuyencan.report.content import (
     table_metrics,
 )
 from chuyencan.report.files import save_text, save_workbook
-from chuyencan.report.safe_cells import is_formula_like
-from chuyencan.report.sheet_style import (
-    CENTER,
-    COUNT_FORMAT,
-    LEFT,
-    RATE_FORMAT,
-    RIGHT,
-    font,
-    header_row,
-    merge,
-    page_setup,
-    put,
-    widths,
-)
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from functools import cache
 from sqlalchemy import Connection, Date, Integer, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
-from chuyencan.reference import Reference
-from chuyencan.submissions.load import sql
+from chuyencan.core.reference import Reference
+from chuyencan.core.sql import sql
 
 _TABLES = {
     "fortnight_list": "school_code VARCHAR(32) NOT NULL, week_ending DATE NOT NULL, submission_id INTEGER NOT NULL",
@@ -127,7 +127,7 @@ def classified_texts(conn: Connection, ref: Reference, report_date: date) -> dic
 def load_fortnight_students(conn: Connection, params: dict[str, object]) -> None:
     """Fill fortnight_student and fortnight_category (after load_latest_lists and
     classified_texts in the same transaction)."""
-    from chuyencan.report.tables import BREAKDOWN_CATEGORIES
+    from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES
 
     _scratch_table(conn, "fortnight_student")
     _scratch_table(conn, "fortnight_category")

@@ -20,12 +20,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from chuyencan.reference import Reference
+from chuyencan.core.reference import Reference
+from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
+from chuyencan.core.settings import DISTRICT_KEY, Settings
 from chuyencan.report.calendar_periods import Fortnight, year_boundaries
+from chuyencan.report.dimensions import UNKNOWN_COMMUNE
 from chuyencan.report.files import save_text
 from chuyencan.report.scratch import classified_texts, load_fortnight_students, load_latest_lists, statement
-from chuyencan.report.tables import UNKNOWN_COMMUNE, fortnight_breakdown, fortnight_summary
-from chuyencan.settings import DISTRICT_KEY, Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
-from chuyencan.settings import INCLUDE_DIR
+from chuyencan.core.settings import INCLUDE_DIR
 
 WORDING_FILE = INCLUDE_DIR / "templates" / "report" / "wording.vi.json"
 

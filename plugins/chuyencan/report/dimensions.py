@@ -1,0 +1,34 @@
+"""The vocabulary of report.fortnight_breakdown (CONTRACTS §5; docs/report-figures.md): its
+dimensions, their categories in the report's order, what each adds up to, and the commune key
+of what has no known commune. The table itself is in chuyencan.core.schema."""
+
+from __future__ import annotations
+
+# The commune scope's key for what has no known commune (a school without one in the reference,
+# a home commune the reference does not know): counted there, never dropped.
+UNKNOWN_COMMUNE = "Chưa xác định xã"
+
+# report.fortnight_breakdown: dimension -> its categories, in the report's order
+# (docs/report-figures.md says what each means and where it comes from).
+CAUSES = ("kinh_te", "di_lam_an_xa", "tao_hon", "hoc_luc", "xa_truong", "gia_dinh", "khac")
+LEFT_PERIODS = ("he", "hk1", "hk2", "sau_tet")
+DESTINATIONS = ("trong_tinh", "ngoai_tinh", "nuoc_ngoai", "chua_ro")
+WORKPLACES = ("karaoke", "nha_hang", "nha_nghi", "cong_ty", "lam_thue", "khong_ro")
+ELIGIBILITY = ("du_dieu_kien", "khong_du_dieu_kien", "khong_ap_dung")
+BREAKDOWN_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "cause": CAUSES,
+    "grade": tuple(str(g) for g in range(1, 13)),
+    "left_period": LEFT_PERIODS,
+    "destination": DESTINATIONS,
+    "workplace_kind": WORKPLACES,
+    "returned_eligibility": ELIGIBILITY,
+}
+# What each dimension's categories add up to, in report.fortnight_summary of the same scope.
+BREAKDOWN_TOTALS: dict[str, str] = {
+    "cause": "dropouts_open",
+    "grade": "dropouts_open",
+    "workplace_kind": "dropouts_open",
+    "left_period": "left_locality",
+    "destination": "left_locality",
+    "returned_eligibility": "returned",
+}
