@@ -78,7 +78,6 @@ def main() -> None:
     )
 
     from chuyencan.core.settings import REPORT_READY_AT, TIMEZONE
-    from chuyencan.report.calendar_periods import is_report_date
     from chuyencan_dev.mail_sink import SmtpSink
 
     with SmtpSink(mail) as sink:
@@ -91,7 +90,7 @@ def main() -> None:
             }
         )
         print(f"3/4 running school_submissions_weekly through Airflow for {len(fridays)} Fridays")
-        dag, report_dag = _dag("school_submissions_weekly"), _dag("fortnightly_report")
+        dag = _dag("school_submissions_weekly")
         for friday in fridays:
             run_at = datetime(friday.year, friday.month, friday.day, 4, 0, tzinfo=UTC)  # 11:00 in Lào Cai
             arrived = _deliver(sample / "inbox", inbox, until=run_at)
@@ -99,20 +98,18 @@ def main() -> None:
             print(f"    Friday {friday:%d/%m/%Y}: {arrived} new files in the inbox -> run {state}")
             if str(state) != "success":
                 raise SystemExit(f"the run for {friday} did not succeed; see the log above")
-            if is_report_date(friday):
-                # The fortnightly report at 13:30: it sweeps in files that came after the morning
-                # run, reconciles the cases with the police extracts, and publishes (the earlier
-                # one is what the last report's "change since" compares with).
-                report_at = datetime.combine(friday, REPORT_READY_AT, tzinfo=TIMEZONE)
-                # The last one takes every file the sample has (late ones included), as before.
-                until = (
-                    datetime.max.replace(tzinfo=UTC) if friday == fridays[-1] else report_at.astimezone(UTC)
-                )
-                _deliver(sample / "inbox", inbox, until=until)
-                state = report_dag.test(logical_date=report_at.astimezone(UTC)).state
-                print(f"    fortnightly_report for {friday:%d/%m/%Y} {REPORT_READY_AT:%H:%M} -> run {state}")
-                if str(state) != "success":
-                    raise SystemExit("the fortnightly report did not succeed; see the log above")
+        # The fortnightly report at 13:30 on the last Friday (the first report date: there is no
+        # previous report to compare with): it sweeps in files that came after the morning run,
+        # reconciles the cases with the police extracts, and publishes.
+        _deliver(sample / "inbox", inbox, until=datetime.max.replace(tzinfo=UTC))
+        report_dag = _dag("fortnightly_report")
+        last = fridays[-1]
+        state = report_dag.test(
+            logical_date=datetime.combine(last, REPORT_READY_AT, tzinfo=TIMEZONE).astimezone(UTC)
+        ).state
+        print(f"    fortnightly_report for {last:%d/%m/%Y} {REPORT_READY_AT:%H:%M} -> run {state}")
+        if str(state) != "success":
+            raise SystemExit("the fortnightly report did not succeed; see the log above")
 
     print("4/4 what the district sees")
     _print_summary(work, mail, fridays)
