@@ -1,4 +1,5 @@
-"""Police extract intake (CONTRACTS §4) on hand-made .csv and .xlsx files, on both warehouses.
+"""Police extract intake (docs/contracts.md#4-police-extract) on hand-made .csv and .xlsx files,
+on both warehouses.
 
 Every expected number comes from the rows written here. Personal values are never printed in an
 assertion message: checks compare counts, keys or hashes.

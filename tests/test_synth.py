@@ -1,8 +1,8 @@
 """The sample-data generator: deterministic, contract-valid, broken exactly where it says.
 
 The checks below re-read the generated workbooks with openpyxl and apply the rules of
-CONTRACTS §3 that can be decided from the files and the reference alone, independently of the
-generator's own code, so a generator bug cannot hide behind itself.
+docs/contracts.md#3-school-weekly-submission that can be decided from the files and the reference
+alone, independently of the generator's own code, so a generator bug cannot hide behind itself.
 """
 
 from __future__ import annotations

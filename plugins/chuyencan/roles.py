@@ -1,5 +1,5 @@
 """Warehouse roles on PostgreSQL: the pipeline writes, the district reads the aggregates, and only
-the roles that need them read children's personal data (CONTRACTS §5, schema `restricted`).
+the roles that need them read children's personal data (docs/contracts.md#5-warehouse, schema `restricted`).
 
     python -m chuyencan.roles --admin-url postgresql://postgres@127.0.0.1:5432/chuyencan [--create-schema]
 

@@ -190,7 +190,7 @@ ops_email_outbox = Table(
     schema="ops",
 )
 
-# --- report: the contract's aggregates, read by the district (CONTRACTS §5) ------------------
+# --- report: the contract's aggregates, read by the district (docs/contracts.md#5-warehouse) ---
 report_submission_status = Table(
     "submission_status",
     metadata,

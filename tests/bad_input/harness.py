@@ -38,7 +38,8 @@ class Observed:
 
 
 def corpus_reference(target: Path) -> Path:
-    """The project's reference data, with one school closed (CONTRACTS §6: validity dates)."""
+    """The project's reference data, with one school closed (validity dates,
+    docs/contracts.md#6-reference-data)."""
     return reference_with_school_closed(target, CLOSED_SCHOOL, CLOSED_ON)
 
 

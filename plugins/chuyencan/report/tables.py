@@ -1,4 +1,5 @@
-"""Tables of the fortnightly report: the contract's summary (CONTRACTS §5) and early warning."""
+"""Tables of the fortnightly report: the contract's summary (docs/contracts.md#5-warehouse) and
+early warning."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from chuyencan.warehouse import metadata
 
 SCOPES = ("district", "level", "commune", "school")
 
-# CONTRACTS §5, in the contract's column order; aggregates only.
+# docs/contracts.md#5-warehouse, in the contract's column order; aggregates only.
 fortnight_summary = Table(
     "fortnight_summary",
     metadata,

@@ -1,4 +1,5 @@
-"""Commune police household extracts (CONTRACTS §4) and which record is each case's true match.
+"""Commune police household extracts (docs/contracts.md#4-police-extract) and which record is
+each case's true match.
 
 Every member of every generated household is listed in their commune's extract: students,
 siblings, parents, grandparents. Police records are typed by other people than the schools', so
