@@ -24,6 +24,7 @@ from chuyencan.police import pipeline as police
 from chuyencan.police.extract_tables import case_match, match_audit, police_extract, police_resident
 from chuyencan.police.tables import case_verdict
 from chuyencan.settings import Settings
+from tests.helpers import load_dag
 from tests.test_police_intake import AMS_BOOK, make_settings
 from tests.test_police_verdicts import EXPECTED, WEEK, key_of, write_scenario
 
@@ -106,11 +107,7 @@ def test_the_period_comes_from_the_airflow_variable(monkeypatch: pytest.MonkeyPa
 
 
 def test_retention_runs_in_the_reconciliation_dag_before_matching(airflow_db: Path) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dags = Path(__file__).resolve().parents[1] / "dags"
-    dag = DagBag(dag_folder=str(dags / "police_reconciliation.py")).get_dag("police_reconciliation")
-    assert dag is not None
+    dag = load_dag("police_reconciliation")
     retention = dag.get_task("apply_retention")
     assert retention.upstream_task_ids == {"load_police_extracts"}
     assert "apply_retention" in dag.get_task("match_open_cases").get_flat_relative_ids(upstream=True)

@@ -41,12 +41,13 @@ from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.reader import CellError, _to_date
 from chuyencan.synth import names as synth_names
 from chuyencan.text import clean_cell_text, fold, nfc, strip_diacritics
+from tests import helpers
 
 
 def _settings(examples: int) -> settings:
     # Sized so the module stays a few seconds on a loaded 2-core machine.
     return settings(
-        max_examples=examples,
+        max_examples=helpers.examples(examples),
         deadline=None,
         derandomize=True,
         database=None,
