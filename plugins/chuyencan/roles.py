@@ -167,7 +167,7 @@ def ensure_roles(
         for statement in grant_statements(database, roles, quote):
             conn.execute(text(statement))
         reassigned = _reassign_existing(conn, roles.writer)
-        logins = dict(
+        logins: dict[str, bool] = dict(
             conn.execute(
                 text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:n)"),
                 {"n": [name for _, name in roles.items()]},

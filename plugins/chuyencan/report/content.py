@@ -343,7 +343,7 @@ def load_content(
                 )
             ).all()
         )
-    by_scope: dict[str, list[Mapping[str, Any]]] = {}
+    by_scope: dict[str, list[Mapping[Any, Any]]] = {}  # RowMappings, keyed by column name
     for row in rows:
         by_scope.setdefault(row["scope"], []).append(row)
     district_rows = by_scope.get("district", [])
