@@ -6,7 +6,8 @@ any test module imports it.
 Markers keep the fast lane (`make test-fast`: `-m "not postgres and not airflow"`) honest: a
 test that asks for `pg_url`, or for the PostgreSQL side of `warehouse_url`, is marked `postgres`
 here, and one that asks for Airflow's metadata DB (`airflow_db`) is marked `airflow`; any other
-test that opens a PostgreSQL database without the marker fails (databases.py).
+test that opens a PostgreSQL database (databases.py) or loads a DAG (helpers.load_dag) without
+the marker fails.
 """
 
 from __future__ import annotations
@@ -77,9 +78,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before any fixture of the test, module-scoped ones included, is set up.
-    from tests import databases
+    from tests import databases, helpers
 
     databases.postgres_allowed = item.get_closest_marker("postgres") is not None
+    helpers.airflow_allowed = item.get_closest_marker("airflow") is not None
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -24,6 +24,8 @@ from chuyencan.pipeline import engine_for
 from chuyencan.settings import TIMEZONE
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
+# Set by conftest before each test: whether it carries the `airflow` marker.
+airflow_allowed = True
 # `make test-fast` sets this: property-based tests try fewer examples there.
 FAST = os.environ.get("CHUYENCAN_FAST_TESTS") == "1"
 
@@ -44,6 +46,8 @@ def local(day: date, hour: int = 9, minute: int = 0) -> datetime:
 
 def load_dag(dag_id: str) -> Any:
     """The DAG from its own file, dags/<dag_id>.py, parsed as the dag-processor would."""
+    if not airflow_allowed:
+        raise RuntimeError("this test loads a DAG but is not marked `airflow`: add @pytest.mark.airflow")
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py"))
