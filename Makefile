@@ -26,7 +26,8 @@ demo: venv
 
 test: venv postgres
 	$(BIN)/ruff check .
-	$(BIN)/mypy plugins/chuyencan
+	PYTHONPATH=plugins $(BIN)/lint-imports
+	$(BIN)/mypy plugins/chuyencan devtools/chuyencan_dev
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The fast lane: no PostgreSQL server, no Airflow at run time (metadata DB, DAG parsing,
@@ -36,11 +37,12 @@ test-fast: venv
 
 lint: venv typecheck
 	$(BIN)/ruff check .
+	PYTHONPATH=plugins $(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
-# The package, type-checked; its core (pyproject.toml, [tool.mypy]) to --strict.
+# The package and the dev tools, type-checked; the core (pyproject.toml, [tool.mypy]) to --strict.
 typecheck: venv
-	$(BIN)/mypy plugins/chuyencan
+	$(BIN)/mypy plugins/chuyencan devtools/chuyencan_dev
 
 format: venv
 	$(BIN)/ruff format .
@@ -60,7 +62,7 @@ bench-linkage: venv
 # triggerer, Celery worker, Redis, PostgreSQL), every DAG through the REST API, a worker killed
 # mid-load; see docs/deploying.md.
 integration: venv postgres
-	PYTHONPATH=plugins $(BIN)/python -m scripts.integration.run
+	PYTHONPATH=plugins:devtools $(BIN)/python -m scripts.integration.run
 
 clean:
 	rm -rf var/demo .pytest_cache

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from chuyencan.reference import Reference
+from chuyencan.core.reference import Reference
 from tests.helpers import local
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 

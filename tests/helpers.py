@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan.pipeline import engine_for
-from chuyencan.settings import TIMEZONE
+from chuyencan.core.runs import engine_for
+from chuyencan.core.settings import TIMEZONE
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 # Set by conftest before each test: whether it carries the `airflow` marker.

@@ -4,11 +4,10 @@ code has is on the page, and every link into the page lands on one of its sectio
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import re
 from pathlib import Path
 
-from chuyencan.settings import Settings
+from chuyencan.core.settings import Settings
 from scripts.integration import topology
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,13 +91,11 @@ def test_every_dag_id_is_documented_with_its_schedule() -> None:
 
 
 def report_tables() -> dict[str, list[str]]:
-    from chuyencan import warehouse
+    from chuyencan.core.schema import metadata
 
-    for module in warehouse.TABLE_MODULES:
-        importlib.import_module(module)
     return {
         name: [c.name for c in table.columns]
-        for name, table in warehouse.metadata.tables.items()
+        for name, table in metadata.tables.items()
         if table.schema == "report"
     }
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan.pipeline import engine_for
-from chuyencan.reference import load_reference
+from chuyencan.core.reference import load_reference
+from chuyencan.submissions.pipeline import engine_for
 from tests.helpers import (
     body,
     configure_airflow,

@@ -21,11 +21,11 @@ from typing import Any
 import openpyxl
 import pytest
 
-from chuyencan.contract import POLICE_COLUMNS
-from chuyencan.pipeline import engine_for, prepare_warehouse
+from chuyencan.core.contract import POLICE_COLUMNS
+from chuyencan.core.settings import Settings
 from chuyencan.police.pipeline import load_police_extracts
 from chuyencan.police.reader import read_extract
-from chuyencan.settings import Settings
+from chuyencan.submissions.pipeline import engine_for, prepare_warehouse
 from tests.helpers import local, query
 
 DISTRICT = "pgd.batxat@example.org"
