@@ -58,8 +58,8 @@ def fortnight_truth(
         if int(s["accepted_files"]) > 0 and date.fromisoformat(s["week_ending"]) <= report_date
     ]
     latest: dict[str, str] = {}
-    for s in accepted:
-        latest[s["school_code"]] = max(latest.get(s["school_code"], ""), s["week_ending"])
+    for sub in accepted:
+        latest[sub["school_code"]] = max(latest.get(sub["school_code"], ""), sub["week_ending"])
     cases = [c for c in _read(truth_dir / "cases.csv") if c["in_accepted_file"] == "yes"]
     by_scope: dict[tuple[str, str], Figures] = {}
 
@@ -77,12 +77,7 @@ def fortnight_truth(
             continue
         s = students[c["student_id"]]
         grade = int(s["grade"])
-        known_left = (
-            police_round is not None
-            and s["left_locality"] == "yes"
-            and s["police_recorded_on"] != ""
-            and date.fromisoformat(s["police_recorded_on"]) <= police_round
-        )
+        known_left = _police_knew(s, police_round)
         workplace = "khong_ro"
         if (known_left and s["police_workplace"] == "yes") or s["destination_written"] == "yes":
             workplace = s["workplace_kind"] or "khong_ro"
@@ -97,13 +92,7 @@ def fortnight_truth(
         eligible = level_of_grade(grade) == "TH" or int(c["sessions_missed"]) <= max_sessions
         add(s, c["school_code"], "eligible_to_continue" if eligible else "not_eligible", {})
 
-    returned: dict[str, dict[str, str]] = {}
-    for c in cases:
-        if c["status"] != "da_tro_lai" or date.fromisoformat(c["week_ending"]) not in weeks:
-            continue
-        if c["student_id"] not in returned or returned[c["student_id"]]["week_ending"] < c["week_ending"]:
-            returned[c["student_id"]] = c
-    for c in returned.values():
+    for c in _returns(cases, weeks).values():
         s = students[c["student_id"]]
         grade = int(s["grade"])
         if level_of_grade(grade) == "TH":
@@ -114,6 +103,27 @@ def fortnight_truth(
             eligibility = "du_dieu_kien"
         add(s, c["school_code"], "returned", {"returned_eligibility": eligibility})
     return Truth(by_scope.get(("district", ""), Figures()), by_scope)
+
+
+def _returns(cases: list[dict[str, str]], weeks: tuple[date, date]) -> dict[str, dict[str, str]]:
+    """Each student marked da_tro_lai on an accepted list of the fortnight, once (the latest row)."""
+    returned: dict[str, dict[str, str]] = {}
+    for c in cases:
+        if c["status"] != "da_tro_lai" or date.fromisoformat(c["week_ending"]) not in weeks:
+            continue
+        if c["student_id"] not in returned or returned[c["student_id"]]["week_ending"] < c["week_ending"]:
+            returned[c["student_id"]] = c
+    return returned
+
+
+def _police_knew(student: dict[str, str], police_round: date | None) -> bool:
+    """The police had recorded the move by their last extract the report saw."""
+    return (
+        police_round is not None
+        and student["left_locality"] == "yes"
+        and student["police_recorded_on"] != ""
+        and date.fromisoformat(student["police_recorded_on"]) <= police_round
+    )
 
 
 def police_round_of(sample_dir: Path) -> date | None:

@@ -1,4 +1,4 @@
--- report.fortnight_breakdown for one report date (CONTRACTS §5), after fortnight_summary: one
+-- report.fortnight_breakdown for one report date (docs/contracts.md#5-warehouse), after fortnight_summary: one
 -- row per scope of the summary, dimension and category (fortnight_category, every category
 -- of every dimension, zeros included), counted from the scratch table fortnight_student:
 --   cause, grade, workplace_kind: the open dropouts (add up to dropouts_open);

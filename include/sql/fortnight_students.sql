@@ -1,5 +1,5 @@
 -- The students the fortnightly report counts, one row each, into the scratch table
--- fortnight_student that the summary and the breakdown read (CONTRACTS §5):
+-- fortnight_student that the summary and the breakdown read (docs/contracts.md#5-warehouse):
 --   'listed':   every student on each school's latest list of the school year (fortnight_list),
 --               for the open dropouts (status bo_hoc) and their breakdowns;
 --   'returned': every student marked da_tro_lai on an accepted list of either week of the

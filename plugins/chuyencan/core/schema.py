@@ -170,7 +170,7 @@ ops_email_outbox = Table(
     schema="ops",
 )
 
-# --- report: the contract's aggregates, read by the district (CONTRACTS §5) ------------------
+# --- report: the contract's aggregates, read by the district (docs/contracts.md#5-warehouse) ---
 report_submission_status = Table(
     "submission_status",
     metadata,
@@ -402,10 +402,11 @@ case_verdict = Table(
 )
 
 
-# --- the fortnightly report: the contract's summary and breakdown (CONTRACTS §5), early warning ---
+# --- the fortnightly report: the contract's summary and breakdown (docs/contracts.md#5-warehouse),
+# early warning
 SCOPES = ("district", "level", "commune", "school")
 
-# CONTRACTS §5, in the contract's column order; aggregates only.
+# docs/contracts.md#5-warehouse, in the contract's column order; aggregates only.
 fortnight_summary = Table(
     "fortnight_summary",
     metadata,
@@ -435,7 +436,7 @@ fortnight_summary = Table(
     schema="report",
 )
 
-# CONTRACTS §5: long form, one row per report date, scope, dimension and category; counts only
+# docs/contracts.md#5-warehouse: long form, one row per report date, scope, dimension and category; counts only
 # (dimensions and categories: chuyencan.report.dimensions, docs/report-figures.md).
 fortnight_breakdown = Table(
     "fortnight_breakdown",

@@ -1,7 +1,7 @@
 """Pipeline settings as plain values, so the package runs without Airflow.
 
 `chuyencan.orchestration.adapter.settings_from_airflow()` fills these from Airflow variables and
-connections (CONTRACTS §1); tests and benchmarks build them directly.
+connections (docs/contracts.md#1-configuration); tests and benchmarks build them directly.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 INCLUDE_DIR = PROJECT_ROOT / "include"
 REFERENCE_DIR = INCLUDE_DIR / "reference"
-# Where everything lives when nothing is configured (CONTRACTS §1: every setting is optional).
+# Where everything lives when nothing is configured (docs/contracts.md#1-configuration: every
+# setting is optional).
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 DISTRICT_KEY = "BAT_XAT"
 # The fortnightly report is due at the People's Committee at 15:00 on the report Friday and the
-# head of office reviews and signs it first (CONTRACTS §2): it is produced by REPORT_READY_AT,
+# head of office reviews and signs it first (docs/contracts.md#2-dags): it is produced by REPORT_READY_AT,
 # and at REPORT_CHECK_AT the district and the engineers are told if it is not out. The DAGs'
 # schedules read these (this module is cheap to import: no pandas, no SQLAlchemy).
 REPORT_READY_AT = time(13, 30)

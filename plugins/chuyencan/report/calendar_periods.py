@@ -11,7 +11,7 @@ file, takes its anchor from here.
   missed against the calendar of the school year the report belongs to: on or before the year's
   first day is summer (a child who never came back after the holidays has, as first day missed,
   the first school day); then semester 1; semester 2 up to the Tết break; from the Tết break on,
-  after Tết (CONTRACTS §5).
+  after Tết (docs/contracts.md#5-warehouse).
 """
 
 from __future__ import annotations

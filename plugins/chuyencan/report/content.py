@@ -52,7 +52,7 @@ PRIMARY_GRADES = tuple(str(g) for g in range(1, PRIMARY_TOP_GRADE + 1))
 
 @dataclass(frozen=True)
 class Figures:
-    """One row of report.fortnight_summary without its key (CONTRACTS §5, same names)."""
+    """One row of report.fortnight_summary without its key (docs/contracts.md#5-warehouse, same names)."""
 
     schools_expected: int
     submissions_on_time: int
@@ -410,12 +410,12 @@ def load_content(
             .first()
         )
         before_counts: Counter[tuple[str, str]] = Counter()
-        for r in conn.execute(
+        for d in conn.execute(
             select(fb.c.dimension, fb.c.category, fb.c.students).where(
                 fb.c.report_date == previous_date, fb.c.scope == "district"
             )
         ):
-            before_counts[(r.dimension, r.category)] = int(r.students)
+            before_counts[(d.dimension, d.category)] = int(d.students)
         statuses = conn.execute(
             select(wh.report_submission_status).where(wh.report_submission_status.c.week_ending.in_(weeks))
         ).all()
@@ -429,7 +429,7 @@ def load_content(
                 )
             ).all()
         )
-    by_scope: dict[str, list[Mapping[str, Any]]] = {}
+    by_scope: dict[str, list[Mapping[Any, Any]]] = {}  # RowMappings, keyed by column name
     for row in rows:
         by_scope.setdefault(row["scope"], []).append(
             {**row, "breakdown": counts.get((row["scope"], row["scope_key"]), Counter())}
@@ -457,7 +457,7 @@ def load_content(
             dropouts=dropouts_by_school_week,
             published=published,
         ),
-        previous=Figures.from_row(before, before_counts) if before is not None else None,
+        previous=Figures.from_row(dict(before), before_counts) if before is not None else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""The vocabulary of report.fortnight_breakdown (CONTRACTS §5; docs/report-figures.md): its
+"""The vocabulary of report.fortnight_breakdown (docs/contracts.md#5-warehouse; docs/report-figures.md): its
 dimensions, their categories in the report's order, what each adds up to, and the commune key
 of what has no known commune. The table itself is in chuyencan.core.schema."""
 

@@ -259,7 +259,7 @@ def _dropout_sheet(
     boundaries: Any,
     max_sessions: int,
 ) -> None:
-    headers = [
+    columns = [
         *_WHO,
         ("first_day_missed", 12),
         ("period", 14),
@@ -269,7 +269,7 @@ def _dropout_sheet(
         ("destination", 24),
         ("verdict", 20),
     ]
-    headers = _headers(*headers, max_sessions=max_sessions)
+    headers = _headers(*columns, max_sessions=max_sessions)
     widths(ws, [w for _, w in headers])
     # Circular 22/2021 Art. 12 applies to lower and upper secondary only.
     primary = sum(e.grade <= PRIMARY_TOP_GRADE for e in rows)

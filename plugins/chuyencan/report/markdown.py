@@ -154,8 +154,8 @@ def signed(value: int | float | None, kind: str) -> str:
 
 def summary_table(content: ReportContent, suppress: bool) -> Table:
     levels = content.levels
-    rows = []
-    bold = set()
+    rows: list[tuple[str, ...]] = []
+    bold: set[int] = set()
     for line in summary_lines(content.max_sessions):
         text = ("– " if line.indent else "") + line.text
         if line.kind == "heading" or line.number.isalpha():
@@ -262,7 +262,7 @@ def plain_summary(table: Table) -> str:
     wide columns that a mail client would wrap): one line per figure,
     '6. Tổng số học sinh bỏ học chưa trở lại: 169 (Kỳ trước (21/03/2025): 164; +5) – Cấp TH: 0, …'."""
     number, text, value, ratio, before, delta, *levels = range(len(table.headers))
-    lines = []
+    lines: list[str] = []
     for row in table.rows:
         label = f"{row[number]}. {row[text]}" if row[number] else f"   {row[text]}"
         if not row[value]:

@@ -2,7 +2,7 @@
 
 Schools write a dropout's reason (`ly_do`) and where the child went (`noi_den`) in their own
 words; the police extract names a destination and a workplace. The fortnightly report counts
-them by the codes of CONTRACTS §5 (`cause`, `destination`, `workplace_kind`), so each text is
+them by the codes of docs/contracts.md#5-warehouse (`cause`, `destination`, `workplace_kind`), so each text is
 matched against phrase rules kept as data, reviewed like the rest of the reference data:
 
     include/reference/cause_phrases.csv   category, phrase, priority, note

@@ -130,7 +130,7 @@ def public_table(content: ReportContent) -> PublicTable:
     rows = (content.district, *content.levels, *content.communes)
     metrics = tuple(m for m in table_metrics(content.max_sessions, with_schools=False))
     breakdowns = breakdown_tables(content)
-    parts = {t.total_field: [] for t in breakdowns}
+    parts: dict[str, list[tuple[str, ...]]] = {t.total_field: [] for t in breakdowns}
     for t in breakdowns:
         parts[t.total_field].append(tuple(f"{t.dimension}:{c}" for c in t.categories))
     counts = [m.field for m in metrics if m.kind == "count"]

@@ -1,5 +1,5 @@
-"""`report.fortnight_summary` and `report.fortnight_breakdown` for one report date (CONTRACTS
-§5), all scopes at once.
+"""`report.fortnight_summary` and `report.fortnight_breakdown` for one report date
+(docs/contracts.md#5-warehouse), all scopes at once.
 
 In one transaction that first deletes the report date's rows (a rerun replaces them and a
 reader never sees half a report): the students counted are gathered once into a scratch table

@@ -1,4 +1,4 @@
-"""report.fortnight_breakdown (CONTRACTS §5): the fortnightly report's breakdowns in long form,
+"""report.fortnight_breakdown (docs/contracts.md#5-warehouse): the fortnightly report's breakdowns in long form,
 one row per report date, scope, dimension and category (issue 11). Existing tables unchanged.
 
 Revision ID: 0002
