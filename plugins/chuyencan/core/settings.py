@@ -39,8 +39,6 @@ class Settings:
     reference_dir: Path = REFERENCE_DIR
     # Schools must deliver by this time on the Friday that ends the reported week.
     deadline: time = time(10, 0)
-    # When the fortnightly report is checked to be out (its run starts at REPORT_READY_AT).
-    report_check_at: time = REPORT_CHECK_AT
     # A file modified this recently may still be being copied into the share: leave it for
     # the next run rather than read half a workbook.
     settle_seconds: int = 60

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chuyencan.core.runs import engine_for, friday_of, reference_for
-from chuyencan.core.settings import Settings
+from chuyencan.core.settings import REPORT_CHECK_AT, Settings
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ RUN_STATE_LABELS = {
 def deadline_of(report_date: date, settings: Settings) -> datetime:
     """When the report must be out on the report Friday (14:00 local by default: ready to sign
     before it is due at the People's Committee at 15:00)."""
-    return datetime.combine(report_date, settings.report_check_at, tzinfo=settings.timezone)
+    return datetime.combine(report_date, REPORT_CHECK_AT, tzinfo=settings.timezone)
 
 
 def report_is_out(settings: Settings, report_date: date) -> bool:
