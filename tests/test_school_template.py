@@ -24,6 +24,7 @@ from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
 from chuyencan.reference import REFERENCE_DIR, Reference, School, load_reference
 from chuyencan.text import fold
 from tests.school_files import ClassRow
+from tests.workbook_snapshot import golden, workbook_snapshot
 
 WEEK = date(2025, 4, 11)
 
@@ -472,3 +473,16 @@ def test_a_template_filled_in_correctly_is_always_accepted(validate: Any, ref: R
             assert len(checked.students if checked.students is not None else []) == len(students)
 
     check()
+
+
+def test_templates_read_as_they_did_before_their_wording_moved_to_a_catalogue(
+    ref: Reference, tmp_path: Path
+) -> None:
+    """Every cell, input check, format and property of four schools' templates (a prefilled
+    one, and the TH&THCS, THPT and GDTX kinds) against golden files written by the code
+    before `include/wording/school_template.vi.json` existed."""
+    expected = golden("school_templates_2025-04-11.json")
+    classes = {"BX-THCS-QK": [(6, "6A", 32), (7, "7A", 30), (9, "9B", 28)]}
+    paths = tpl.write_templates(ref, WEEK, tmp_path, classes_by_school=classes)
+    got = {p.name: workbook_snapshot(p) for p in paths if p.name in expected}
+    assert got == expected
