@@ -28,8 +28,8 @@ from chuyencan.reference import load_reference
 from chuyencan.settings import TIMEZONE, Settings
 from chuyencan.submissions.load import student_key
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
-from tests.workbook_snapshot import golden, workbook_snapshot
 from tests.test_police_intake import AMS_BOOK, make_settings, write_extract
+from tests.workbook_snapshot import golden, workbook_snapshot
 
 WEEK = date(2025, 3, 14)
 
@@ -468,5 +468,5 @@ def test_the_review_list_reads_as_it_did_before_its_wording_moved_to_a_catalogue
     police.reconcile(settings)
     review = police.write_review_list(settings, WEEK)
     path = settings.work_dir / "police" / "review" / review["file_name"]
-    columns = {sheet: REVIEW_WORDING_COLUMNS for sheet in ("CanXacMinh", "RoiDiaPhuong")}
+    columns = dict.fromkeys(("CanXacMinh", "RoiDiaPhuong"), REVIEW_WORDING_COLUMNS)
     assert workbook_snapshot(path, columns) == golden("police_review_list.json")

@@ -6,7 +6,6 @@ default (SQLite under var/work, inbox under var/inbox).
 
 from __future__ import annotations
 
-import json
 from datetime import time
 from pathlib import Path
 
@@ -97,16 +96,3 @@ def settings_from_airflow() -> Settings:
         police_retention_days=int(_variable("chuyencan_police_retention_days", "90")),
     )
 
-
-def describe(settings: Settings) -> str:
-    """Settings for the task log, with any password in the warehouse URL hidden."""
-    from sqlalchemy.engine import make_url
-
-    public = {
-        "inbox": str(settings.inbox),
-        "work_dir": str(settings.work_dir),
-        "warehouse": make_url(settings.warehouse_url).render_as_string(hide_password=True),
-        "district_recipients": len(settings.district_emails),
-        "deadline": settings.deadline.isoformat("minutes"),
-    }
-    return json.dumps(public)

@@ -83,7 +83,7 @@ police_resident = Table(
     Column("extract_id", Integer, nullable=False),
     Column("source_row", Integer, nullable=False),
     # Stable key of the person across extracts: from the personal ID when the police gave a
-    # valid one, else from name, birth and household head (see police.intake.resident_keys).
+    # valid one, else from name, birth and household head (see police.intake._keys).
     Column("resident_key", String(32), nullable=False),
     Column("name_key", String(32), nullable=False),  # the name-based key, always set
     Column("personal_id", String(12)),  # only a valid 12-digit ID is kept

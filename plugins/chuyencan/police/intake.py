@@ -89,15 +89,11 @@ class IntakeResult:
         }
 
 
-def resident_keys(
-    *,
-    personal_id: str | None,
-    full_name: str,
-    birth_year: int,
-    sex: str,
-    household_head: str | None,
-    commune: str,
-) -> tuple[str, str]:
+def _basis(name_fold: str, birth_year: int, sex: str, head_fold: str, commune_fold: str) -> str:
+    return f"name:{commune_fold}|{name_fold}|{birth_year}|{sex}|{head_fold}"
+
+
+def _keys(personal_id: str | None, basis: str) -> tuple[str, str]:
     """(resident_key, name_key): stable keys of a person across extracts, no row numbers.
 
     The name key folds away diacritics and case and uses the birth year only, so the same person
@@ -105,16 +101,6 @@ def resident_keys(
     resident key is the personal ID's when there is a valid one. Both are pseudonymous hashes
     and stay in `restricted`.
     """
-    return _keys(
-        personal_id, _basis(fold(full_name), birth_year, sex, fold(household_head), commune_key(commune))
-    )
-
-
-def _basis(name_fold: str, birth_year: int, sex: str, head_fold: str, commune_fold: str) -> str:
-    return f"name:{commune_fold}|{name_fold}|{birth_year}|{sex}|{head_fold}"
-
-
-def _keys(personal_id: str | None, basis: str) -> tuple[str, str]:
     name_key = hashlib.sha256(basis.encode()).hexdigest()[:32]
     if personal_id and len(personal_id) == 12 and personal_id.isdigit():
         return hashlib.sha256(f"id:{personal_id}".encode()).hexdigest()[:32], name_key

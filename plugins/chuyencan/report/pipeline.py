@@ -7,8 +7,6 @@ step replaces what an earlier run of the same date wrote, so a rerun leaves the 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -23,9 +21,6 @@ if TYPE_CHECKING:
     from chuyencan.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
-
-RECONCILE_MODULE = "chuyencan.police.pipeline"
-
 
 def report_date_for(moment: datetime | date, settings: Settings) -> date:
     """The report a run publishes: the latest report Friday on or before its logical date
@@ -59,15 +54,10 @@ def close_fortnight_weeks(
 
 
 def refresh_reconciliation(settings: Settings) -> dict[str, object]:
-    """Police reconciliation first, so the report counts fresh verdicts; without it, every case
-    is reported unverified."""
-    if importlib.util.find_spec(RECONCILE_MODULE) is None:
-        log.warning("police reconciliation is not installed: every case is reported as unverified")
-        return {"reconciled": False}
-    module = importlib.import_module(RECONCILE_MODULE)
-    result = module.reconcile(settings)
-    summary = result if isinstance(result, dict) else {"result": str(result)}
-    return {"reconciled": True, **summary}
+    """Police reconciliation first, so the report counts fresh verdicts."""
+    from chuyencan.police.pipeline import reconcile
+
+    return {"reconciled": True, **reconcile(settings)}
 
 
 def flag_students_at_risk(settings: Settings, report_date: date) -> dict[str, object]:
