@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import chain, dag
 
 from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.dag_defaults import DEFAULT_ARGS
 from chuyencan.report.airflow_tasks import (
     close_both_weeks,
     email_district_report,
@@ -18,6 +18,7 @@ from chuyencan.report.airflow_tasks import (
     write_school_risk_lists,
 )
 from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.settings import TIMEZONE
 
 DOC = """
 ### Fortnightly report to the district (báo cáo định kỳ 2 tuần)
@@ -52,7 +53,7 @@ as it was and emails nobody twice. If the report is not out by 15:30,
 @dag(
     dag_id="fortnightly_report",
     schedule=FortnightlyFridays(),
-    start_date=datetime(2025, 4, 4, tzinfo=LOCAL),
+    start_date=datetime(2025, 4, 4, tzinfo=TIMEZONE),
     catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

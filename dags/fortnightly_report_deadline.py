@@ -1,4 +1,4 @@
-"""Every other Friday 15:30: is the fortnightly report out? If not, say so."""
+"""Every other Friday at the report deadline: is the fortnightly report out? If not, say so."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ from datetime import datetime, time
 
 from airflow.sdk import dag
 
-from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.dag_defaults import DEFAULT_ARGS
 from chuyencan.report.airflow_tasks import check_report_is_out
+from chuyencan.report.calendar_periods import FIRST_REPORT
 from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
 
-DOC = """
-### Is the fortnightly report out by 15:30?
+DOC = f"""
+### Is the fortnightly report out by {REPORT_DEADLINE:%H:%M}?
 
-The district expects the fortnightly report (`fortnightly_report`, every other Friday 15:00)
-by 15:30. At 15:30 on each report Friday this DAG checks the warehouse and the reports folder:
+The district expects the fortnightly report (`fortnightly_report`, every other Friday
+{REPORT_TIME:%H:%M}) by {REPORT_DEADLINE:%H:%M}. At {REPORT_DEADLINE:%H:%M} on each report Friday this DAG checks the warehouse and the reports folder:
 the district's line of `report.fortnight_summary` for the date and the Excel report must both
 be there. If not (the run failed, is still running, never started, or the warehouse cannot be
 reached), the district office and the data engineers (`AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL`,
@@ -30,8 +32,8 @@ after every task succeeded (apache/airflow#73428).
 
 @dag(
     dag_id="fortnightly_report_deadline",
-    schedule=FortnightlyFridays(at=time(15, 30)),
-    start_date=datetime(2025, 4, 4, tzinfo=LOCAL),
+    schedule=FortnightlyFridays(at=REPORT_DEADLINE),
+    start_date=datetime.combine(FIRST_REPORT, time(0), tzinfo=TIMEZONE),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

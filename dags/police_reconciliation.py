@@ -8,7 +8,7 @@ from datetime import timedelta
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag
 
 from chuyencan.airflow_tasks import prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.dag_defaults import DEFAULT_ARGS, START
 from chuyencan.police.airflow_tasks import (
     apply_retention,
     email_district_counts,
@@ -19,6 +19,7 @@ from chuyencan.police.airflow_tasks import (
     write_review_list,
 )
 from chuyencan.police.assets import POLICE_EXTRACTS, SCHOOL_CASES
+from chuyencan.settings import TIMEZONE_NAME
 
 DOC = """
 ### Police reconciliation: who has left the commune, who is still there, who needs checking

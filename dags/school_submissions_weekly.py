@@ -13,14 +13,15 @@ from chuyencan.airflow_tasks import (
     send_emails,
     write_next_week_templates,
 )
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.dag_defaults import DEFAULT_ARGS, START, weekly_cron
 from chuyencan.police.airflow_tasks import announce_new_cases
+from chuyencan.settings import DEADLINE, TIMEZONE_NAME, weekly_run_time
 
-DOC = """
+DOC = f"""
 ### Weekly school submissions: close the week
 
-Every Friday at 11:00 (an hour after the schools' 10:00 deadline) for the week ending that
-Friday:
+Every Friday at {weekly_run_time():%H:%M} (after the schools' default {DEADLINE:%H:%M} deadline) for the week
+ending that Friday:
 
 1. **prepare_warehouse**: create or upgrade the warehouse schema, reload schools, communes and
    the school calendar from `include/reference`.
@@ -44,7 +45,7 @@ minutes on school days) or the next run. Settings: CONTRACTS §1 (all optional).
 
 @dag(
     dag_id="school_submissions_weekly",
-    schedule=CronTriggerTimetable("0 11 * * 5", timezone=TIMEZONE_NAME),
+    schedule=CronTriggerTimetable(weekly_cron(), timezone=TIMEZONE_NAME),
     start_date=START,
     catchup=False,
     max_active_runs=1,

@@ -89,22 +89,23 @@ def main() -> None:
         )
         print(f"3/4 running school_submissions_weekly through Airflow for {len(fridays)} Fridays")
         dag = _dag("school_submissions_weekly")
+        from chuyencan.settings import REPORT_TIME, TIMEZONE, weekly_run_time
+
         for friday in fridays:
-            run_at = datetime(friday.year, friday.month, friday.day, 4, 0, tzinfo=UTC)  # 11:00 in Lào Cai
+            run_at = datetime.combine(friday, weekly_run_time(), tzinfo=TIMEZONE).astimezone(UTC)
             arrived = _deliver(sample / "inbox", inbox, until=run_at)
             state = dag.test(logical_date=run_at).state
             print(f"    Friday {friday:%d/%m/%Y}: {arrived} new files in the inbox -> run {state}")
             if str(state) != "success":
                 raise SystemExit(f"the run for {friday} did not succeed; see the log above")
-        # The fortnightly report at 15:00 on the last Friday: it sweeps in files that came after
+        # The fortnightly report on the last Friday, at its time: it sweeps in files that came after
         # the morning run, reconciles the cases with the police extracts, and publishes.
         _deliver(sample / "inbox", inbox, until=datetime.max.replace(tzinfo=UTC))
         report_dag = _dag("fortnightly_report")
         last = fridays[-1]
-        state = report_dag.test(
-            logical_date=datetime(last.year, last.month, last.day, 8, 0, tzinfo=UTC)
-        ).state
-        print(f"    fortnightly_report for {last:%d/%m/%Y} 15:00 -> run {state}")
+        report_at = datetime.combine(last, REPORT_TIME, tzinfo=TIMEZONE).astimezone(UTC)
+        state = report_dag.test(logical_date=report_at).state
+        print(f"    fortnightly_report for {last:%d/%m/%Y} {REPORT_TIME:%H:%M} -> run {state}")
         if str(state) != "success":
             raise SystemExit("the fortnightly report did not succeed; see the log above")
 

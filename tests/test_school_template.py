@@ -21,7 +21,8 @@ from python_calamine import CalamineWorkbook
 from chuyencan import contract
 from chuyencan import school_template as tpl
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
-from chuyencan.reference import REFERENCE_DIR, Reference, School, load_reference
+from chuyencan.reference import Reference, School, load_reference
+from chuyencan.settings import REFERENCE_DIR
 from chuyencan.text import fold
 from tests.school_files import ClassRow
 from tests.workbook_snapshot import golden, workbook_snapshot

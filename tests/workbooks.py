@@ -24,7 +24,7 @@ import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chuyencan.contract import CLASS_SHEET, SHEETS, STUDENT_SHEET, Column, Sheet
-from chuyencan.reference import REFERENCE_DIR
+from chuyencan.settings import REFERENCE_DIR
 from chuyencan.text import strip_diacritics
 
 CLASSES = CLASS_SHEET.name

@@ -16,10 +16,8 @@ from sqlalchemy import Engine
 
 from chuyencan import warehouse as wh
 from chuyencan.contract import LEVELS
+from chuyencan.settings import REFERENCE_DIR
 from chuyencan.text import fold
-
-INCLUDE_DIR = Path(__file__).resolve().parents[2] / "include"
-REFERENCE_DIR = INCLUDE_DIR / "reference"
 
 
 def _date(value: str) -> date | None:

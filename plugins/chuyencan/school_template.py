@@ -31,8 +31,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from chuyencan import contract
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Column, Sheet
-from chuyencan.reference import REFERENCE_DIR, Reference, School, load_reference
+from chuyencan.reference import Reference, School, load_reference
 from chuyencan.report.safe_cells import CellValue, set_value
+from chuyencan.settings import REFERENCE_DIR
 from chuyencan.text import fold
 
 ClassRow = tuple[int, str, int]  # (grade, class name, enrolled) from the last accepted file

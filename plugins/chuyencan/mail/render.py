@@ -21,8 +21,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from chuyencan.reference import INCLUDE_DIR
-from chuyencan.settings import TIMEZONE
+from chuyencan.settings import INCLUDE_DIR, TIMEZONE
 
 TEMPLATE_DIR = INCLUDE_DIR / "templates" / "email"
 # An email with hundreds of table rows is unreadable and may be clipped by Gmail (~100 kB);

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from chuyencan.police.extract_contract import COLUMN_BY_KEY, PERSONAL_KEYS
-from chuyencan.reference import INCLUDE_DIR
+from chuyencan.settings import INCLUDE_DIR
 from chuyencan.submissions.issues import MASK, Issue, _format, _shorten
 
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "police_messages.vi.json"

@@ -1,4 +1,4 @@
-"""The fortnightly report's Airflow tasks and its 15:30 check (the DAG files only wire them).
+"""The fortnightly report's Airflow tasks and its deadline check (the DAG files only wire them).
 
 Each task reads the settings from Airflow, works out the report date from the run's logical
 date, calls one step of `chuyencan.report.pipeline` and returns counts or file paths (never
@@ -88,7 +88,8 @@ def email_district_report(files: dict) -> dict:
 
 @task(**RETRY_ARGS)
 def check_report_is_out() -> dict:
-    """At 15:30: the report dated today is out, or the district and the engineers are told."""
+    """At the report deadline: the report dated today is out, or the district and the engineers
+    are told."""
     from chuyencan.airflow_adapter import SMTP_CONN_ID, smtp_configured
     from chuyencan.mail.smtp import airflow_smtp_sender
     from chuyencan.report.pipeline import check_report_out

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, and_, func, select
 
 from chuyencan import warehouse as wh
 from chuyencan.contract import LEVELS
-from chuyencan.reference import INCLUDE_DIR, Reference
+from chuyencan.reference import Reference
 from chuyencan.report.calendar_periods import Fortnight, report_year
 from chuyencan.report.tables import fortnight_summary
-from chuyencan.settings import TIMEZONE
+from chuyencan.settings import INCLUDE_DIR, TIMEZONE
 from chuyencan.text import fold
 
 log = logging.getLogger(__name__)

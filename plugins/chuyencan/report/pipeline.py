@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chuyencan.pipeline import engine_for, friday_of, reference_for
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
-from chuyencan.settings import Settings
+from chuyencan.settings import REPORT_DEADLINE, Settings
 
 if TYPE_CHECKING:
     from chuyencan.mail.outbox import OutgoingEmail
@@ -138,7 +138,6 @@ def publish_fortnight(
     return out
 
 
-DEADLINE_AFTER_RUN = timedelta(minutes=30)  # the run starts 15:00; the district expects it by 15:30
 RUN_STATE_LABELS = {
     "not_published": "chưa có bảng tổng hợp hoặc tệp báo cáo Excel của kỳ này",
     "warehouse_unreachable": "không truy cập được kho dữ liệu",
@@ -146,8 +145,8 @@ RUN_STATE_LABELS = {
 
 
 def deadline_of(report_date: date, settings: Settings) -> datetime:
-    """15:30 on the report Friday, local time."""
-    return datetime.combine(report_date, time(15, 0), tzinfo=settings.timezone) + DEADLINE_AFTER_RUN
+    """When the district expects the report dated `report_date`, local time."""
+    return datetime.combine(report_date, REPORT_DEADLINE, tzinfo=settings.timezone)
 
 
 def report_is_out(settings: Settings, report_date: date) -> bool:

@@ -1,10 +1,10 @@
-"""Every other Friday at 15:00 Vietnam time: when the district's fortnightly report is due.
+"""Every other Friday at the report time (`settings.REPORT_TIME`), Vietnam time.
 
 No cron expression says "every other Friday", and `DeltaTriggerTimetable` drifts to "now" when
 runs are not caught up. This timetable counts fortnights from a fixed Friday (4 April 2025,
 `calendar_periods.FIRST_REPORT`), so the report Fridays never move: 4 Apr, 18 Apr, 2 May, …
-Each run is at the exact moment (logical date = Friday 15:00 local), which is what the
-report's 15:30 deadline is measured from.
+Each run is at the exact moment (logical date = the Friday at that time, local), and the check
+that the report is out runs on the same timetable at `settings.REPORT_DEADLINE`.
 
 Registered with Airflow by the plugin module `plugins/chuyencan_timetables.py`, so that the
 scheduler can rebuild it from the serialised DAG.
@@ -19,8 +19,7 @@ from zoneinfo import ZoneInfo
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 
 from chuyencan.report.calendar_periods import FIRST_REPORT, FORTNIGHT
-
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+from chuyencan.settings import REPORT_TIME, TIMEZONE_NAME
 
 
 def _utc_now() -> datetime:
@@ -42,8 +41,8 @@ class FortnightlyFridays(Timetable):
     def __init__(
         self,
         anchor: date = FIRST_REPORT,
-        at: time = time(15, 0),
-        timezone: str = DEFAULT_TIMEZONE,
+        at: time = REPORT_TIME,
+        timezone: str = TIMEZONE_NAME,
         every_days: int = FORTNIGHT.days,
     ) -> None:
         if every_days < 1:

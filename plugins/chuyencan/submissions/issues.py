@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chuyencan.contract import SHEETS
-from chuyencan.reference import INCLUDE_DIR
+from chuyencan.settings import INCLUDE_DIR
 
 Severity = Literal["error", "warning"]
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "messages.vi.json"

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chuyencan import warehouse as wh
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
-from chuyencan.reference import INCLUDE_DIR
+from chuyencan.settings import INCLUDE_DIR
 from chuyencan.submissions.inbox import InboxFile
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.validate import CheckedFile

@@ -24,7 +24,8 @@ import pandas as pd
 
 from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
 from chuyencan.gx_suites import date_ordinals, suite_failures
-from chuyencan.reference import INCLUDE_DIR, Reference
+from chuyencan.reference import Reference
+from chuyencan.settings import INCLUDE_DIR
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.reader import ParsedWorkbook, read_workbook
 from chuyencan.text import fold

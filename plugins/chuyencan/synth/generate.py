@@ -15,13 +15,14 @@ import numpy as np
 
 from chuyencan.contract import level_of_grade
 from chuyencan.reference import REFERENCE_DIR, Reference, SchoolYear, load_reference
+from chuyencan.settings import TIMEZONE
 from chuyencan.synth import attendance as att
 from chuyencan.synth.content import ContentBuilder, school_rows
 from chuyencan.synth.mistakes import break_file
 from chuyencan.synth.police import Registry, police_rounds, residence_on, write_police
 from chuyencan.synth.population import Population, build_population
 from chuyencan.synth.province import write_province_reference
-from chuyencan.synth.submissions import TIMEZONE, file_name, plan_school_week, school_habit
+from chuyencan.synth.submissions import file_name, plan_school_week, school_habit
 from chuyencan.synth.workbooks import Layout, WorkbookContent, render, school_layout, vary
 
 SCALES = ("district", "province")

@@ -20,10 +20,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from chuyencan.contract import POLICE_COLUMNS, RESIDENCE_LABELS
+from chuyencan.settings import TIMEZONE
 from chuyencan.synth import names as nm
 from chuyencan.synth.attendance import DESTINATIONS, DropoutPlan
 from chuyencan.synth.population import Population
-from chuyencan.synth.submissions import TIMEZONE
 from chuyencan.synth.workbooks import save_workbook
 from chuyencan.text import fold, strip_diacritics
 
