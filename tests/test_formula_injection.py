@@ -28,8 +28,8 @@ import pytest
 from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse, write_templates
 from chuyencan.police import pipeline as police
 from chuyencan.reference import load_reference
-from chuyencan.report.pipeline import publish_fortnight
 from chuyencan.report.safe_cells import set_value
+from chuyencan.report.sequence import publish_fortnight
 from chuyencan.settings import TIMEZONE, Settings
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 from tests.test_police_intake import AMS_BOOK, make_settings, write_extract

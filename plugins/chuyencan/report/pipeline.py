@@ -1,7 +1,7 @@
 """The fortnightly report's procedure as plain functions of the settings and the report date.
 
-Each task of the `fortnightly_report` DAG calls one of these; tests, benchmarks and the demo
-call them directly. The report dated Friday F covers the school weeks ending F-7 and F. Every
+`chuyencan.report.sequence` puts them in order, and runs them for the DAG, the demo, the tests
+and the benchmark. The report dated Friday F covers the school weeks ending F-7 and F. Every
 step replaces what an earlier run of the same date wrote, so a rerun leaves the same state.
 """
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chuyencan.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
+
 
 def report_date_for(moment: datetime | date, settings: Settings) -> date:
     """The report a run publishes: the latest report Friday on or before its logical date
@@ -121,21 +122,6 @@ def email_district_report(settings: Settings, report_date: date, files: dict[str
     )
     queued = queue_district_report(engine_for(settings.warehouse_url), settings, report_date, report_files)
     return {"report_date": report_date.isoformat(), "queued": bool(queued)}
-
-
-def publish_fortnight(
-    settings: Settings, report_date: date, now: datetime | None = None
-) -> dict[str, object]:
-    """The whole procedure after collection, in the DAG's order, for scripts and benchmarks."""
-    out: dict[str, object] = {"close": close_fortnight_weeks(settings, report_date, now=now)}
-    out["reconciliation"] = refresh_reconciliation(settings)
-    out["at_risk"] = flag_students_at_risk(settings, report_date)
-    out["summary"] = publish_fortnight_summary(settings, report_date)
-    files = write_excel_report(settings, report_date)
-    out["files"] = files
-    out["school_lists"] = write_school_risk_lists(settings, report_date)
-    out["district_email"] = email_district_report(settings, report_date, files)
-    return out
 
 
 RUN_STATE_LABELS = {
