@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +227,26 @@ def test_instructions_sheet_says_what_schools_need(ref: Reference, tmp_path: Pat
     assert ws.column_dimensions["B"].width >= 80
     assert ws["B4"].alignment.wrap_text
     assert wb.active.title == CLASS_SHEET.name
+
+
+@pytest.mark.parametrize(
+    ("deadline", "said"),
+    [(time(13, 30), "13 giờ 30 chiều thứ Sáu"), (time(8, 5), "8 giờ 05 sáng thứ Sáu")],
+)
+def test_instructions_state_the_deadline_and_the_limit_of_the_settings(
+    ref: Reference, tmp_path: Path, deadline: time, said: str
+) -> None:
+    """The deadline and the missed-sessions limit are settings: a deployment that moves them
+    tells its schools so (the weekly run passes its settings, see chuyencan.pipeline)."""
+    path = tpl.write_template(
+        _school(ref, "THCS"), WEEK, tmp_path / "t.xlsx", deadline=deadline, max_sessions=40
+    )
+    ws = load_workbook(path)[tpl.INSTRUCTIONS_SHEET]
+    text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert f"Gửi tệp này trước {said} ngày 11/04/2025" in text
+    assert "nghỉ quá 40 buổi" in text
+    assert "10 giờ 00" not in text
+    assert "quá 45 buổi" not in text
 
 
 def test_week_must_be_a_friday(ref: Reference, tmp_path: Path) -> None:

@@ -120,7 +120,14 @@ def write_templates(settings: Settings, week: date) -> dict[str, object]:
     ref = reference_for(settings)
     classes = latest_classes(engine_for(settings.warehouse_url))
     out_dir = settings.templates_dir / week.isoformat()
-    paths = write_all(ref, week, out_dir, classes_by_school=classes)
+    paths = write_all(
+        ref,
+        week,
+        out_dir,
+        classes_by_school=classes,
+        deadline=settings.deadline,
+        max_sessions=settings.eligibility_max_sessions,
+    )
     return {"week": week.isoformat(), "templates": len(paths), "folder": str(out_dir)}
 
 

@@ -29,6 +29,9 @@ DISTRICT_KEY = "BAT_XAT"
 # Schools must deliver by this time on the Friday that ends the reported week
 # (`chuyencan_deadline` changes it for a deployment; the schedule below stays).
 DEADLINE = time(10, 0)
+# Circular 22/2021 Art. 12: more than this many missed sessions in a school year and a student
+# cannot move up a grade (`chuyencan_eligibility_max_sessions`).
+ELIGIBILITY_MAX_SESSIONS = 45
 # The Friday run closes the week this long after the default deadline (CONTRACTS §2: after it).
 WEEKLY_RUN_AFTER_DEADLINE = timedelta(hours=1)
 # The fortnightly report runs at REPORT_TIME on its Fridays; the district expects it out by
@@ -59,9 +62,7 @@ class Settings:
     settle_seconds: int = 60
     # Warn when a class's attendance is this many points below the school's usual.
     attendance_drop_warning: float = 0.20
-    # Circular 22/2021 Art. 12: more than this many missed sessions in a school year and a
-    # student cannot move up a grade.
-    eligibility_max_sessions: int = 45
+    eligibility_max_sessions: int = ELIGIBILITY_MAX_SESSIONS
     # Early warning (BRIEF.md: chronic absence is missing >= 10 % of school days).
     risk_chronic_absence_share: float = 0.10
     risk_rising_unexcused_weeks: int = 3  # unexcused absences up for this many weeks in a row
