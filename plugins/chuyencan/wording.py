@@ -24,7 +24,7 @@ def catalogue(name: str) -> dict[str, Any]:
     return json.loads((WORDING_DIR / f"{name}.vi.json").read_text(encoding="utf-8"))
 
 
-def text(value: str | list[str], **fields: object) -> str:
+def text(value: str | list[str], /, **fields: object) -> str:
     """A catalogue text with its fields filled in."""
     joined = "\n".join(value) if isinstance(value, list) else value
     return joined.format(**fields)
@@ -33,7 +33,7 @@ def text(value: str | list[str], **fields: object) -> str:
 class Wording:
     """One catalogue with the fields its texts share: `w("checks.whole.error")`."""
 
-    def __init__(self, name: str, **fields: object) -> None:
+    def __init__(self, name: str, /, **fields: object) -> None:
         self.name = name
         self.entries = catalogue(name)
         self.fields = fields
@@ -45,13 +45,18 @@ class Wording:
             entry = entry[key]
         return entry
 
-    def __call__(self, path: str, **fields: object) -> str:
+    def __call__(self, path: str, /, **fields: object) -> str:
         return self.fill(self.raw(path), **fields)
 
-    def fill(self, value: str | list[str], **fields: object) -> str:
+    def fill(self, value: str | list[str], /, **fields: object) -> str:
         """A text of this catalogue (e.g. an item of a list entry) with the fields filled in."""
         return text(value, **{**self.fields, **fields})
 
     def with_fields(self, **fields: object) -> Wording:
         """The same catalogue with more shared fields."""
         return Wording(self.name, **{**self.fields, **fields})
+
+
+def severity_label(severity: str) -> str:
+    """How a quarantine report tags an issue: the error label, or the warning label."""
+    return catalogue("quarantine_report")["severity"]["error" if severity == "error" else "warning"]

@@ -44,6 +44,7 @@ from chuyencan.settings import Settings
 from chuyencan.submissions.inbox import InboxFile, scan
 from chuyencan.submissions.load import _copy_once, _safe_name
 from chuyencan.text import fold, strip_diacritics
+from chuyencan.wording import Wording, severity_label
 
 log = logging.getLogger(__name__)
 
@@ -420,15 +421,16 @@ def write_error_reports(target: Path, c: CheckedExtract) -> tuple[Path, Path]:
         ),
         encoding="utf-8",
     )
+    w = Wording("quarantine_report")
     lines = [
-        f"Tệp: {c.file.relative_path}",
-        f"Xã: {c.commune or '(không xác định được)'}",
-        f"Số lỗi: {len(c.errors)}; số cảnh báo: {len(c.warnings)}",
+        w("file", path=c.file.relative_path),
+        w("commune", commune=c.commune or w("unknown_commune")),
+        w("counts", errors=len(c.errors), warnings=len(c.warnings)),
         "",
     ]
     for i in c.issues:
-        label = "LỖI" if i.severity == "error" else "Cảnh báo"
-        lines.append(f"- [{label}] {i.message()} Cách sửa: {i.fix()}")
+        label = severity_label(i.severity)
+        lines.append(w("issue_anywhere", label=label, message=i.message(), fix=i.fix()))
     txt_path = target.with_name(target.name + ".errors.txt")
     txt_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return json_path, txt_path

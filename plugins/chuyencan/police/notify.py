@@ -26,6 +26,7 @@ from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.tables import VERDICTS, case_verdict
 from chuyencan.police.validate import CheckedExtract
 from chuyencan.settings import Settings
+from chuyencan.wording import catalogue
 
 MAX_REASONS = 20
 MAX_ROWS_SHOWN = 10
@@ -114,7 +115,7 @@ def verdict_counts(conn: Connection) -> tuple[dict[str, int], list[CommuneCounts
     total: Counter[str] = Counter()
     for r in conn.execute(select(case_verdict.c.verdict, case_verdict.c.extract_commune)):
         total[r.verdict] += 1
-        by_commune[r.extract_commune or "(không rõ xã)"][r.verdict] += 1
+        by_commune[r.extract_commune or catalogue("mail")["unknown_commune"]][r.verdict] += 1
     communes = [
         CommuneCounts(name, rounds.get(name), {v: counts.get(v, 0) for v in VERDICTS})
         for name, counts in sorted(by_commune.items())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from chuyencan.pipeline import engine_for, friday_of, reference_for
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
 from chuyencan.settings import REPORT_DEADLINE, Settings
+from chuyencan.wording import catalogue
 
 if TYPE_CHECKING:
     from chuyencan.mail.outbox import OutgoingEmail
@@ -124,10 +125,7 @@ def email_district_report(settings: Settings, report_date: date, files: dict[str
     return {"report_date": report_date.isoformat(), "queued": bool(queued)}
 
 
-RUN_STATE_LABELS = {
-    "not_published": "chưa có bảng tổng hợp hoặc tệp báo cáo Excel của kỳ này",
-    "warehouse_unreachable": "không truy cập được kho dữ liệu",
-}
+RUN_STATE_LABELS: dict[str, str] = catalogue("mail")["report_run_states"]
 
 
 def deadline_of(report_date: date, settings: Settings) -> datetime:

@@ -48,16 +48,12 @@ from chuyencan.report.scratch import load_latest_lists, statement
 from chuyencan.settings import Settings
 from chuyencan.text import strip_diacritics
 from chuyencan.warehouse import ops_email_outbox
+from chuyencan.wording import catalogue
 
 log = logging.getLogger(__name__)
 
 MESSAGES_FILE = TEMPLATE_DIR / "calendar_warning.messages.vi.json"
-PERIOD_LABELS = {
-    "summer": "trong hè",
-    "hk1": "học kỳ I",
-    "hk2": "học kỳ II (trước Tết)",
-    "after_tet": "sau Tết",
-}
+PERIOD_LABELS: dict[str, str] = catalogue("periods")
 # Word sequences in a reason that name a period; matched on whole words, without diacritics.
 _PERIOD_PHRASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "summer": tuple((w, "he") for w in ("nghi", "mua", "dip", "trong", "tu", "sau", "cuoi", "ky", "ki")),

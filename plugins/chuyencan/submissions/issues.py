@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 from chuyencan.contract import SHEETS
 from chuyencan.settings import INCLUDE_DIR
+from chuyencan.wording import catalogue
 
 Severity = Literal["error", "warning"]
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "messages.vi.json"
-MASK = "(đã ẩn)"
+MASK = catalogue("quarantine_report")["masked"]
 
 
 @dataclass(frozen=True)
