@@ -2,14 +2,14 @@
 
     .venv/bin/python bench/report.py [--seed 5] [--report-date 2025-05-16] [--keep]
 
-1. a fresh PostgreSQL database with the province reference of chuyencan.synth (~700 schools,
+1. a fresh PostgreSQL database with the province reference of chuyencan_dev.synth (~700 schools,
    ~150 communes) and a whole school year (38 weeks of 2024-25) written straight into the
    tables the collection step fills: submissions and their status, class attendance and
    report.attendance_weekly, each school's weekly student list (restricted.student_entry:
    dropouts that stay listed, students absent three days or more, the school's at-risk flags,
    returns), police verdicts for most dropouts. Generated with numpy, loaded with COPY;
    workbooks are not written (the intake has its own benchmark);
-2. the fortnightly sequence (`chuyencan.report.sequence`, what the DAG runs) for one report date
+2. the fortnightly sequence (`chuyencan.orchestration.fortnight`, what the DAG runs) for one report date
    but its collection step, timed step by step, twice (the second run is the rerun of the same
    Friday, which replaces what the first wrote).
 Numbers are printed, never asserted. Target: early warning + summary + Excel <= 30 s.
@@ -30,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "devtools"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -62,8 +63,8 @@ def copy_frame(engine: Any, table: str, frame: pd.DataFrame) -> None:
 
 def generate(engine: Any, ref: Any, seed: int) -> dict[str, int]:
     """A school year for every active school, straight into the warehouse tables."""
+    from chuyencan.core.settings import DEADLINE
     from chuyencan.report.calendar_periods import report_year
-    from chuyencan.settings import DEADLINE
 
     rng = np.random.default_rng(seed)
     year = report_year(ref, date(2025, 5, 30))
@@ -269,7 +270,7 @@ def generate(engine: Any, ref: Any, seed: int) -> dict[str, int]:
 def publish(settings: Any, report_date: date) -> dict[str, float]:
     """The fortnightly sequence as the DAG runs it, but collection (no workbooks here: the
     intake has its own benchmark); seconds per step."""
-    from chuyencan.report.sequence import FortnightRun, run_fortnight
+    from chuyencan.orchestration.fortnight import FortnightRun, run_fortnight
 
     seconds: dict[str, float] = {}
     out = run_fortnight(FortnightRun(settings, report_date), skip=SKIPPED, seconds=seconds)
@@ -291,10 +292,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     args = parser.parse_args()
 
-    from chuyencan import warehouse as wh
-    from chuyencan.reference import load_reference, write_reference
-    from chuyencan.settings import Settings
-    from chuyencan.synth.province import write_province_reference
+    from chuyencan.core import warehouse as wh
+    from chuyencan.core.reference import load_reference, write_reference
+    from chuyencan.core.settings import Settings
+    from chuyencan_dev.synth.province import write_province_reference
 
     work = Path(tempfile.mkdtemp(prefix="chuyencan-bench-report-"))
     write_province_reference(work / "reference", args.seed)
@@ -324,7 +325,7 @@ def main() -> None:
             )
         engine.dispose()
     finally:
-        from chuyencan.pipeline import engine_for
+        from chuyencan.submissions.pipeline import engine_for
 
         engine_for.cache_clear()
         if args.keep:

@@ -6,11 +6,13 @@ from datetime import datetime, time, timedelta
 
 from airflow.sdk import dag
 
-from chuyencan.dag_defaults import DEFAULT_ARGS
-from chuyencan.report.airflow_tasks import fortnight_tasks
+from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS
+from chuyencan.orchestration.report_tasks import (
+    fortnight_tasks,
+)
+from chuyencan.orchestration.timetable import FortnightlyFridays
 from chuyencan.report.calendar_periods import FIRST_REPORT
-from chuyencan.report.timetable import FortnightlyFridays
-from chuyencan.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
 
 DOC = f"""
 ### Fortnightly report to the district (báo cáo định kỳ 2 tuần)
@@ -36,7 +38,7 @@ publishes the report dated F covering the school weeks ending F-7 and F:
 7. **email_district_report**, **send_emails**: the Excel report to the district (aggregates only).
 
 Missed fortnights are caught up one at a time; a rerun of the same Friday leaves the warehouse
-as it was and emails nobody twice. The tasks are the steps of `chuyencan.report.sequence`, in
+as it was and emails nobody twice. The tasks are the steps of `chuyencan.orchestration.fortnight`, in
 its order (tests and the benchmark run the same list). If the report is not out by
 {REPORT_DEADLINE:%H:%M}, `fortnightly_report_deadline` emails the district and the data engineers
 (`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`).

@@ -6,11 +6,11 @@ from datetime import datetime, time
 
 from airflow.sdk import dag
 
-from chuyencan.dag_defaults import DEFAULT_ARGS
-from chuyencan.report.airflow_tasks import check_report_is_out
+from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS
+from chuyencan.orchestration.report_tasks import check_report_is_out
+from chuyencan.orchestration.timetable import FortnightlyFridays
 from chuyencan.report.calendar_periods import FIRST_REPORT
-from chuyencan.report.timetable import FortnightlyFridays
-from chuyencan.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
 
 DOC = f"""
 ### Is the fortnightly report out by {REPORT_DEADLINE:%H:%M}?

@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.airflow_tasks import (
+from chuyencan.core.settings import DEADLINE, TIMEZONE_NAME, weekly_run_time
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, weekly_cron
+from chuyencan.orchestration.police_tasks import announce_new_cases
+from chuyencan.orchestration.school_tasks import (
     close_the_week,
     collect_new_files,
     prepare_warehouse,
     send_emails,
     write_next_week_templates,
 )
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, weekly_cron
-from chuyencan.police.airflow_tasks import announce_new_cases
-from chuyencan.settings import DEADLINE, TIMEZONE_NAME, weekly_run_time
 
 DOC = f"""
 ### Weekly school submissions: close the week

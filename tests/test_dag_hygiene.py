@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from chuyencan.dag_defaults import weekly_cron
-from chuyencan.report.sequence import FORTNIGHT_STEPS, upstream
-from chuyencan.settings import DEADLINE, REPORT_DEADLINE, REPORT_TIME, weekly_run_time
+from chuyencan.core.settings import DEADLINE, REPORT_DEADLINE, REPORT_TIME, weekly_run_time
+from chuyencan.orchestration.dag_defaults import weekly_cron
+from chuyencan.orchestration.fortnight import FORTNIGHT_STEPS, upstream
 
 DAGS_DIR = Path(__file__).resolve().parents[1] / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))

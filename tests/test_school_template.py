@@ -18,12 +18,12 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
-from chuyencan import contract
-from chuyencan import school_template as tpl
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
-from chuyencan.reference import Reference, School, load_reference
-from chuyencan.settings import REFERENCE_DIR
-from chuyencan.text import fold
+from chuyencan.core import contract
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
+from chuyencan.core.reference import Reference, School, load_reference
+from chuyencan.core.settings import REFERENCE_DIR
+from chuyencan.core.text import fold
+from chuyencan.submissions import school_template as tpl
 from tests.school_files import ClassRow
 from tests.workbook_snapshot import golden, workbook_snapshot
 
@@ -237,7 +237,7 @@ def test_instructions_state_the_deadline_and_the_limit_of_the_settings(
     ref: Reference, tmp_path: Path, deadline: time, said: str
 ) -> None:
     """The deadline and the missed-sessions limit are settings: a deployment that moves them
-    tells its schools so (the weekly run passes its settings, see chuyencan.pipeline)."""
+    tells its schools so (the weekly run passes its settings, see chuyencan.submissions.pipeline)."""
     path = tpl.write_template(
         _school(ref, "THCS"), WEEK, tmp_path / "t.xlsx", deadline=deadline, max_sessions=40
     )

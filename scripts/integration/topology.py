@@ -50,18 +50,16 @@ def airflow_version_pinned() -> str:
     return found.group(1)
 
 
-# How the package names the Airflow variables it reads: `_variable("chuyencan_x", ...)` in
-# airflow_adapter.py, `Variable.get("chuyencan_x")`, or a `..._VARIABLE = "chuyencan_x"` constant.
 def pipeline_variables() -> list[str]:
     """Every Airflow variable the pipeline reads (CONTRACTS §1 and the extra settings), as
     environment names: the settings module lists them all."""
-    from chuyencan.settings import VARIABLES
+    from chuyencan.core.settings import VARIABLES
 
     return sorted(f"AIRFLOW_VAR_{name.upper()}" for name in VARIABLES)
 
 
 def connection_variables() -> list[str]:
-    from chuyencan.airflow_adapter import SMTP_CONN_ID, WAREHOUSE_CONN_ID
+    from chuyencan.orchestration.adapter import SMTP_CONN_ID, WAREHOUSE_CONN_ID
 
     return [f"AIRFLOW_CONN_{c.upper()}" for c in (WAREHOUSE_CONN_ID, SMTP_CONN_ID)]
 

@@ -25,9 +25,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chuyencan.reference import Reference, School, commune_key, load_reference
-from chuyencan.settings import REFERENCE_DIR
-from chuyencan.text import fold
+from chuyencan.core.reference import Reference, School, commune_key, load_reference
+from chuyencan.core.settings import REFERENCE_DIR
+from chuyencan.core.text import fold
 
 # Level of each kind of administrative unit: 1 province, 2 district (until 2025-06-30), 3 commune.
 ADMIN_LEVEL = {"tinh": 1, "huyen": 2, "thanh_pho": 2, "thi_xa": 2, "xa": 3, "phuong": 3, "thi_tran": 3}

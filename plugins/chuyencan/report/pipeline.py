@@ -1,6 +1,6 @@
 """The fortnightly report's procedure as plain functions of the settings and the report date.
 
-`chuyencan.report.sequence` puts them in order, and runs them for the DAG, the demo, the tests
+`chuyencan.orchestration.fortnight` puts them in order, and runs them for the DAG, the demo, the tests
 and the benchmark. The report dated Friday F covers the school weeks ending F-7 and F. Every
 step replaces what an earlier run of the same date wrote, so a rerun leaves the same state.
 """
@@ -13,13 +13,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chuyencan.pipeline import engine_for, friday_of, reference_for
+from chuyencan.core.runs import engine_for, friday_of, reference_for
+from chuyencan.core.settings import REPORT_DEADLINE, Settings
+from chuyencan.core.wording import catalogue
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
-from chuyencan.settings import REPORT_DEADLINE, Settings
-from chuyencan.wording import catalogue
 
 if TYPE_CHECKING:
-    from chuyencan.mail.outbox import OutgoingEmail
+    from chuyencan.core.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -33,33 +33,6 @@ def report_date_for(moment: datetime | date, settings: Settings) -> date:
 def reports_dir(settings: Settings) -> Path:
     """Where the report files go; per-school lists of at-risk students go in its `restricted/`."""
     return settings.work_dir / "reports"
-
-
-def close_fortnight_weeks(
-    settings: Settings, report_date: date, now: datetime | None = None
-) -> dict[str, object]:
-    """Every active school's submission status for both weeks of the fortnight.
-
-    The district's weekly email is the weekly DAG's job and is not queued again here.
-    """
-    from chuyencan.submissions.status import refresh_weeks
-
-    ref = reference_for(settings)
-    weeks = {w for w in Fortnight(report_date).weeks if ref.is_school_week(w)}
-    statuses = refresh_weeks(engine_for(settings.warehouse_url), ref, settings, weeks, now=now)
-    counts = {s: sum(x.status == s for x in statuses) for s in ("on_time", "late", "missing", "rejected")}
-    return {
-        "report_date": report_date.isoformat(),
-        "school_weeks": sorted(w.isoformat() for w in weeks),
-        **counts,
-    }
-
-
-def refresh_reconciliation(settings: Settings) -> dict[str, object]:
-    """Police reconciliation first, so the report counts fresh verdicts."""
-    from chuyencan.police.pipeline import reconcile
-
-    return {"reconciled": True, **reconcile(settings)}
 
 
 def flag_students_at_risk(settings: Settings, report_date: date) -> dict[str, object]:
@@ -138,8 +111,8 @@ def report_is_out(settings: Settings, report_date: date) -> bool:
     report is written (what the district reads and what it files)."""
     from sqlalchemy import func, select
 
+    from chuyencan.core.schema import fortnight_summary as t
     from chuyencan.report.files import report_files
-    from chuyencan.report.tables import fortnight_summary as t
 
     query = select(func.count()).where(t.c.report_date == report_date, t.c.scope == "district")
     with engine_for(settings.warehouse_url).connect() as conn:
@@ -207,8 +180,8 @@ def send_deadline_alert(
     and is emptied by a later task of the very run that is late, either of which may be what
     broke. False when there is nobody to tell.
     """
-    from chuyencan.mail.outbox import OutgoingEmail
-    from chuyencan.mail.render import render_email
+    from chuyencan.core.mail.outbox import OutgoingEmail
+    from chuyencan.core.mail.render import render_email
 
     if not recipients:
         log.warning("report %s missed its deadline and no recipients are configured", report_date)

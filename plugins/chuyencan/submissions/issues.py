@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from chuyencan.contract import SHEETS
-from chuyencan.settings import INCLUDE_DIR
-from chuyencan.wording import catalogue
+from chuyencan.core.contract import SHEETS
+from chuyencan.core.settings import INCLUDE_DIR
+from chuyencan.core.wording import catalogue
 
 Severity = Literal["error", "warning"]
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "messages.vi.json"
