@@ -58,8 +58,7 @@ def main() -> None:
 
 def _publish(work: Path, seed: int) -> Path:
     from chuyencan.core.settings import Settings
-    from chuyencan.report import pipeline as report
-    from chuyencan.submissions.pipeline import collect_new_files, prepare_warehouse
+    from chuyencan.orchestration.fortnight import FortnightRun, run_fortnight
     from chuyencan_dev.synth import generate
 
     print(f"1/3 sample school year, weeks ending {FIRST_WEEK:%d/%m/%Y} to {REPORT_DATE:%d/%m/%Y}")
@@ -72,15 +71,14 @@ def _publish(work: Path, seed: int) -> Path:
         warehouse_url=f"sqlite:///{work / 'warehouse' / 'warehouse.db'}",
     )
     print("2/3 intake, statuses, early warning, summary, report")
-    prepare_warehouse(settings)
-    # Every file is in the inbox already; "now" is the report's Friday afternoon.
+    # Every file is in the inbox already; "now" is the report's Friday afternoon. The report's
+    # sequence up to the Excel report (no police extracts here, no lists, no email).
     now = datetime(REPORT_DATE.year, REPORT_DATE.month, REPORT_DATE.day, 8, 0, tzinfo=UTC)
-    collect_new_files(settings, now=now)
-    report.close_fortnight_weeks(settings, REPORT_DATE, now=now)
-    report.flag_students_at_risk(settings, REPORT_DATE)
-    report.publish_fortnight_summary(settings, REPORT_DATE)
-    files = report.write_excel_report(settings, REPORT_DATE)
-    return Path(files["xlsx"])
+    skip = frozenset(
+        {"refresh_reconciliation", "write_school_risk_lists", "email_district_report", "send_emails"}
+    )
+    results = run_fortnight(FortnightRun(settings, REPORT_DATE, now=now), skip=skip)
+    return Path(str(results["write_excel_report"]["xlsx"]))
 
 
 def _render_first_sheet(xlsx: Path, folder: Path, out: Path) -> None:
