@@ -1,4 +1,4 @@
-"""Every other Friday: the district's fortnightly report (CONTRACTS §2, `fortnightly_report`)."""
+"""Every other Friday: the district's fortnightly report (`fortnightly_report`, docs/contracts.md#2-dags)."""
 
 from __future__ import annotations
 

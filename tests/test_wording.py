@@ -34,9 +34,9 @@ ALLOWED = {
     "plugins/chuyencan/core/wording.py": "the catalogue loader",
     # Vocabulary, not sentences: the contract's sheet and column headers and its status, sex,
     # reason and residence labels are the interface the readers match files against
-    # (CONTRACTS §3, §4). A catalogue would let an edit of wording break reading.
-    "plugins/chuyencan/core/contract.py": "contract vocabulary (CONTRACTS §3)",
-    "plugins/chuyencan/police/extract_contract.py": "contract vocabulary (CONTRACTS §4)",
+    # (docs/contracts.md#3-school-weekly-submission, #4-police-extract). A catalogue would let an edit of wording break reading.
+    "plugins/chuyencan/core/contract.py": "contract vocabulary (docs/contracts.md#3-school-weekly-submission)",
+    "plugins/chuyencan/police/extract_contract.py": "contract vocabulary (docs/contracts.md#4-police-extract)",
     # The kinds of administrative unit (tỉnh, xã, …): names are read and matched with them.
     "plugins/chuyencan/core/organisation.py": "administrative vocabulary (issue 12)",
     # Folding đ/Đ to d is character handling, not wording.

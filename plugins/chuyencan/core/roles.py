@@ -1,5 +1,5 @@
 """Warehouse roles on PostgreSQL: the pipeline writes, the district reads the aggregates, and only
-the roles that need them read children's personal data (CONTRACTS §5, schema `restricted`).
+the roles that need them read children's personal data (docs/contracts.md#5-warehouse, schema `restricted`).
 
     python -m chuyencan.core.roles --admin-url postgresql://postgres@127.0.0.1:5432/chuyencan [--create-schema]
 
@@ -16,7 +16,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -67,11 +67,15 @@ def passwords_from_env(environ: Mapping[str, str] | None = None) -> dict[str, st
 def scram_verifier(conn: Connection, role: str, password: str) -> str:
     """The SCRAM-SHA-256 verifier PostgreSQL stores for `password`, computed on this side by
     libpq (PQencryptPasswordConn, through psycopg) so the password itself is never sent."""
-    pgconn = conn.connection.driver_connection.pgconn
-    return pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode("ascii")
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a PostgreSQL connection through psycopg"
+    verifier: bytes = driver.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+    return verifier.decode("ascii")
 
 
-def grant_statements(database: str, roles: WarehouseRoles = ROLES, quote=None) -> list[str]:
+def grant_statements(
+    database: str, roles: WarehouseRoles = ROLES, quote: Callable[[str], str] | None = None
+) -> list[str]:
     """include/sql/warehouse_roles.sql with the names filled in, one statement per item."""
     q = quote or (lambda name: '"' + name.replace('"', '""') + '"')
     names = {purpose: q(name) for purpose, name in roles.items()}
@@ -152,7 +156,7 @@ def ensure_roles(
         for statement in grant_statements(database, roles, quote):
             conn.execute(text(statement))
         reassigned = _reassign_existing(conn, roles.writer)
-        logins = dict(
+        logins: dict[str, bool] = dict(
             conn.execute(
                 text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:n)"),
                 {"n": [name for _, name in roles.items()]},

@@ -2,7 +2,7 @@
 
 Every default is written here once: the dataclass's field defaults are what an unset Airflow
 variable means (`Settings.from_variables`, which `chuyencan.orchestration.adapter` feeds with Airflow's
-variables and connection, CONTRACTS §1); tests and benchmarks build `Settings` directly. The
+variables and connection, docs/contracts.md#1-configuration); tests and benchmarks build `Settings` directly. The
 times the DAGs run at are here too, as constants, because a schedule is fixed when a DAG file
 is parsed.
 """
@@ -15,14 +15,15 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-# Every date and time the pipeline works with is local to the district (CONTRACTS §2).
+# Every date and time the pipeline works with is local to the district (docs/contracts.md#2-dags).
 TIMEZONE_NAME = "Asia/Ho_Chi_Minh"
 TIMEZONE = ZoneInfo(TIMEZONE_NAME)
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # Data and wording shipped with the code: reference data, rules, SQL, templates, catalogues.
 INCLUDE_DIR = PROJECT_ROOT / "include"
 REFERENCE_DIR = INCLUDE_DIR / "reference"
-# Where everything lives when nothing is configured (CONTRACTS §1: every setting is optional).
+# Where everything lives when nothing is configured (docs/contracts.md#1-configuration: every
+# setting is optional).
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 DISTRICT_KEY = "BAT_XAT"
 
@@ -32,7 +33,7 @@ DEADLINE = time(10, 0)
 # Circular 22/2021 Art. 12: more than this many missed sessions in a school year and a student
 # cannot move up a grade (`chuyencan_eligibility_max_sessions`).
 ELIGIBILITY_MAX_SESSIONS = 45
-# The Friday run closes the week this long after the default deadline (CONTRACTS §2: after it).
+# The Friday run closes the week this long after the default deadline (docs/contracts.md#2-dags: after it).
 WEEKLY_RUN_AFTER_DEADLINE = timedelta(hours=1)
 # The fortnightly report runs at REPORT_TIME on its Fridays; the district expects it out by
 # REPORT_DEADLINE, when `fortnightly_report_deadline` checks and alerts.
@@ -106,7 +107,7 @@ def _addresses(value: str) -> tuple[str, ...]:
     return tuple(e.strip() for e in value.split(",") if e.strip())
 
 
-# The configuration variables (CONTRACTS §1, `AIRFLOW_VAR_<NAME>`): the field each one sets and
+# The configuration variables (docs/contracts.md#1-configuration, `AIRFLOW_VAR_<NAME>`): the field each one sets and
 # how its text is read. An unset variable leaves the field's default above.
 VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "chuyencan_inbox": ("inbox", Path),

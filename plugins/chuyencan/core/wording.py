@@ -21,7 +21,8 @@ WORDING_DIR = INCLUDE_DIR / "wording"
 @cache
 def catalogue(name: str) -> dict[str, Any]:
     """The whole catalogue `name` (cached: catalogues ship with the code)."""
-    return json.loads((WORDING_DIR / f"{name}.vi.json").read_text(encoding="utf-8"))
+    entries: dict[str, Any] = json.loads((WORDING_DIR / f"{name}.vi.json").read_text(encoding="utf-8"))
+    return entries
 
 
 def text(value: str | list[str], /, **fields: object) -> str:
@@ -59,4 +60,4 @@ class Wording:
 
 def severity_label(severity: str) -> str:
     """How a quarantine report tags an issue: the error label, or the warning label."""
-    return catalogue("quarantine_report")["severity"]["error" if severity == "error" else "warning"]
+    return Wording("quarantine_report")("severity.error" if severity == "error" else "severity.warning")

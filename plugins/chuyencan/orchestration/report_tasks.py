@@ -48,7 +48,7 @@ def _step_task(name: str) -> Any:
         run = FortnightRun(_settings(), run_report_date(), mail_sender=mail_sender, results=dict(inputs))
         return step_named(name).run(run)
 
-    return task(run_step, task_id=name, multiple_outputs=True, **RETRY_ARGS)
+    return task(task_id=name, multiple_outputs=True, **RETRY_ARGS)(run_step)
 
 
 def fortnight_tasks() -> None:

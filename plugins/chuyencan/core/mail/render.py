@@ -22,7 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from chuyencan.core.settings import INCLUDE_DIR, TIMEZONE
-from chuyencan.core.wording import catalogue
+from chuyencan.core.wording import Wording
 
 TEMPLATE_DIR = INCLUDE_DIR / "templates" / "email"
 # An email with hundreds of table rows is unreadable and may be clipped by Gmail (~100 kB);
@@ -281,9 +281,12 @@ def format_datetime(moment: datetime | None) -> str:
 def format_deadline(moment: datetime) -> str:
     """'10:00 Thứ Sáu, ngày 04/04/2025' in Vietnam time."""
     local = moment.astimezone(TIMEZONE)
-    w = catalogue("mail")
-    return w["deadline"].format(
-        time=f"{local:%H:%M}", weekday=w["weekdays"][local.weekday()], date=f"{local:%d/%m/%Y}"
+    w = Wording("mail")
+    return w(
+        "deadline",
+        time=f"{local:%H:%M}",
+        weekday=w.raw("weekdays")[local.weekday()],
+        date=f"{local:%d/%m/%Y}",
     )
 
 
@@ -297,7 +300,7 @@ def format_cell(value: object, limit: int = MAX_CELL_CHARS) -> str:
         return "—"
     text = " ".join(str(value).split())
     if not text:
-        return catalogue("mail")["blank_cell"]
+        return Wording("mail")("blank_cell")
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
