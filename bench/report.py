@@ -9,8 +9,9 @@
    dropouts that stay listed, students absent three days or more, the school's at-risk flags,
    returns), police verdicts for most dropouts. Generated with numpy, loaded with COPY;
    workbooks are not written (the intake has its own benchmark);
-2. the fortnightly steps after collection for one report date, timed one by one, twice (the second run is the
-   rerun of the same Friday, which replaces what the first wrote).
+2. the fortnightly sequence (`chuyencan.orchestration.fortnight`, what the DAG runs) for one report date
+   but its collection step, timed step by step, twice (the second run is the rerun of the same
+   Friday, which replaces what the first wrote).
 Numbers are printed, never asserted. Target: early warning + summary + Excel <= 30 s.
 """
 
@@ -22,7 +23,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,9 @@ TRACKED_PER_SCHOOL = 40  # students who appear on a school's lists at some point
 STATUS_SHARES = {"on_time": 0.86, "late": 0.07, "missing": 0.05, "rejected": 0.02}
 REASONS = ["Kinh tế", "Đi làm ăn xa", "Tảo hôn", "Học lực", "Xa trường", "Gia đình", "Khác"]
 REASON_CODES = ["kinh_te", "di_lam_an_xa", "tao_hon", "hoc_luc", "xa_truong", "gia_dinh", "khac"]
+SKIPPED = frozenset({"collect_new_files"})
+# The target covers early warning, the summary (with the calendar checks) and the Excel report.
+CORE = ("flag_students_at_risk", "publish_fortnight_summary", "write_excel_report")
 
 
 def copy_frame(engine: Any, table: str, frame: pd.DataFrame) -> None:
@@ -60,6 +63,7 @@ def copy_frame(engine: Any, table: str, frame: pd.DataFrame) -> None:
 
 def generate(engine: Any, ref: Any, seed: int) -> dict[str, int]:
     """A school year for every active school, straight into the warehouse tables."""
+    from chuyencan.core.settings import DEADLINE
     from chuyencan.report.calendar_periods import report_year
 
     rng = np.random.default_rng(seed)
@@ -70,7 +74,7 @@ def generate(engine: Any, ref: Any, seed: int) -> dict[str, int]:
     n_weeks = len(weeks)
     schools = ref.active_schools(fridays[0])
     communes = sorted({c.name for c in ref.communes if c.valid_to is None})
-    deadline_hour = 10
+    deadline_hour = DEADLINE.hour
 
     # --- submissions: a status per school-week; an accepted file for on_time and late ------------
     n_schools = len(schools)
@@ -263,43 +267,22 @@ def generate(engine: Any, ref: Any, seed: int) -> dict[str, int]:
     }
 
 
-def timed(label: str, step: Callable[[], Any], times: dict[str, float]) -> Any:
-    start = time.perf_counter()
-    result = step()
-    times[label] = time.perf_counter() - start
-    return result
+def publish(settings: Any, report_date: date) -> dict[str, float]:
+    """The fortnightly sequence as the DAG runs it, but collection (no workbooks here: the
+    intake has its own benchmark); seconds per step."""
+    from chuyencan.orchestration.fortnight import FortnightRun, run_fortnight
 
-
-def publish(settings: Any, ref: Any, report_date: date, out_dir: Path) -> dict[str, float]:
-    from chuyencan.report.calendar_periods import Fortnight
-    from chuyencan.report.early_warning import flag_students
-    from chuyencan.report.email import queue_district_report
-    from chuyencan.report.excel import write_report
-    from chuyencan.report.lists import write_school_risk_lists
-    from chuyencan.report.school_warnings import warn_schools
-    from chuyencan.report.summary import publish_summary
-    from chuyencan.submissions.pipeline import engine_for
-    from chuyencan.submissions.status import refresh_weeks
-
-    engine = engine_for(settings.warehouse_url)
-    times: dict[str, float] = {}
-    timed(
-        "close both weeks",
-        lambda: refresh_weeks(engine, ref, settings, set(Fortnight(report_date).weeks)),
-        times,
-    )
-    risk = timed("early warning", lambda: flag_students(engine, ref, settings, report_date), times)
-    summary = timed("summary", lambda: publish_summary(engine, ref, settings, report_date), times)
-    warned = timed("calendar checks", lambda: warn_schools(engine, ref, settings, report_date), times)
-    files = timed("excel + twin", lambda: write_report(engine, report_date, out_dir, ref), times)
-    lists = timed("school lists", lambda: write_school_risk_lists(engine, report_date, out_dir, ref), times)
-    timed("district email", lambda: queue_district_report(engine, settings, report_date, files), times)
+    seconds: dict[str, float] = {}
+    out = run_fortnight(FortnightRun(settings, report_date), skip=SKIPPED, seconds=seconds)
+    risk, summary = out["flag_students_at_risk"], out["publish_fortnight_summary"]
+    warned = summary["calendar_warnings"]
     print(
-        f"  at risk {risk.at_risk} of {risk.students_checked} listed; summary rows {summary.rows}, "
-        f"open dropouts {summary.dropouts_open}; calendar warnings {warned['warnings']} "
-        f"({warned['schools']} schools); {len(lists)} school lists; report {files.xlsx.stat().st_size // 1024} kB"
+        f"  at risk {risk['at_risk']} of {risk['students_checked']} listed; summary rows {summary['rows']}, "
+        f"open dropouts {summary['dropouts_open']}; calendar warnings {warned['warnings']} "
+        f"({warned['schools']} schools); {out['write_school_risk_lists']['school_lists']} school lists; "
+        f"report {Path(out['write_excel_report']['xlsx']).stat().st_size // 1024} kB"
     )
-    return times
+    return seconds
 
 
 def main() -> None:
@@ -333,10 +316,10 @@ def main() -> None:
         )
         for attempt in ("first run", "rerun"):
             print(f"{attempt}, report dated {args.report_date} on PostgreSQL:")
-            times = publish(settings, ref, args.report_date, work / "reports")
+            times = publish(settings, args.report_date)
             for label, seconds in times.items():
-                print(f"  {label:<16} {seconds:6.2f} s")
-            core = times["early warning"] + times["summary"] + times["excel + twin"]
+                print(f"  {label:<26} {seconds:6.2f} s")
+            core = sum(times[step] for step in CORE)
             print(
                 f"  early warning + summary + Excel: {core:.2f} s (target <= 30 s); all steps {sum(times.values()):.2f} s"
             )

@@ -1,32 +1,26 @@
-"""Every other Friday 13:30: the district's fortnightly report (`fortnightly_report`,
-docs/contracts.md#2-dags)."""
+"""Every other Friday at the report time (13:30 by default): the district's fortnightly report
+(`fortnightly_report`, docs/contracts.md#2-dags)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from airflow.sdk import chain, dag
+from airflow.sdk import dag
 
-from chuyencan.core.settings import REPORT_READY_AT
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS
 from chuyencan.orchestration.report_tasks import (
-    close_both_weeks,
-    email_district_report,
-    flag_students_at_risk,
-    publish_fortnight_summary,
-    refresh_reconciliation,
-    write_excel_report,
-    write_school_risk_lists,
+    fortnight_tasks,
 )
-from chuyencan.orchestration.school_tasks import collect_new_files, prepare_warehouse, send_emails
 from chuyencan.orchestration.timetable import FortnightlyFridays
+from chuyencan.report.calendar_periods import FIRST_REPORT
 
-DOC = """
+DOC = f"""
 ### Fortnightly report to the district (báo cáo định kỳ 2 tuần)
 
-Every other Friday at 13:30 Vietnam time from 4 April 2025 (4 Apr, 18 Apr, 2 May, …), as the
+Every other Friday at {REPORT_TIME:%H:%M} Vietnam time from 4 April 2025 (4 Apr, 18 Apr, 2 May, …), as the
 district ordered on 26 March 2025, so that the head of office can review and sign it before it
-is due at the People's Committee at 15:00 (`REPORT_READY_AT` in `chuyencan.core.settings`): how many
+is due at the People's Committee at 15:00 (`REPORT_TIME` in `chuyencan.core.settings`): how many
 students dropped out, split by when they left (summer, semester 1, semester 2, after Tết), why,
 by grade, how many left the locality and where to, where they work, how many may move up, who
 came back and whether they may move up, who is at risk, how the schools reported, and the
@@ -37,8 +31,8 @@ publishes the report dated F covering the school weeks ending F-7 and F:
    that arrived since its last run (late reports and corrections count).
 2. **close_both_weeks**: every active school's submission status for both weeks (on time,
    late, missing, rejected). The district's weekly email is not sent again.
-3. **refresh_reconciliation**: police verdicts (left the locality / still there); until the
-   reconciliation is installed every case is reported unverified.
+3. **refresh_reconciliation**: police verdicts (left the locality / still there); a case no
+   extract settles is reported unverified.
 4. **flag_students_at_risk**: early warning into `restricted.student_risk` (chronic absence,
    absences rising, near 45 missed sessions, the school's own "at risk", a sibling who dropped out).
 5. **publish_fortnight_summary**: `report.fortnight_summary` and `report.fortnight_breakdown`
@@ -49,16 +43,17 @@ publishes the report dated F covering the school weeks ending F-7 and F:
 7. **email_district_report**, **send_emails**: the Excel report to the district (aggregates only).
 
 Missed fortnights are caught up one at a time; a rerun of the same Friday leaves the warehouse
-as it was and emails nobody twice. If the report is not out by 14:00,
-`fortnightly_report_deadline` emails the district and the data engineers
+as it was and emails nobody twice. The tasks are the steps of `chuyencan.orchestration.fortnight`, in
+its order (tests and the benchmark run the same list). If the report is not out by
+{REPORT_DEADLINE:%H:%M}, `fortnightly_report_deadline` emails the district and the data engineers
 (`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`).
 """
 
 
 @dag(
     dag_id="fortnightly_report",
-    schedule=FortnightlyFridays(at=REPORT_READY_AT),
-    start_date=datetime(2025, 4, 4, tzinfo=LOCAL),
+    schedule=FortnightlyFridays(),
+    start_date=datetime.combine(FIRST_REPORT, time(0), tzinfo=TIMEZONE),
     catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -67,18 +62,7 @@ as it was and emails nobody twice. If the report is not out by 14:00,
     dagrun_timeout=timedelta(hours=3),
 )
 def fortnightly_report() -> None:
-    files = write_excel_report()
-    published = publish_fortnight_summary()
-    chain(
-        prepare_warehouse(),
-        collect_new_files(),
-        close_both_weeks(),
-        refresh_reconciliation(),
-        flag_students_at_risk(),
-        published,
-    )
-    published >> [files, write_school_risk_lists()]
-    email_district_report(files) >> send_emails()
+    fortnight_tasks()
 
 
 fortnightly_report()

@@ -1,22 +1,25 @@
-"""Every other Friday 14:00: is the fortnightly report out? If not, say so."""
+"""Every other Friday at the report deadline (14:00 by default): is the fortnightly report out?
+If not, say so."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from airflow.sdk import dag
 
-from chuyencan.core.settings import REPORT_CHECK_AT
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS
 from chuyencan.orchestration.report_tasks import check_report_is_out
 from chuyencan.orchestration.timetable import FortnightlyFridays
+from chuyencan.report.calendar_periods import FIRST_REPORT
 
-DOC = """
-### Is the fortnightly report out by 14:00?
+DOC = f"""
+### Is the fortnightly report out by {REPORT_DEADLINE:%H:%M}?
 
-The fortnightly report (`fortnightly_report`, every other Friday 13:30) must be reviewed and
-signed before it is due at the People's Committee at 15:00. At 14:00 (`REPORT_CHECK_AT` in
-`chuyencan.core.settings`) on each report Friday this DAG checks the warehouse and the reports folder:
+The fortnightly report (`fortnightly_report`, every other Friday {REPORT_TIME:%H:%M}) must be
+reviewed and signed before it is due at the People's Committee at 15:00. At
+{REPORT_DEADLINE:%H:%M} (`REPORT_DEADLINE` in `chuyencan.core.settings`) on each report Friday
+this DAG checks the warehouse and the reports folder:
 the district's line of `report.fortnight_summary` for the date and the Excel report must both
 be there. If not (the run failed, is still running, never started, or the warehouse cannot be
 reached), the district office and the data engineers (`AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL`,
@@ -32,8 +35,8 @@ after every task succeeded (apache/airflow#73428).
 
 @dag(
     dag_id="fortnightly_report_deadline",
-    schedule=FortnightlyFridays(at=REPORT_CHECK_AT),
-    start_date=datetime(2025, 4, 4, tzinfo=LOCAL),
+    schedule=FortnightlyFridays(at=REPORT_DEADLINE),
+    start_date=datetime.combine(FIRST_REPORT, time(0), tzinfo=TIMEZONE),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.core.settings import TIMEZONE_NAME
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START
 from chuyencan.orchestration.police_tasks import announce_new_extracts, load_police_extracts
 from chuyencan.orchestration.school_tasks import prepare_warehouse, send_emails
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag
 
+from chuyencan.core.settings import TIMEZONE_NAME
 from chuyencan.orchestration.assets import POLICE_EXTRACTS, SCHOOL_CASES
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START
 from chuyencan.orchestration.police_tasks import (
     apply_retention,
     email_district_counts,

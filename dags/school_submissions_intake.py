@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.core.settings import TIMEZONE_NAME
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START
 from chuyencan.orchestration.police_tasks import announce_new_cases
 from chuyencan.orchestration.school_tasks import collect_new_files, prepare_warehouse, send_emails
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.core.settings import DEADLINE, TIMEZONE_NAME, weekly_run_time
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, weekly_cron
 from chuyencan.orchestration.police_tasks import announce_new_cases
 from chuyencan.orchestration.school_tasks import (
     close_the_week,
@@ -16,11 +17,11 @@ from chuyencan.orchestration.school_tasks import (
     write_next_week_templates,
 )
 
-DOC = """
+DOC = f"""
 ### Weekly school submissions: close the week
 
-Every Friday at 11:00 (an hour after the schools' 10:00 deadline) for the week ending that
-Friday:
+Every Friday at {weekly_run_time():%H:%M} (after the schools' default {DEADLINE:%H:%M} deadline) for the week
+ending that Friday:
 
 1. **prepare_warehouse**: create or upgrade the warehouse schema, reload schools, communes and
    the school calendar from `include/reference`.
@@ -44,7 +45,7 @@ minutes on school days) or the next run. Settings: docs/contracts.md#1-configura
 
 @dag(
     dag_id="school_submissions_weekly",
-    schedule=CronTriggerTimetable("0 11 * * 5", timezone=TIMEZONE_NAME),
+    schedule=CronTriggerTimetable(weekly_cron(), timezone=TIMEZONE_NAME),
     start_date=START,
     catchup=False,
     max_active_runs=1,

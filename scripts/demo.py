@@ -77,7 +77,7 @@ def main() -> None:
         [str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True, capture_output=True
     )
 
-    from chuyencan.core.settings import REPORT_READY_AT, TIMEZONE
+    from chuyencan.core.settings import REPORT_TIME, TIMEZONE
     from chuyencan_dev.mail_sink import SmtpSink
 
     with SmtpSink(mail) as sink:
@@ -91,23 +91,24 @@ def main() -> None:
         )
         print(f"3/4 running school_submissions_weekly through Airflow for {len(fridays)} Fridays")
         dag = _dag("school_submissions_weekly")
+        from chuyencan.core.settings import REPORT_TIME, TIMEZONE, weekly_run_time
+
         for friday in fridays:
-            run_at = datetime(friday.year, friday.month, friday.day, 4, 0, tzinfo=UTC)  # 11:00 in Lào Cai
+            run_at = datetime.combine(friday, weekly_run_time(), tzinfo=TIMEZONE).astimezone(UTC)
             arrived = _deliver(sample / "inbox", inbox, until=run_at)
             state = dag.test(logical_date=run_at).state
             print(f"    Friday {friday:%d/%m/%Y}: {arrived} new files in the inbox -> run {state}")
             if str(state) != "success":
                 raise SystemExit(f"the run for {friday} did not succeed; see the log above")
-        # The fortnightly report at 13:30 on the last Friday (the first report date: there is no
-        # previous report to compare with): it sweeps in files that came after the morning run,
-        # reconciles the cases with the police extracts, and publishes.
+        # The fortnightly report at its time on the last Friday (the first report date: there is no
+        # previous report to compare with): it sweeps in files that came after
+        # the morning run, reconciles the cases with the police extracts, and publishes.
         _deliver(sample / "inbox", inbox, until=datetime.max.replace(tzinfo=UTC))
         report_dag = _dag("fortnightly_report")
         last = fridays[-1]
-        state = report_dag.test(
-            logical_date=datetime.combine(last, REPORT_READY_AT, tzinfo=TIMEZONE).astimezone(UTC)
-        ).state
-        print(f"    fortnightly_report for {last:%d/%m/%Y} {REPORT_READY_AT:%H:%M} -> run {state}")
+        report_at = datetime.combine(last, REPORT_TIME, tzinfo=TIMEZONE).astimezone(UTC)
+        state = report_dag.test(logical_date=report_at).state
+        print(f"    fortnightly_report for {last:%d/%m/%Y} {REPORT_TIME:%H:%M} -> run {state}")
         if str(state) != "success":
             raise SystemExit("the fortnightly report did not succeed; see the log above")
 

@@ -65,8 +65,7 @@ def main() -> None:
 
 def _publish(work: Path, seed: int) -> Path:
     from chuyencan.core.settings import Settings
-    from chuyencan.report import pipeline as report
-    from chuyencan.submissions.pipeline import collect_new_files, prepare_warehouse
+    from chuyencan.orchestration.fortnight import FortnightRun, run_fortnight
     from chuyencan_dev.synth import generate
 
     print(f"1/3 sample school year, weeks ending {FIRST_WEEK:%d/%m/%Y} to {REPORT_DATE:%d/%m/%Y}")
@@ -81,13 +80,13 @@ def _publish(work: Path, seed: int) -> Path:
         settle_seconds=0,
     )
     print("2/3 intake, then the fortnightly procedure for the last two report Fridays")
-    prepare_warehouse(settings)
-    # Every file is in the inbox already; "now" is the report's Friday afternoon.
+    # Every file is in the inbox already; "now" is the report's Friday afternoon. The report's
+    # sequence (no lists, no email), for the previous report date and then the report's own.
     now = datetime(REPORT_DATE.year, REPORT_DATE.month, REPORT_DATE.day, 8, 0, tzinfo=UTC)
-    collect_new_files(settings, now=now)
-    report.publish_fortnight(settings, PREVIOUS_DATE, now=now)
-    files = report.publish_fortnight(settings, REPORT_DATE, now=now)["files"]
-    return Path(files["xlsx"])  # type: ignore[index]
+    skip = frozenset({"write_school_risk_lists", "email_district_report", "send_emails"})
+    run_fortnight(FortnightRun(settings, PREVIOUS_DATE, now=now), skip=skip)
+    results = run_fortnight(FortnightRun(settings, REPORT_DATE, now=now), skip=skip)
+    return Path(str(results["write_excel_report"]["xlsx"]))
 
 
 def _render_with_chromium(html: Path, folder: Path, out: Path) -> None:

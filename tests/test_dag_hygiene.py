@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from chuyencan.core.settings import DEADLINE, REPORT_DEADLINE, REPORT_TIME, weekly_run_time
+from chuyencan.orchestration.dag_defaults import weekly_cron
+from chuyencan.orchestration.fortnight import FORTNIGHT_STEPS, upstream
+
 # Airflow parses the DAG files here (in this process and in fresh interpreters): not fast-lane work.
 pytestmark = pytest.mark.airflow
 
@@ -97,6 +101,8 @@ def test_schedules_are_in_vietnam_time(dagbag) -> None:
     weekly = dagbag.get_dag("school_submissions_weekly").timetable
     assert str(weekly.timezone) == "Asia/Ho_Chi_Minh"
     assert weekly.expression == "0 11 * * 5"  # Friday, an hour after the 10:00 deadline
+    assert weekly.expression == weekly_cron()
+    assert weekly_run_time() > DEADLINE  # docs/contracts.md#2-dags: after the deadline
 
 
 def test_airflow_does_not_import_our_package_as_plugins() -> None:
@@ -111,3 +117,20 @@ def test_airflow_does_not_import_our_package_as_plugins() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out == {"errors": {}, "bare": []}
+
+
+def test_report_dags_run_at_the_report_times_in_settings(dagbag) -> None:
+    assert dagbag.get_dag("fortnightly_report").timetable.at == REPORT_TIME
+    assert dagbag.get_dag("fortnightly_report_deadline").timetable.at == REPORT_DEADLINE
+    assert REPORT_DEADLINE > REPORT_TIME
+
+
+def test_the_report_dag_is_the_fortnightly_sequence(dagbag) -> None:
+    """One task per step, each waiting for exactly the steps the sequence says, and the
+    sequence's order is one the DAG allows: running the list in order is running the DAG."""
+    dag = dagbag.get_dag("fortnightly_report")
+    names = [step.name for step in FORTNIGHT_STEPS]
+    assert sorted(dag.task_ids) == sorted(names)
+    for position, step in enumerate(FORTNIGHT_STEPS):
+        assert dag.get_task(step.name).upstream_task_ids == set(upstream(step)) | set(step.needs)
+        assert all(names.index(name) < position for name in upstream(step) + step.needs), step.name

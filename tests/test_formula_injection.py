@@ -28,8 +28,8 @@ import pytest
 from chuyencan.core.reference import load_reference
 from chuyencan.core.safe_cells import set_value
 from chuyencan.core.settings import TIMEZONE, Settings
+from chuyencan.orchestration.fortnight import publish_fortnight
 from chuyencan.police import pipeline as police
-from chuyencan.report.pipeline import publish_fortnight
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse, write_templates
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 from tests.test_police_intake import AMS_BOOK, make_settings, write_extract

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from chuyencan.core.reference import load_reference
 from chuyencan.core.schema import fortnight_summary
 from chuyencan.core.settings import Settings
+from chuyencan.orchestration.fortnight import FortnightRun, close_both_weeks
 from chuyencan.report import pipeline as report
 from chuyencan.report.dimensions import UNKNOWN_COMMUNE
 from chuyencan.submissions.load import student_key
@@ -52,7 +53,7 @@ def insert_verdicts(url: str) -> None:
 
 
 def publish(settings: Settings) -> dict[str, object]:
-    report.close_fortnight_weeks(settings, REPORT_DATE)
+    close_both_weeks(FortnightRun(settings, REPORT_DATE))
     report.flag_students_at_risk(settings, REPORT_DATE)
     return report.publish_fortnight_summary(settings, REPORT_DATE)
 

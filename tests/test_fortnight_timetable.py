@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chuyencan.core.settings import REPORT_CHECK_AT as CHECK
-from chuyencan.core.settings import REPORT_READY_AT as READY
+from chuyencan.core.settings import REPORT_DEADLINE as CHECK
+from chuyencan.core.settings import REPORT_TIME as READY
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
 from tests.helpers import load_dag
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from chuyencan.core.reference import load_reference
-from chuyencan.core.settings import REPORT_CHECK_AT, REPORT_READY_AT, TIMEZONE
+from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
 from chuyencan.report.calendar_periods import report_date_on_or_before
 from chuyencan.submissions.pipeline import engine_for
 from tests.fortnight_scenario import REPORT_DATE, S, write_drops
@@ -66,7 +66,7 @@ TABLES = {
 }
 
 
-def run(dag: Any, day: date, at: time = REPORT_READY_AT) -> str:
+def run(dag: Any, day: date, at: time = REPORT_TIME) -> str:
     """`dag.test()` for the run of a report Friday (13:30 local: the report; 14:00: its check)."""
     logical = datetime.combine(day, at, tzinfo=TIMEZONE).astimezone(UTC)
     return str(dag.test(logical_date=logical).state)
@@ -139,7 +139,7 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
     # The 14:00 check finds it out (send=None would raise if it tried to alert anyone).
     from chuyencan.report.pipeline import check_report_out
 
-    at_check = datetime.combine(REPORT_DATE, REPORT_CHECK_AT, tzinfo=TIMEZONE)
+    at_check = datetime.combine(REPORT_DATE, REPORT_DEADLINE, tzinfo=TIMEZONE)
     seen = check_report_out(settings_of(setup), REPORT_DATE, now=at_check, send=None)
     assert (seen["published"], seen["alerted"]) == (True, False)
 
@@ -154,7 +154,7 @@ def test_the_check_runs_after_the_report_on_every_report_friday_without_catch_up
 ) -> None:
     from airflow.timetables.base import DataInterval, TimeRestriction
 
-    report_run = datetime.combine(date(2025, 4, 18), REPORT_READY_AT, tzinfo=TIMEZONE)
+    report_run = datetime.combine(date(2025, 4, 18), REPORT_TIME, tzinfo=TIMEZONE)
     after = DataInterval.exact(report_run.astimezone(UTC))
     restriction = TimeRestriction(earliest=None, latest=None, catchup=True)
     check = deadline_dag.timetable.next_dagrun_info(
@@ -162,10 +162,10 @@ def test_the_check_runs_after_the_report_on_every_report_friday_without_catch_up
     )
     report = dag.timetable.next_dagrun_info(last_automated_data_interval=after, restriction=restriction)
     assert check.logical_date.astimezone(TIMEZONE) == datetime.combine(
-        date(2025, 5, 2), REPORT_CHECK_AT, tzinfo=TIMEZONE
+        date(2025, 5, 2), REPORT_DEADLINE, tzinfo=TIMEZONE
     )
     assert report.logical_date.astimezone(TIMEZONE) == datetime.combine(
-        date(2025, 5, 2), REPORT_READY_AT, tzinfo=TIMEZONE
+        date(2025, 5, 2), REPORT_TIME, tzinfo=TIMEZONE
     )
     assert deadline_dag.catchup is False
     assert dag.deadline is None  # a DeadlineAlert would break `airflow dags test` (apache/airflow#73428)
@@ -179,13 +179,13 @@ def test_a_report_not_out_by_the_check_alerts_the_district_and_the_engineers(
     prepare_warehouse(settings_of(setup))  # the warehouse is there; the report never ran
     current = report_date_on_or_before(datetime.now(TIMEZONE).date())
 
-    assert run(deadline_dag, current, at=REPORT_CHECK_AT) == "success"
+    assert run(deadline_dag, current, at=REPORT_DEADLINE) == "success"
 
     (message,) = received(setup["sink"])
     assert sorted(a.addr_spec for a in message["To"].addresses) == sorted([DISTRICT, ENGINEERS])
     assert "chưa hoàn thành" in message["Subject"]
     assert current.strftime("%d/%m/%Y") in message["Subject"]
-    assert f"{REPORT_CHECK_AT:%H:%M}" in message["Subject"]
+    assert f"{REPORT_DEADLINE:%H:%M}" in message["Subject"]
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert "chưa có bảng tổng hợp hoặc tệp báo cáo Excel" in body
     assert "chạy lại" in body

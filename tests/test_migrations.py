@@ -25,8 +25,8 @@ from sqlalchemy import Engine, inspect, select, text
 from chuyencan.core import warehouse as wh
 from chuyencan.core.schema import SCHEMAS, metadata
 from chuyencan.core.settings import Settings
+from chuyencan.orchestration.fortnight import publish_fortnight
 from chuyencan.police import pipeline as police
-from chuyencan.report import pipeline as report
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.databases import fresh_pg_database
 
@@ -134,7 +134,7 @@ def pipeline_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     now = datetime(2025, 4, 4, 9, tzinfo=UTC)
     assert collect_new_files(settings, now=now)["accepted"] > 0
     police.load_police_extracts(settings, now=now)
-    report.publish_fortnight(settings, REPORT_DATE, now=now)
+    publish_fortnight(settings, REPORT_DATE, now=now)
     engine = engine_for(settings.warehouse_url)
     yield engine
     engine_for.cache_clear()

@@ -28,6 +28,7 @@ from chuyencan.submissions.load import student_key
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 from tests.test_police_intake import AMS_BOOK, make_settings, write_extract
+from tests.workbook_snapshot import golden, workbook_snapshot
 
 WEEK = date(2025, 3, 14)
 
@@ -445,3 +446,26 @@ def test_retention_deletes_household_records_and_keeps_verdicts_and_audit(settin
     assert {k: v["verdict"] for k, v in verdicts(url).items()} == {
         k: v["verdict"] for k, v in kept[0].items()
     }
+
+
+# Columns of the review list that carry our wording (labels, field names, the decision words);
+# the others hold the scenario's people and keys.
+REVIEW_WORDING_COLUMNS = {
+    "Giới tính",
+    "Giới tính (công an)",
+    "Tình trạng cư trú",
+    "Thông tin khớp",
+    "Thông tin không khớp",
+    DECISION_HEADER,
+}
+
+
+def test_the_review_list_reads_as_it_did_before_its_wording_moved_to_a_catalogue(
+    settings: Settings,
+) -> None:
+    """Golden file written by the code before `include/wording/police_review.vi.json` existed."""
+    police.reconcile(settings)
+    review = police.write_review_list(settings, WEEK)
+    path = settings.work_dir / "police" / "review" / review["file_name"]
+    columns = dict.fromkeys(("CanXacMinh", "RoiDiaPhuong"), REVIEW_WORDING_COLUMNS)
+    assert workbook_snapshot(path, columns) == golden("police_review_list.json")

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from chuyencan.core.reference import load_reference
 from chuyencan.core.schema import fortnight_summary
 from chuyencan.core.settings import Settings
-from chuyencan.report import pipeline as report
+from chuyencan.orchestration.fortnight import publish_fortnight
 from chuyencan.report.content import table_metrics
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 
@@ -56,12 +56,12 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     engine_for.cache_clear()
     prepare_warehouse(settings)
     assert collect_new_files(settings, now=datetime(2025, 4, 4, 8, tzinfo=UTC))["accepted"] > 0
-    out = report.publish_fortnight(settings, REPORT_DATE)
+    out = publish_fortnight(settings, REPORT_DATE)
     with engine_for(settings.warehouse_url).connect() as conn:
         rows = conn.execute(select(fortnight_summary).where(fortnight_summary.c.report_date == REPORT_DATE))
         summary = {(r.scope, r.scope_key): r._mapping for r in rows}
     engine_for.cache_clear()
-    return {"files": out["files"], "summary": summary, "settings": settings}
+    return {"files": out["write_excel_report"], "summary": summary, "settings": settings}
 
 
 def read_xlsx(path: Path) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,13 @@ from python_calamine import CalamineWorkbook
 
 from chuyencan.core import contract
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
-from chuyencan.core.reference import REFERENCE_DIR, Reference, School, load_reference
+from chuyencan.core.reference import Reference, School, load_reference
+from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import fold
 from chuyencan.submissions import school_template as tpl
 from tests.helpers import examples
 from tests.school_files import ClassRow
+from tests.workbook_snapshot import golden, workbook_snapshot
 
 WEEK = date(2025, 4, 11)
 
@@ -226,6 +228,26 @@ def test_instructions_sheet_says_what_schools_need(ref: Reference, tmp_path: Pat
     assert ws.column_dimensions["B"].width >= 80
     assert ws["B4"].alignment.wrap_text
     assert wb.active.title == CLASS_SHEET.name
+
+
+@pytest.mark.parametrize(
+    ("deadline", "said"),
+    [(time(13, 30), "13 giờ 30 chiều thứ Sáu"), (time(8, 5), "8 giờ 05 sáng thứ Sáu")],
+)
+def test_instructions_state_the_deadline_and_the_limit_of_the_settings(
+    ref: Reference, tmp_path: Path, deadline: time, said: str
+) -> None:
+    """The deadline and the missed-sessions limit are settings: a deployment that moves them
+    tells its schools so (the weekly run passes its settings, see chuyencan.submissions.pipeline)."""
+    path = tpl.write_template(
+        _school(ref, "THCS"), WEEK, tmp_path / "t.xlsx", deadline=deadline, max_sessions=40
+    )
+    ws = load_workbook(path)[tpl.INSTRUCTIONS_SHEET]
+    text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert f"Gửi tệp này trước {said} ngày 11/04/2025" in text
+    assert "nghỉ quá 40 buổi" in text
+    assert "10 giờ 00" not in text
+    assert "quá 45 buổi" not in text
 
 
 def test_week_must_be_a_friday(ref: Reference, tmp_path: Path) -> None:
@@ -473,3 +495,16 @@ def test_a_template_filled_in_correctly_is_always_accepted(validate: Any, ref: R
             assert len(checked.students if checked.students is not None else []) == len(students)
 
     check()
+
+
+def test_templates_read_as_they_did_before_their_wording_moved_to_a_catalogue(
+    ref: Reference, tmp_path: Path
+) -> None:
+    """Every cell, input check, format and property of four schools' templates (a prefilled
+    one, and the TH&THCS, THPT and GDTX kinds) against golden files written by the code
+    before `include/wording/school_template.vi.json` existed."""
+    expected = golden("school_templates_2025-04-11.json")
+    classes = {"BX-THCS-QK": [(6, "6A", 32), (7, "7A", 30), (9, "9B", 28)]}
+    paths = tpl.write_templates(ref, WEEK, tmp_path, classes_by_school=classes)
+    got = {p.name: workbook_snapshot(p) for p in paths if p.name in expected}
+    assert got == expected

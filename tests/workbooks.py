@@ -25,7 +25,7 @@ import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from chuyencan.core.contract import CLASS_SHEET, SHEETS, STUDENT_SHEET, Column, Sheet
-from chuyencan.core.reference import REFERENCE_DIR
+from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import strip_diacritics
 
 CLASSES = CLASS_SHEET.name

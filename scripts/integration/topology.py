@@ -50,24 +50,12 @@ def airflow_version_pinned() -> str:
     return found.group(1)
 
 
-# How the package names the Airflow variables it reads: `_variable("chuyencan_x", ...)` in
-# orchestration/adapter.py, `Variable.get("chuyencan_x")`, or a `..._VARIABLE = "chuyencan_x"` constant.
-_VARIABLE_USES = (
-    r"""_variable\(\s*["'](chuyencan_\w+)["']""",
-    r"""Variable\.get\(\s*["'](chuyencan_\w+)["']""",
-    r"""_VARIABLE\s*=\s*["'](chuyencan_\w+)["']""",
-)
-
-
 def pipeline_variables() -> list[str]:
     """Every Airflow variable the pipeline reads (docs/contracts.md#1-configuration), as
-    environment names, found in the code under plugins/ and dags/."""
-    names: set[str] = set()
-    for path in [*(ROOT / "plugins").rglob("*.py"), *(ROOT / "dags").glob("*.py")]:
-        source = path.read_text(encoding="utf-8")
-        for pattern in _VARIABLE_USES:
-            names.update(re.findall(pattern, source))
-    return sorted(f"AIRFLOW_VAR_{n.upper()}" for n in names)
+    environment names: the settings module lists them all."""
+    from chuyencan.core.settings import VARIABLES
+
+    return sorted(f"AIRFLOW_VAR_{name.upper()}" for name in VARIABLES)
 
 
 def connection_variables() -> list[str]:

@@ -14,14 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from chuyencan.core.contract import level_of_grade
-from chuyencan.core.reference import REFERENCE_DIR, Reference, SchoolYear, load_reference
+from chuyencan.core.reference import Reference, SchoolYear, load_reference
+from chuyencan.core.settings import REFERENCE_DIR, TIMEZONE
 from chuyencan_dev.synth import attendance as att
 from chuyencan_dev.synth.content import ContentBuilder, school_rows
 from chuyencan_dev.synth.mistakes import break_file
 from chuyencan_dev.synth.police import Registry, police_rounds, residence_on, write_police
 from chuyencan_dev.synth.population import Population, build_population
 from chuyencan_dev.synth.province import write_province_reference
-from chuyencan_dev.synth.submissions import TIMEZONE, file_name, plan_school_week, school_habit
+from chuyencan_dev.synth.submissions import file_name, plan_school_week, school_habit
 from chuyencan_dev.synth.workbooks import Layout, WorkbookContent, render, school_layout, vary
 
 SCALES = ("district", "province")

@@ -22,11 +22,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from chuyencan.core.contract import POLICE_COLUMNS, RESIDENCE_LABELS
+from chuyencan.core.settings import TIMEZONE
 from chuyencan.core.text import fold, strip_diacritics
 from chuyencan_dev.synth import names as nm
 from chuyencan_dev.synth.attendance import DESTINATIONS, YOUNG_AGE, DropoutPlan
 from chuyencan_dev.synth.population import Population
-from chuyencan_dev.synth.submissions import TIMEZONE
 from chuyencan_dev.synth.workbooks import save_workbook
 
 XLSX_MAX_ROWS = 3000

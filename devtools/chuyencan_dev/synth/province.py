@@ -14,7 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from chuyencan.core.reference import REFERENCE_DIR, commune_key
+from chuyencan.core.reference import commune_key
+from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import strip_diacritics
 
 SCHOOL_COLUMNS = (

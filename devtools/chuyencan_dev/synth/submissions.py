@@ -10,15 +10,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from chuyencan.core.reference import School
+from chuyencan.core.settings import DEADLINE, TIMEZONE
 from chuyencan.core.text import strip_diacritics
 from chuyencan_dev.synth.mistakes import KINDS
 
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-# The pipeline's default deadline (Settings.deadline): Friday 10:00 of the reported week.
-DEADLINE = time(10, 0)
+# A second after the pipeline's default deadline: the first moment a file is late.
+JUST_LATE = (datetime.combine(date.min, DEADLINE) + timedelta(seconds=1)).time()
 
 RESUBMIT_SUFFIXES = (" (sửa)", "_v2", " - ban sua", " (1)", "_moi", " da sua loi", " - Copy")
 
@@ -87,7 +86,7 @@ def _first_time(week: date, late: bool, habit: Habit, rng: random.Random) -> dat
     if late:
         slot = rng.choices(("fri", "sat", "sun", "mon"), weights=(45, 15, 5, 35))[0]
         if slot == "fri":
-            return _at(week, time(10, 0, 1), time(17, 30), rng)
+            return _at(week, JUST_LATE, time(17, 30), rng)
         if slot == "sat":
             return _at(week + timedelta(days=1), time(7, 0), time(21, 0), rng)
         if slot == "sun":

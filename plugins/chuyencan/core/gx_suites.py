@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chuyencan.core.reference import INCLUDE_DIR
+from chuyencan.core.settings import INCLUDE_DIR
 
 EXPECTATIONS_DIR = INCLUDE_DIR / "expectations"
 INDEX_COLUMNS = ["file_idx", "source_row"]

@@ -25,7 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chuyencan.core.reference import REFERENCE_DIR, Reference, School, commune_key, load_reference
+from chuyencan.core.reference import Reference, School, commune_key, load_reference
+from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import fold
 
 # Level of each kind of administrative unit: 1 province, 2 district (until 2025-06-30), 3 commune.

@@ -15,15 +15,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from chuyencan.core import schema
-from chuyencan.core import settings as _settings
 from chuyencan.core import warehouse as wh
 from chuyencan.core.contract import LEVELS
+from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import fold
-
-# Defined with the settings (which the DAG files import, so they must not import this module);
-# named here too, where the reference data is read.
-INCLUDE_DIR = _settings.INCLUDE_DIR
-REFERENCE_DIR = _settings.REFERENCE_DIR
 
 
 def _date(value: str) -> date | None:

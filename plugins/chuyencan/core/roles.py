@@ -13,14 +13,9 @@ log or statement statistics can show them.
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
 import os
 import re
-import secrets
 import sys
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -41,7 +36,6 @@ PASSWORD_ENV = {
 }
 ADMIN_URL_ENV = "CHUYENCAN_WAREHOUSE_ADMIN_URL"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_SCRAM_ITERATIONS = 4096  # PostgreSQL's own default (scram_iterations)
 
 
 @dataclass(frozen=True)
@@ -70,23 +64,13 @@ def passwords_from_env(environ: Mapping[str, str] | None = None) -> dict[str, st
     return {purpose: (env.get(var) or None) for purpose, var in PASSWORD_ENV.items()}
 
 
-def scram_sha256(password: str, *, salt: bytes | None = None, iterations: int = _SCRAM_ITERATIONS) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677 as in
-    PostgreSQL's scram-common.c): `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`.
-
-    NFKC stands in for SASLprep, which is the identity for the ASCII passwords we generate.
-    """
-    salt = secrets.token_bytes(16) if salt is None else salt
-    normalised = unicodedata.normalize("NFKC", password).encode("utf-8")
-    salted = hashlib.pbkdf2_hmac("sha256", normalised, salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-
-    def b64(raw: bytes) -> str:
-        return base64.b64encode(raw).decode("ascii")
-
-    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+def scram_verifier(conn: Connection, role: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password`, computed on this side by
+    libpq (PQencryptPasswordConn, through psycopg) so the password itself is never sent."""
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a PostgreSQL connection through psycopg"
+    verifier: bytes = driver.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+    return verifier.decode("ascii")
 
 
 def grant_statements(
@@ -118,7 +102,9 @@ def _ensure_role(conn: Connection, name: str, password: str | None) -> None:
     if password:
         try:
             # Driver-level: the verifier's ':' would read as a bind parameter to text().
-            conn.exec_driver_sql(f"ALTER ROLE \"{name}\" LOGIN PASSWORD '{scram_sha256(password)}'")
+            conn.exec_driver_sql(
+                f"ALTER ROLE \"{name}\" LOGIN PASSWORD '{scram_verifier(conn, name, password)}'"
+            )
         except SQLAlchemyError as exc:
             # The statement holds only a verifier, but keep even that out of tracebacks.
             reason = getattr(exc, "orig", None) or type(exc).__name__

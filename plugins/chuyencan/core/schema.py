@@ -239,9 +239,6 @@ restricted_student_entry = Table(
 # (`restricted.case_match`) are deleted `Settings.police_retention_days` after their extract was
 # loaded (`chuyencan.police.retention`); verdicts, reviewer decisions and the audit trail stay.
 
-EXTRACT_OUTCOMES = ("accepted", "rejected")
-REVIEW_DECISIONS = ("confirm", "reject")
-
 # One row per distinct file (by content hash) found in the police inbox.
 police_extract = Table(
     "police_extract",
@@ -296,7 +293,7 @@ police_resident = Table(
     Column("extract_id", Integer, nullable=False),
     Column("source_row", Integer, nullable=False),
     # Stable key of the person across extracts: from the personal ID when the police gave a
-    # valid one, else from name, birth and household head (see police.intake.resident_keys).
+    # valid one, else from name, birth and household head (see police.intake._keys).
     Column("resident_key", String(32), nullable=False),
     Column("name_key", String(32), nullable=False),  # the name-based key, always set
     Column("personal_id", String(12)),  # only a valid 12-digit ID is kept
@@ -404,8 +401,6 @@ case_verdict = Table(
 
 # --- the fortnightly report: the contract's summary and breakdown (docs/contracts.md#5-warehouse),
 # early warning
-SCOPES = ("district", "level", "commune", "school")
-
 # docs/contracts.md#5-warehouse, in the contract's column order; aggregates only.
 fortnight_summary = Table(
     "fortnight_summary",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 
-from chuyencan.core.reference import INCLUDE_DIR
+from chuyencan.core.settings import INCLUDE_DIR
 
 SQL_DIR = INCLUDE_DIR / "sql"
 

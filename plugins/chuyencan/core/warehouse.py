@@ -12,7 +12,6 @@ The restricted file is created with mode 0600, the closest SQLite gets to a rest
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,9 +171,3 @@ def school_week_lock(conn: Connection, school_code: str, week: object) -> Iterat
             {"k": f"{school_code}|{week}"},
         )
     yield
-
-
-def restrict_file_permissions(engine: Engine) -> None:
-    db_path = sqlite_path_from_url(str(engine.url))
-    if db_path is not None:
-        os.chmod(schema_file(db_path, "restricted"), 0o600)

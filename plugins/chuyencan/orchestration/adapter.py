@@ -6,28 +6,21 @@ default (SQLite under var/work, inbox under var/inbox).
 
 from __future__ import annotations
 
-import json
-from datetime import time
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from chuyencan.core.reference import REFERENCE_DIR
-from chuyencan.core.settings import DEFAULT_DATA_DIR, Settings
+from chuyencan.core.settings import Settings
 
 WAREHOUSE_CONN_ID = "chuyencan_warehouse"
 SMTP_CONN_ID = "smtp_default"
 
 
-def _variable(name: str, default: str) -> str:
+def _variable(name: str) -> str | None:
     from airflow.sdk import Variable
 
-    value = Variable.get(name, default=default)
-    return str(value).strip() if value is not None else default
-
-
-def _addresses(value: str) -> tuple[str, ...]:
-    return tuple(e.strip() for e in value.split(",") if e.strip())
+    value = Variable.get(name, default=None)
+    return None if value is None else str(value)
 
 
 def warehouse_url(conn: object | None, work_dir: Path) -> str:
@@ -78,36 +71,6 @@ def _warehouse_connection() -> object | None:
 
 
 def settings_from_airflow() -> Settings:
-    work_dir = Path(_variable("chuyencan_work_dir", str(DEFAULT_DATA_DIR / "work")))
-    deadline = _variable("chuyencan_deadline", "10:00")
-    emails = _variable("chuyencan_district_email", "")
-    return Settings(
-        inbox=Path(_variable("chuyencan_inbox", str(DEFAULT_DATA_DIR / "inbox"))),
-        police_inbox=Path(_variable("chuyencan_police_inbox", str(DEFAULT_DATA_DIR / "police_inbox"))),
-        work_dir=work_dir,
-        warehouse_url=warehouse_url(_warehouse_connection(), work_dir),
-        district_emails=_addresses(emails),
-        engineer_emails=_addresses(_variable("chuyencan_engineer_email", "")),
-        reference_dir=Path(_variable("chuyencan_reference_dir", str(REFERENCE_DIR))),
-        deadline=time.fromisoformat(deadline),
-        settle_seconds=int(_variable("chuyencan_settle_seconds", "60")),
-        eligibility_max_sessions=int(_variable("chuyencan_eligibility_max_sessions", "45")),
-        risk_chronic_absence_share=float(_variable("chuyencan_risk_chronic_absence_share", "0.10")),
-        risk_rising_unexcused_weeks=int(_variable("chuyencan_risk_rising_unexcused_weeks", "3")),
-        risk_approaching_sessions=int(_variable("chuyencan_risk_approaching_sessions", "35")),
-        police_retention_days=int(_variable("chuyencan_police_retention_days", "90")),
+    return Settings.from_variables(
+        _variable, lambda work_dir: warehouse_url(_warehouse_connection(), work_dir)
     )
-
-
-def describe(settings: Settings) -> str:
-    """Settings for the task log, with any password in the warehouse URL hidden."""
-    from sqlalchemy.engine import make_url
-
-    public = {
-        "inbox": str(settings.inbox),
-        "work_dir": str(settings.work_dir),
-        "warehouse": make_url(settings.warehouse_url).render_as_string(hide_password=True),
-        "district_recipients": len(settings.district_emails),
-        "deadline": settings.deadline.isoformat("minutes"),
-    }
-    return json.dumps(public)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-TIMEZONE_NAME = "Asia/Ho_Chi_Minh"
-LOCAL = ZoneInfo(TIMEZONE_NAME)
+from chuyencan.core.settings import TIMEZONE, weekly_run_time
+
 OWNER = "chuyencan-data-engineering"
-START = datetime(2024, 9, 6, tzinfo=LOCAL)  # first Friday of school year 2024-25
+START = datetime(2024, 9, 6, tzinfo=TIMEZONE)  # first Friday of school year 2024-25
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
@@ -24,3 +23,9 @@ RETRY_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=20),
 }
+
+
+def weekly_cron() -> str:
+    """Fridays at the weekly run time (after the schools' default deadline)."""
+    at = weekly_run_time()
+    return f"{at.minute} {at.hour} * * 5"

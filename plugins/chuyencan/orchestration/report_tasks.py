@@ -1,7 +1,7 @@
-"""The fortnightly report's Airflow tasks and its missed-deadline check (the DAG files only wire them).
+"""The fortnightly report's Airflow tasks and its deadline check (the DAG files only wire them).
 
 Each task reads the settings from Airflow, works out the report date from the run's logical
-date, calls one step of `chuyencan.report.pipeline` and returns counts or file paths (never
+date, runs one step of `chuyencan.orchestration.fortnight` and returns counts or file paths (never
 personal data). Heavy imports happen inside the tasks, never when a DAG file is parsed.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import get_current_context, task
 
@@ -37,62 +37,36 @@ def run_report_date() -> date:
     return report_date_for(moment, _settings())
 
 
-@task(task_id="close_both_weeks", **RETRY_ARGS)
-def close_both_weeks() -> dict:
-    from chuyencan.report.pipeline import close_fortnight_weeks
+def _step_task(name: str) -> Any:
+    """The Airflow task that runs the step `name` for the run's report date; the results of
+    the steps it reads arrive as keyword arguments (XCom)."""
 
-    return close_fortnight_weeks(_settings(), run_report_date())
+    def run_step(**inputs: dict) -> dict:
+        from chuyencan.orchestration.fortnight import FortnightRun, step_named
+        from chuyencan.orchestration.school_tasks import mail_sender
 
+        run = FortnightRun(_settings(), run_report_date(), mail_sender=mail_sender, results=dict(inputs))
+        return step_named(name).run(run)
 
-@task(**RETRY_ARGS)
-def refresh_reconciliation() -> dict:
-    from chuyencan.report.pipeline import refresh_reconciliation as run
-
-    return run(_settings())
-
-
-@task(**RETRY_ARGS)
-def flag_students_at_risk() -> dict:
-    from chuyencan.report.pipeline import flag_students_at_risk as run
-
-    return run(_settings(), run_report_date())
+    return task(task_id=name, multiple_outputs=True, **RETRY_ARGS)(run_step)
 
 
-@task(**RETRY_ARGS)
-def publish_fortnight_summary() -> dict:
-    from chuyencan.report.pipeline import publish_fortnight_summary as run
+def fortnight_tasks() -> None:
+    """Inside a DAG: one task per step of `FORTNIGHT_STEPS`, each after the steps it waits for."""
+    from chuyencan.orchestration.fortnight import FORTNIGHT_STEPS, upstream
 
-    return run(_settings(), run_report_date())
-
-
-@task(**RETRY_ARGS)
-def write_excel_report() -> dict:
-    from chuyencan.report.pipeline import write_excel_report as run
-
-    return run(_settings(), run_report_date())
-
-
-@task(**RETRY_ARGS)
-def write_school_risk_lists() -> dict:
-    from chuyencan.report.pipeline import write_school_risk_lists as run
-
-    return run(_settings(), run_report_date())
-
-
-@task(**RETRY_ARGS)
-def email_district_report(files: dict) -> dict:
-    from chuyencan.report.pipeline import email_district_report as run
-
-    return run(_settings(), run_report_date(), files)
+    made: dict[str, Any] = {}
+    for step in FORTNIGHT_STEPS:
+        made[step.name] = _step_task(step.name)(**{name: made[name] for name in step.needs})
+        for name in upstream(step):
+            made[name] >> made[step.name]
 
 
 @task(**RETRY_ARGS)
 def check_report_is_out() -> dict:
-    """At the check time (14:00): the report dated today is out, or the district and the
-    engineers are told."""
-    from chuyencan.orchestration.adapter import SMTP_CONN_ID, smtp_configured
-    from chuyencan.orchestration.smtp import airflow_smtp_sender
+    """At the report deadline: the report dated today is out, or the district and the engineers
+    are told."""
+    from chuyencan.orchestration.school_tasks import mail_sender
     from chuyencan.report.pipeline import check_report_out
 
-    send = airflow_smtp_sender(SMTP_CONN_ID) if smtp_configured() else None
-    return check_report_out(_settings(), run_report_date(), now=datetime.now(UTC), send=send)
+    return check_report_out(_settings(), run_report_date(), now=datetime.now(UTC), send=mail_sender())

@@ -15,6 +15,9 @@ from airflow.sdk import get_current_context, task
 from chuyencan.orchestration.dag_defaults import RETRY_ARGS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from chuyencan.core.mail.outbox import OutgoingEmail
     from chuyencan.core.settings import Settings
 
 
@@ -55,13 +58,19 @@ def close_the_week() -> dict:
     return close_week(_settings(), run_week())
 
 
-@task(**RETRY_ARGS)
-def send_emails() -> dict:
+def mail_sender() -> Callable[[OutgoingEmail], None] | None:
+    """Airflow's SMTP connection as a sender; None when none is configured."""
     from chuyencan.orchestration.adapter import SMTP_CONN_ID, smtp_configured
     from chuyencan.orchestration.smtp import airflow_smtp_sender
+
+    return airflow_smtp_sender(SMTP_CONN_ID) if smtp_configured() else None
+
+
+@task(**RETRY_ARGS)
+def send_emails() -> dict:
     from chuyencan.submissions.pipeline import send_emails as run
 
-    return run(_settings(), airflow_smtp_sender(SMTP_CONN_ID) if smtp_configured() else None)
+    return run(_settings(), mail_sender())
 
 
 @task(**RETRY_ARGS)

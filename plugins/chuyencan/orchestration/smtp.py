@@ -31,6 +31,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
 from chuyencan.core.mail.outbox import TRANSPORT_ERRORS, MailServerUnavailable, OutgoingEmail, describe_error
+from chuyencan.core.wording import catalogue
 
 _FALLBACK_DOMAIN = "chuyencan.invalid"
 
@@ -96,7 +97,7 @@ def build_message(message: OutgoingEmail, sender: str, *, now: datetime | None =
     return mime
 
 
-_NO_TEXT_PART = "Thư này có nội dung dạng HTML; vui lòng mở bằng chương trình đọc thư hỗ trợ HTML.\n"
+_NO_TEXT_PART = catalogue("mail")["html_only"]
 
 
 def _sender_address(hook: Any) -> str | None:

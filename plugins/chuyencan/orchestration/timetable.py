@@ -1,11 +1,12 @@
-"""Every other Friday at 13:30 Vietnam time (`settings.REPORT_READY_AT`): the fortnightly report,
-ready for the head of office to sign before it is due at the People's Committee at 15:00.
+"""Every other Friday at the report time (`settings.REPORT_TIME`, 13:30 by default), Vietnam time:
+the fortnightly report, ready for the head of office to sign before it is due at the People's
+Committee at 15:00.
 
 No cron expression says "every other Friday", and `DeltaTriggerTimetable` drifts to "now" when
 runs are not caught up. This timetable counts fortnights from a fixed Friday (4 April 2025,
 `calendar_periods.FIRST_REPORT`), so the report Fridays never move: 4 Apr, 18 Apr, 2 May, …
-Each run is at the exact moment (logical date = Friday 13:30 local); the missed-deadline
-check runs on the same timetable at 14:00 (`settings.REPORT_CHECK_AT`).
+Each run is at the exact moment (logical date = the Friday at that time, local), and the check
+that the report is out runs on the same timetable at `settings.REPORT_DEADLINE`.
 
 Registered with Airflow by the plugin module `plugins/chuyencan_timetables.py`, so that the
 scheduler can rebuild it from the serialised DAG.
@@ -19,10 +20,8 @@ from zoneinfo import ZoneInfo
 
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
 
-from chuyencan.core.settings import REPORT_READY_AT
+from chuyencan.core.settings import REPORT_TIME, TIMEZONE_NAME
 from chuyencan.report.calendar_periods import FIRST_REPORT, FORTNIGHT
-
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def _utc_now() -> datetime:
@@ -42,8 +41,8 @@ class FortnightlyFridays(Timetable):
     def __init__(
         self,
         anchor: date = FIRST_REPORT,
-        at: time = REPORT_READY_AT,
-        timezone: str = DEFAULT_TIMEZONE,
+        at: time = REPORT_TIME,
+        timezone: str = TIMEZONE_NAME,
         every_days: int = FORTNIGHT.days,
     ) -> None:
         if every_days < 1:

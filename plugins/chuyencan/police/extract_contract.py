@@ -87,7 +87,6 @@ FRAME_COLUMNS = (
     "verified_on",
 )
 
-RESIDENCE_CODES = tuple(RESIDENCE_LABELS)
 LEFT_STATUSES = ("tam_vang", "da_chuyen_di")
 PRESENT_STATUSES = ("thuong_tru", "tam_tru")
 _RESIDENCE_ALIASES = {

@@ -39,6 +39,7 @@ from chuyencan.core.schema import (
 )
 from chuyencan.core.settings import Settings
 from chuyencan.core.text import fold, strip_diacritics
+from chuyencan.core.wording import Wording, severity_label
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import read_extract
 from chuyencan.police.validate import CheckedExtract, check_extracts
@@ -89,15 +90,11 @@ class IntakeResult:
         }
 
 
-def resident_keys(
-    *,
-    personal_id: str | None,
-    full_name: str,
-    birth_year: int,
-    sex: str,
-    household_head: str | None,
-    commune: str,
-) -> tuple[str, str]:
+def _basis(name_fold: str, birth_year: int, sex: str, head_fold: str, commune_fold: str) -> str:
+    return f"name:{commune_fold}|{name_fold}|{birth_year}|{sex}|{head_fold}"
+
+
+def _keys(personal_id: str | None, basis: str) -> tuple[str, str]:
     """(resident_key, name_key): stable keys of a person across extracts, no row numbers.
 
     The name key folds away diacritics and case and uses the birth year only, so the same person
@@ -105,16 +102,6 @@ def resident_keys(
     resident key is the personal ID's when there is a valid one. Both are pseudonymous hashes
     and stay in `restricted`.
     """
-    return _keys(
-        personal_id, _basis(fold(full_name), birth_year, sex, fold(household_head), commune_key(commune))
-    )
-
-
-def _basis(name_fold: str, birth_year: int, sex: str, head_fold: str, commune_fold: str) -> str:
-    return f"name:{commune_fold}|{name_fold}|{birth_year}|{sex}|{head_fold}"
-
-
-def _keys(personal_id: str | None, basis: str) -> tuple[str, str]:
     name_key = hashlib.sha256(basis.encode()).hexdigest()[:32]
     if personal_id and len(personal_id) == 12 and personal_id.isdigit():
         return hashlib.sha256(f"id:{personal_id}".encode()).hexdigest()[:32], name_key
@@ -436,15 +423,16 @@ def write_error_reports(target: Path, c: CheckedExtract) -> tuple[Path, Path]:
         ),
         encoding="utf-8",
     )
+    w = Wording("quarantine_report")
     lines = [
-        f"Tệp: {c.file.relative_path}",
-        f"Xã: {c.commune or '(không xác định được)'}",
-        f"Số lỗi: {len(c.errors)}; số cảnh báo: {len(c.warnings)}",
+        w("file", path=c.file.relative_path),
+        w("commune", commune=c.commune or w("unknown_commune")),
+        w("counts", errors=len(c.errors), warnings=len(c.warnings)),
         "",
     ]
     for i in c.issues:
-        label = "LỖI" if i.severity == "error" else "Cảnh báo"
-        lines.append(f"- [{label}] {i.message()} Cách sửa: {i.fix()}")
+        label = severity_label(i.severity)
+        lines.append(w("issue_anywhere", label=label, message=i.message(), fix=i.fix()))
     txt_path = target.with_name(target.name + ".errors.txt")
     txt_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return json_path, txt_path

@@ -22,6 +22,7 @@ from chuyencan.core.mail.outbox import queue_email
 from chuyencan.core.mail.render import render_email
 from chuyencan.core.schema import VERDICTS, case_verdict, police_extract, police_extract_current
 from chuyencan.core.settings import Settings
+from chuyencan.core.wording import catalogue
 from chuyencan.police.intake import ExtractRejectedHook
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.validate import CheckedExtract
@@ -113,7 +114,7 @@ def verdict_counts(conn: Connection) -> tuple[dict[str, int], list[CommuneCounts
     total: Counter[str] = Counter()
     for r in conn.execute(select(case_verdict.c.verdict, case_verdict.c.extract_commune)):
         total[r.verdict] += 1
-        by_commune[r.extract_commune or "(không rõ xã)"][r.verdict] += 1
+        by_commune[r.extract_commune or catalogue("mail")["unknown_commune"]][r.verdict] += 1
     communes = [
         CommuneCounts(name, rounds.get(name), {v: counts.get(v, 0) for v in VERDICTS})
         for name, counts in sorted(by_commune.items())

@@ -23,6 +23,7 @@ import python_calamine as pc
 
 from chuyencan.core.contract import sex_code
 from chuyencan.core.text import clean_cell_text, fold, nfc
+from chuyencan.core.wording import catalogue
 from chuyencan.police.extract_contract import EXTRACT_COLUMNS, FRAME_COLUMNS, ExtractColumn, residence_code
 from chuyencan.police.issues import UNREADABLE_RULES, ExtractIssue
 from chuyencan.submissions.reader import CellError, _to_date, sniff
@@ -95,16 +96,19 @@ def _csv_rows(data: bytes, issues: list[ExtractIssue]) -> list[list[Any]] | None
     ]
 
 
+FILE_KINDS: dict[str, str] = catalogue("file_kinds")
+
+
 def guess_encoding(data: bytes) -> str:
     """A name for a CSV that is not UTF-8, for the message: Vietnamese Windows or something else."""
     high = [b for b in data if b >= 0x80]
     if high and sum(b in _CP1258_MARKS for b in high) / len(high) > 0.3:
-        return "Windows-1258 (cp1258)"
-    return "Windows-1252 / Latin-1 hoặc bảng mã cũ (TCVN3, VNI)"
+        return FILE_KINDS["cp1258"]
+    return FILE_KINDS["legacy_encoding"]
 
 
 def _describe(data: bytes) -> str:
-    return "PDF" if data.startswith(b"%PDF") else "tệp nhị phân, không phải văn bản"
+    return FILE_KINDS["pdf"] if data.startswith(b"%PDF") else FILE_KINDS["binary"]
 
 
 def _xlsx_rows(path: Path, issues: list[ExtractIssue]) -> list[list[Any]] | None:

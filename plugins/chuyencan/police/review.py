@@ -43,6 +43,7 @@ from chuyencan.core.schema import case_match, case_verdict, police_resident, rev
 from chuyencan.core.settings import Settings
 from chuyencan.core.sql import as_utc
 from chuyencan.core.text import clean_cell_text, fold
+from chuyencan.core.wording import catalogue, text
 from chuyencan.police.cases import fetch_residents, open_cases
 from chuyencan.police.intake import police_dir
 from chuyencan.police.verdicts import confirmed_records, load_decisions
@@ -51,68 +52,20 @@ log = logging.getLogger(__name__)
 
 CONFIRM_WORDS = frozenset({"dung", "dungnguoi", "xacnhan", "co", "x", "confirm", "dongy"})
 REJECT_WORDS = frozenset({"sai", "khongdung", "khongphai", "khong", "tuchoi", "reject", "saiguoi"})
-FIELD_LABELS = {
-    "personal_id": "số định danh",
-    "surname": "họ",
-    "given_name": "tên",
-    "middle_name": "tên đệm",
-    "birth_date": "ngày sinh",
-    "sex": "giới tính",
-    "commune": "xã",
-    "village": "thôn",
-    "parent": "cha mẹ / chủ hộ",
-}
+# The list's wording (`include/wording/police_review.vi.json`): headers, decision words, the
+# names of the fields the matcher compares, the guide sheet.
+WORDING = catalogue("police_review")
+HEADERS: dict[str, str] = WORDING["headers"]
+COLUMNS = tuple(HEADERS.values())
+DECISION_HEADER = HEADERS["decision"]
+REVIEWER_HEADER = HEADERS["reviewer"]
+NOTE_HEADER = HEADERS["note"]
+STUDENT_KEY_HEADER = HEADERS["student_key"]
+RESIDENT_KEY_HEADER = HEADERS["resident_key"]
+DECISION_WORDS: dict[str, str] = WORDING["decisions"]
+FIELD_LABELS: dict[str, str] = WORDING["field_labels"]
 SHEET_AMBIGUOUS = "CanXacMinh"
 SHEET_LEFT = "RoiDiaPhuong"
-DECISION_HEADER = "Quyết định (Đúng / Sai)"
-REVIEWER_HEADER = "Người xác minh"
-NOTE_HEADER = "Ghi chú"
-STUDENT_KEY_HEADER = "Mã học sinh (không sửa)"
-RESIDENT_KEY_HEADER = "Mã bản ghi (không sửa)"
-COLUMNS = (
-    "STT",
-    "Trường",
-    "Họ và tên học sinh",
-    "Ngày sinh",
-    "Giới tính",
-    "Xã",
-    "Thôn",
-    "Cha/mẹ",
-    "Bản ghi số",
-    "Họ và tên (công an)",
-    "Ngày/năm sinh (công an)",
-    "Giới tính (công an)",
-    "Thôn (công an)",
-    "Chủ hộ",
-    "Quan hệ với chủ hộ",
-    "Tình trạng cư trú",
-    "Nơi đến",
-    "Nơi làm việc",
-    "Điểm khớp",
-    "Thông tin khớp",
-    "Thông tin không khớp",
-    DECISION_HEADER,
-    REVIEWER_HEADER,
-    NOTE_HEADER,
-    STUDENT_KEY_HEADER,
-    RESIDENT_KEY_HEADER,
-)
-GUIDE = (
-    "DANH SÁCH HỌC SINH CẦN XÁC MINH VỚI DỮ LIỆU NHÂN KHẨU CỦA CÔNG AN XÃ",
-    "Tài liệu có thông tin cá nhân của trẻ em: chỉ người có trách nhiệm được xem; không gửi qua thư điện tử, không in để nơi công cộng.",
-    "",
-    f"Trang {SHEET_AMBIGUOUS}: học sinh có nhiều bản ghi nhân khẩu gần giống nhau; hệ thống không tự kết luận được.",
-    f"Trang {SHEET_LEFT}: học sinh được kết luận là đã rời địa phương (tạm vắng hoặc đã chuyển đi); đề nghị kiểm tra lại vì học sinh này sẽ không còn được đến thăm tại nhà.",
-    "",
-    "Mỗi dòng là một bản ghi của công an so với một học sinh. Cách ghi quyết định:",
-    f'  - Cột "{DECISION_HEADER}": ghi Đúng nếu bản ghi đúng là học sinh này; ghi Sai nếu không phải.',
-    f'  - Cột "{REVIEWER_HEADER}": ghi họ tên người xác minh (bắt buộc).',
-    f'  - Không sửa hai cột "{STUDENT_KEY_HEADER}" và "{RESIDENT_KEY_HEADER}".',
-    "  - Lưu tệp rồi chép vào thư mục review/returned (cùng thư mục với tệp này, thư mục con returned). Lần chạy sau hệ thống sẽ ghi nhận.",
-    "  - Quyết định được giữ cho các lần đối chiếu sau, kể cả khi công an gửi danh sách mới.",
-    "",
-    '"Thông tin khớp" / "Thông tin không khớp" là kết quả so sánh của hệ thống với bản ghi số 1 (bản ghi giống nhất).',
-)
 
 
 def review_dir(settings: Settings) -> Path:
@@ -157,8 +110,9 @@ def write_review_list(engine: Engine, ref: Reference, settings: Settings, day: d
     wb = Workbook()
     guide = wb.active
     guide.title = "HuongDan"
-    for line in GUIDE:
-        _append(guide, [line])
+    fields = {"ambiguous_sheet": SHEET_AMBIGUOUS, "left_sheet": SHEET_LEFT, **WORDING}
+    for line in WORDING["guide"]:
+        _append(guide, [text(line, **fields)])
     guide["A1"].font = Font(bold=True, size=13)
     guide.column_dimensions["A"].width = 140
     data = _ListData(cases, matches, records, decided, wanted)
@@ -235,7 +189,9 @@ def _sheet(wb: Workbook, title: str, keys: list[str], data: _ListData) -> int:
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     decision_col = COLUMNS.index(DECISION_HEADER) + 1
-    validation = DataValidation(type="list", formula1='"Đúng,Sai"', allow_blank=True)
+    validation = DataValidation(
+        type="list", formula1=f'"{",".join(DECISION_WORDS.values())}"', allow_blank=True
+    )
     ws.add_data_validation(validation)
     order = sorted(keys, key=lambda k: (cases.at[k, "school_code"], str(cases.at[k, "full_name"])))
     n = 0
@@ -269,7 +225,9 @@ def _sheet(wb: Workbook, title: str, keys: list[str], data: _ListData) -> int:
                     round(match.score, 3) if rank == 1 and match.score is not None else None,
                     _fields(match.agreed) if rank == 1 else "",
                     _fields(match.disagreed) if rank == 1 else "",
-                    ("Đúng" if previous.decision == "confirm" else "Sai") if previous is not None else None,
+                    DECISION_WORDS["confirm" if previous.decision == "confirm" else "reject"]
+                    if previous is not None
+                    else None,
                     previous.reviewer if previous is not None else None,
                     previous.note if previous is not None else None,
                     key,

@@ -41,10 +41,6 @@ def report_date_on_or_before(day: date) -> date:
     return friday - timedelta(days=offset)
 
 
-def is_report_date(day: date) -> bool:
-    return report_date_on_or_before(day) == day
-
-
 @dataclass(frozen=True)
 class Fortnight:
     """The two school weeks a report covers."""

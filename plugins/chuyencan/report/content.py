@@ -24,9 +24,9 @@ from sqlalchemy import Engine, and_, func, select
 
 from chuyencan.core import schema as wh  # the tables
 from chuyencan.core.contract import LEVELS
-from chuyencan.core.reference import INCLUDE_DIR, Reference
+from chuyencan.core.reference import Reference
 from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
-from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.settings import INCLUDE_DIR, TIMEZONE
 from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
 from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from chuyencan.core.reference import REFERENCE_DIR
+from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import strip_diacritics
 from chuyencan.report.dimensions import CAUSES, DESTINATIONS, WORKPLACES
 

@@ -1,14 +1,12 @@
 """The fortnightly report's procedure as plain functions of the settings and the report date.
 
-Each task of the `fortnightly_report` DAG calls one of these; tests, benchmarks and the demo
-call them directly. The report dated Friday F covers the school weeks ending F-7 and F. Every
+`chuyencan.orchestration.fortnight` puts them in order, and runs them for the DAG, the demo, the tests
+and the benchmark. The report dated Friday F covers the school weeks ending F-7 and F. Every
 step replaces what an earlier run of the same date wrote, so a rerun leaves the same state.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -16,15 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chuyencan.core.runs import engine_for, friday_of, reference_for
-from chuyencan.core.settings import REPORT_CHECK_AT, Settings
+from chuyencan.core.settings import REPORT_DEADLINE, Settings
+from chuyencan.core.wording import catalogue
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
 
 if TYPE_CHECKING:
     from chuyencan.core.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
-
-RECONCILE_MODULE = "chuyencan.police.pipeline"
 
 
 def report_date_for(moment: datetime | date, settings: Settings) -> date:
@@ -36,38 +33,6 @@ def report_date_for(moment: datetime | date, settings: Settings) -> date:
 def reports_dir(settings: Settings) -> Path:
     """Where the report files go; per-school lists of at-risk students go in its `restricted/`."""
     return settings.work_dir / "reports"
-
-
-def close_fortnight_weeks(
-    settings: Settings, report_date: date, now: datetime | None = None
-) -> dict[str, object]:
-    """Every active school's submission status for both weeks of the fortnight.
-
-    The district's weekly email is the weekly DAG's job and is not queued again here.
-    """
-    from chuyencan.submissions.status import refresh_weeks
-
-    ref = reference_for(settings)
-    weeks = {w for w in Fortnight(report_date).weeks if ref.is_school_week(w)}
-    statuses = refresh_weeks(engine_for(settings.warehouse_url), ref, settings, weeks, now=now)
-    counts = {s: sum(x.status == s for x in statuses) for s in ("on_time", "late", "missing", "rejected")}
-    return {
-        "report_date": report_date.isoformat(),
-        "school_weeks": sorted(w.isoformat() for w in weeks),
-        **counts,
-    }
-
-
-def refresh_reconciliation(settings: Settings) -> dict[str, object]:
-    """Police reconciliation first, so the report counts fresh verdicts; without it, every case
-    is reported unverified."""
-    if importlib.util.find_spec(RECONCILE_MODULE) is None:
-        log.warning("police reconciliation is not installed: every case is reported as unverified")
-        return {"reconciled": False}
-    module = importlib.import_module(RECONCILE_MODULE)
-    result = module.reconcile(settings)
-    summary = result if isinstance(result, dict) else {"result": str(result)}
-    return {"reconciled": True, **summary}
 
 
 def flag_students_at_risk(settings: Settings, report_date: date) -> dict[str, object]:
@@ -136,31 +101,12 @@ def email_district_report(settings: Settings, report_date: date, files: dict[str
     return {"report_date": report_date.isoformat(), "queued": bool(queued)}
 
 
-def publish_fortnight(
-    settings: Settings, report_date: date, now: datetime | None = None
-) -> dict[str, object]:
-    """The whole procedure after collection, in the DAG's order, for scripts and benchmarks."""
-    out: dict[str, object] = {"close": close_fortnight_weeks(settings, report_date, now=now)}
-    out["reconciliation"] = refresh_reconciliation(settings)
-    out["at_risk"] = flag_students_at_risk(settings, report_date)
-    out["summary"] = publish_fortnight_summary(settings, report_date)
-    files = write_excel_report(settings, report_date)
-    out["files"] = files
-    out["school_lists"] = write_school_risk_lists(settings, report_date)
-    out["district_email"] = email_district_report(settings, report_date, files)
-    return out
-
-
-RUN_STATE_LABELS = {
-    "not_published": "chưa có bảng tổng hợp hoặc tệp báo cáo Excel của kỳ này",
-    "warehouse_unreachable": "không truy cập được kho dữ liệu",
-}
+RUN_STATE_LABELS: dict[str, str] = catalogue("mail")["report_run_states"]
 
 
 def deadline_of(report_date: date, settings: Settings) -> datetime:
-    """When the report must be out on the report Friday (14:00 local by default: ready to sign
-    before it is due at the People's Committee at 15:00)."""
-    return datetime.combine(report_date, REPORT_CHECK_AT, tzinfo=settings.timezone)
+    """When the district expects the report dated `report_date`, local time."""
+    return datetime.combine(report_date, REPORT_DEADLINE, tzinfo=settings.timezone)
 
 
 def report_is_out(settings: Settings, report_date: date) -> bool:

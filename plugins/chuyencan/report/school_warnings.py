@@ -41,6 +41,7 @@ from chuyencan.core.reference import Reference, SchoolYear
 from chuyencan.core.schema import ops_email_outbox
 from chuyencan.core.settings import Settings
 from chuyencan.core.text import strip_diacritics
+from chuyencan.core.wording import catalogue
 from chuyencan.report.calendar_periods import (
     YearBoundaries,
     report_year,
@@ -52,12 +53,7 @@ from chuyencan.report.scratch import load_latest_lists, statement
 log = logging.getLogger(__name__)
 
 MESSAGES_FILE = TEMPLATE_DIR / "calendar_warning.messages.vi.json"
-PERIOD_LABELS = {
-    "summer": "trong hè",
-    "hk1": "học kỳ I",
-    "hk2": "học kỳ II (trước Tết)",
-    "after_tet": "sau Tết",
-}
+PERIOD_LABELS: dict[str, str] = catalogue("periods")
 # Word sequences in a reason that name a period; matched on whole words, without diacritics.
 _PERIOD_PHRASES: dict[str, tuple[tuple[str, ...], ...]] = {
     "summer": tuple((w, "he") for w in ("nghi", "mua", "dip", "trong", "tu", "sau", "cuoi", "ky", "ki")),

@@ -27,6 +27,7 @@ from chuyencan.report.calendar_periods import Fortnight, year_boundaries
 from chuyencan.report.dimensions import UNKNOWN_COMMUNE
 from chuyencan.report.files import save_text
 from chuyencan.report.scratch import classified_texts, load_fortnight_students, load_latest_lists, statement
+from chuyencan.report.wording import words
 
 log = logging.getLogger(__name__)
 
@@ -128,18 +129,13 @@ def unclassified_texts(classes: dict[str, dict[str, str]]) -> dict[str, tuple[st
 
 
 UNCLASSIFIED_STEM = "cum_tu_chua_phan_loai"
-_SOURCES = {
-    "cause": ("Lý do bỏ học (nhà trường ghi)", "include/reference/cause_phrases.csv"),
-    "school_destination": ("Nơi đến (nhà trường ghi)", "include/reference/place_phrases.csv, destination"),
-    "school_workplace": (
-        "Nơi làm việc (nhà trường ghi)",
-        "include/reference/place_phrases.csv, workplace_kind",
-    ),
-    "police_destination": ("Nơi đến (công an xã ghi)", "include/reference/place_phrases.csv, destination"),
-    "police_workplace": (
-        "Nơi làm việc (công an xã ghi)",
-        "include/reference/place_phrases.csv, workplace_kind",
-    ),
+# Which rule file a text of each kind extends (the kinds' Vietnamese names are in the wording).
+_RULE_FILES = {
+    "cause": "include/reference/cause_phrases.csv",
+    "school_destination": "include/reference/place_phrases.csv, destination",
+    "school_workplace": "include/reference/place_phrases.csv, workplace_kind",
+    "police_destination": "include/reference/place_phrases.csv, destination",
+    "police_workplace": "include/reference/place_phrases.csv, workplace_kind",
 }
 _DIGITS = re.compile(r"\d{4,}")
 
@@ -151,9 +147,10 @@ def write_unclassified(result: SummaryResult, out_dir: Path) -> Path:
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel reads UTF-8 only with a BOM
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["Loại", "Nội dung chưa phân loại (được tính là “Khác” / “Chưa rõ”)", "Bổ sung vào"])
+    writer.writerow(words("unclassified.header"))
+    labels = words("unclassified.sources")
     for source, texts in sorted((result.unclassified or {}).items()):
-        label, rules = _SOURCES[source]
+        label, rules = labels[source], _RULE_FILES[source]
         for text in texts:
             writer.writerow([label, _DIGITS.sub("…", text)[:120], rules])
     return save_text(buffer.getvalue(), out_dir / f"{UNCLASSIFIED_STEM}_{result.report_date.isoformat()}.csv")

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chuyencan.core.contract import SHEETS
-from chuyencan.core.reference import INCLUDE_DIR
+from chuyencan.core.settings import INCLUDE_DIR
+from chuyencan.core.wording import catalogue
 
 Severity = Literal["error", "warning"]
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "messages.vi.json"
-MASK = "(đã ẩn)"
+MASK = catalogue("quarantine_report")["masked"]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from chuyencan.core import warehouse as wh
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
 from chuyencan.core.sql import as_utc, sql
 from chuyencan.core.text import fold
+from chuyencan.core.wording import Wording, severity_label
 from chuyencan.submissions.inbox import InboxFile
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.validate import CheckedFile
@@ -298,26 +299,30 @@ def write_error_reports(target: Path, f: InboxFile, checked: CheckedFile) -> tup
         ),
         encoding="utf-8",
     )
+    w = Wording("quarantine_report")
+    unreadable = w("unreadable")
+    week = checked.week_ending.strftime("%d/%m/%Y") if checked.week_ending else unreadable
     lines = [
-        f"Tệp: {f.relative_path}",
-        f"Mã trường: {checked.school_code or '(không đọc được)'}",
-        f"Tuần kết thúc: {checked.week_ending.strftime('%d/%m/%Y') if checked.week_ending else '(không đọc được)'}",
-        f"Số lỗi: {len(checked.errors)}; số cảnh báo: {len(checked.warnings)}",
+        w("file", path=f.relative_path),
+        w("school", school=checked.school_code or unreadable),
+        w("week", week=week),
+        w("counts", errors=len(checked.errors), warnings=len(checked.warnings)),
         "",
     ]
     for i in checked.issues:
-        where = ", ".join(
-            part
-            for part in (
-                f"trang {i.sheet}" if i.sheet else "",
-                f"dòng {i.row}" if i.row else "",
-                f'cột "{i.header}"' if i.column else "",
-                f"lớp {i.class_name}" if i.class_name else "",
+        place = ", ".join(
+            w(f"place.{part}", sheet=i.sheet, row=i.row, header=i.header, class_name=i.class_name)
+            for part, given in (
+                ("sheet", i.sheet),
+                ("row", i.row),
+                ("column", i.column),
+                ("class", i.class_name),
             )
-            if part
+            if given
         )
-        label = "LỖI" if i.severity == "error" else "Cảnh báo"
-        lines.append(f"- [{label}] {where}: {i.message()} Cách sửa: {i.fix()}")
+        lines.append(
+            w("issue", label=severity_label(i.severity), place=place, message=i.message(), fix=i.fix())
+        )
     txt_path = target.with_name(target.name + ".errors.txt")
     txt_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return json_path, txt_path

@@ -7,8 +7,9 @@ a `Settings` and open their own engine, so they run the same with or without Air
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -60,8 +61,30 @@ def close_week(settings: Settings, week: date, now: datetime | None = None) -> d
         return {"week": week.isoformat(), "school_week": False}
     statuses = refresh_weeks(engine, ref, settings, {week}, now=now)
     queued = queue_district_weekly(engine, ref, settings, week, statuses)
-    counts = {s: sum(x.status == s for x in statuses) for s in ("on_time", "late", "missing", "rejected")}
-    return {"week": week.isoformat(), "school_week": True, **counts, "district_email_queued": queued}
+    return {
+        "week": week.isoformat(),
+        "school_week": True,
+        **_counts(statuses),
+        "district_email_queued": queued,
+    }
+
+
+def refresh_statuses(
+    settings: Settings, weeks: Iterable[date], now: datetime | None = None
+) -> dict[str, object]:
+    """Every active school's status for those of `weeks` that are school weeks, without the
+    district's email (the fortnightly run rechecks weeks the weekly run has closed)."""
+    from chuyencan.submissions.status import refresh_weeks
+
+    ref = reference_for(settings)
+    school_weeks = {w for w in weeks if ref.is_school_week(w)}
+    statuses = refresh_weeks(engine_for(settings.warehouse_url), ref, settings, school_weeks, now=now)
+    return {"school_weeks": sorted(w.isoformat() for w in school_weeks), **_counts(statuses)}
+
+
+def _counts(statuses: Iterable[Any]) -> dict[str, int]:
+    found = [x.status for x in statuses]
+    return {s: found.count(s) for s in ("on_time", "late", "missing", "rejected")}
 
 
 def send_emails(settings: Settings, send: Callable | None = None) -> dict[str, object]:
@@ -106,7 +129,14 @@ def write_templates(settings: Settings, week: date) -> dict[str, object]:
     ref = reference_for(settings)
     classes = latest_classes(engine_for(settings.warehouse_url))
     out_dir = settings.templates_dir / week.isoformat()
-    paths = write_all(ref, week, out_dir, classes_by_school=classes)
+    paths = write_all(
+        ref,
+        week,
+        out_dir,
+        classes_by_school=classes,
+        deadline=settings.deadline,
+        max_sessions=settings.eligibility_max_sessions,
+    )
     return {"week": week.isoformat(), "templates": len(paths), "folder": str(out_dir)}
 
 

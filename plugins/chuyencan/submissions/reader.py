@@ -20,6 +20,7 @@ import python_calamine as pc
 
 from chuyencan.core.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
 from chuyencan.core.text import clean_cell_text, fold, nfc
+from chuyencan.core.wording import catalogue
 from chuyencan.submissions.issues import Issue
 
 HEADER_SEARCH_ROWS = 30
@@ -94,6 +95,8 @@ def sniff(path: Path) -> Issue | None:
     return None
 
 
+# What a file that is not an .xlsx most likely is, in the school's words.
+FILE_KINDS: dict[str, str] = catalogue("file_kinds")
 _TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _CONTROL_BYTES = set(range(32)) - {9, 10, 13}
 
@@ -101,16 +104,16 @@ _CONTROL_BYTES = set(range(32)) - {9, 10, 13}
 def _describe_bytes(head: bytes) -> str:
     """What a school most likely sent instead of an .xlsx, in words it recognises."""
     if head.startswith(b"%PDF"):
-        return "PDF"
+        return FILE_KINDS["pdf"]
     if head.lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
-        return "trang web/HTML (thường do phần mềm xuất ra và đặt tên .xlsx)"
+        return FILE_KINDS["html"]
     if head.startswith(_TEXT_BOMS):
-        return "văn bản (CSV/TXT)"
+        return FILE_KINDS["text"]
     # A CSV saved by Excel in Vietnamese Windows is not UTF-8 (Windows-1258), but it is text:
     # no control bytes besides tab and line breaks.
     if head and not (set(head) & _CONTROL_BYTES):
-        return "văn bản (CSV/TXT)"
-    return "không rõ"
+        return FILE_KINDS["text"]
+    return FILE_KINDS["unknown"]
 
 
 def _describe_zip(path: Path, names: set[str]) -> str:
@@ -118,14 +121,14 @@ def _describe_zip(path: Path, names: set[str]) -> str:
         with zipfile.ZipFile(path) as zf:
             kind = zf.read("mimetype")[:100]
         if b"opendocument.spreadsheet" in kind:
-            return "bảng tính LibreOffice/OpenOffice (.ods)"
+            return FILE_KINDS["ods"]
         if b"opendocument.text" in kind:
-            return "văn bản LibreOffice/OpenOffice (.odt)"
+            return FILE_KINDS["odt"]
     if "word/document.xml" in names:
-        return "văn bản Word (.docx)"
+        return FILE_KINDS["docx"]
     if "ppt/presentation.xml" in names:
-        return "bản trình chiếu PowerPoint (.pptx)"
-    return "tệp nén (zip) không phải Excel"
+        return FILE_KINDS["pptx"]
+    return FILE_KINDS["zip"]
 
 
 def read_workbook(path: Path) -> ParsedWorkbook:

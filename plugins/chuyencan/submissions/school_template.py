@@ -6,8 +6,9 @@ most mistakes while the school types, long before the intake validator sees the 
 validator stays the authority; the checks here only mirror the contract, so a template filled
 within its drop-downs and limits is a file the pipeline accepts.
 
-Everything a school reads is Vietnamese; sheet names, headers and labels come from
-`chuyencan.core.contract` so the template can never drift from what the readers expect.
+Everything a school reads is Vietnamese: sheet names, headers and labels come from
+`chuyencan.core.contract` so the template can never drift from what the readers expect, and the
+sentences (titles, prompts, instructions) from `include/wording/school_template.vi.json`.
 
     python -m chuyencan.submissions.school_template --week 2025-04-11 --out DIR [--school CODE]
 """
@@ -18,7 +19,7 @@ import argparse
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from math import ceil
 from pathlib import Path
 
@@ -32,9 +33,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from chuyencan.core import contract
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Column, Sheet
-from chuyencan.core.reference import REFERENCE_DIR, Reference, School, load_reference
+from chuyencan.core.reference import Reference, School, load_reference
 from chuyencan.core.safe_cells import CellValue, set_value
+from chuyencan.core.settings import DEADLINE, ELIGIBILITY_MAX_SESSIONS, REFERENCE_DIR
 from chuyencan.core.text import fold
+from chuyencan.core.wording import Wording, catalogue
 
 ClassRow = tuple[int, str, int]  # (grade, class name, enrolled) from the last accepted file
 
@@ -52,7 +55,6 @@ STUDENT_ROWS = 60
 # Drop-downs and checks reach far below the formatted rows: schools paste long lists.
 STUDENT_CHECK_ROWS = 1000
 
-DEADLINE_TEXT = "10 giờ 00 sáng thứ Sáu"
 DATE_FORMAT = "dd/mm/yyyy"
 # Excel refuses longer prompt and error texts in data validations.
 PROMPT_TITLE_MAX = 32
@@ -122,9 +124,41 @@ class _Check:
     error_style: str = "stop"
 
 
-def _checks(sheet: Sheet, school: School, week_ending: date, communes: bool) -> dict[str, _Check]:
+def _wording(school: School, week_ending: date, deadline: time, max_sessions: int) -> Wording:
+    """The template's catalogue with the fields its texts share."""
+    w = Wording("school_template")
+    grades = w("grades", grade_min=school.grade_min, grade_max=school.grade_max)
+    return w.with_fields(
+        week_ending=_d(week_ending),
+        school_name=school.name,
+        school_code=school.code,
+        grade_min=school.grade_min,
+        grade_max=school.grade_max,
+        grades=grades,
+        date_format=DATE_FORMAT,
+        deadline=deadline_text(deadline),
+        max_sessions=max_sessions,
+        class_sheet=CLASS_SHEET.name,
+        student_sheet=STUDENT_SHEET.name,
+        instructions_sheet=INSTRUCTIONS_SHEET,
+        sexes=w.raw("or").join(contract.SEX_LABELS.values()),
+        statuses=", ".join(contract.STATUS_LABELS.values()),
+        reasons=", ".join(contract.REASON_LABELS.values()),
+        dropped_out=contract.STATUS_LABELS["bo_hoc"],
+        cls={c.name: c.header for c in CLASS_SHEET.columns},
+        stu={c.name: c.header for c in STUDENT_SHEET.columns},
+    )
+
+
+def deadline_text(deadline: time) -> str:
+    """The schools' deadline as the template says it, e.g. "10 giờ 00 sáng thứ Sáu"."""
+    entry = catalogue("school_template")["deadline"]
+    part = next(name for until, name in entry["parts_of_day"] if deadline.hour < until)
+    return entry["text"].format(hour=deadline.hour, minute=deadline.minute, part_of_day=part)
+
+
+def _checks(sheet: Sheet, school: School, week_ending: date, communes: bool, w: Wording) -> dict[str, _Check]:
     grades = range(school.grade_min, school.grade_max + 1)
-    grade_text = f"từ {school.grade_min} đến {school.grade_max}"
     sexes = list(contract.SEX_LABELS.values())
     statuses = list(contract.STATUS_LABELS.values())
     reasons = list(contract.REASON_LABELS.values())
@@ -132,135 +166,120 @@ def _checks(sheet: Sheet, school: School, week_ending: date, communes: bool) -> 
         "type": "whole",
         "operator": "greaterThanOrEqual",
         "formula1": "0",
-        "error_title": "Số không hợp lệ",
-        "error": "Nhập số nguyên từ 0 trở lên.",
+        "error_title": w("checks.whole.error_title"),
+        "error": w("checks.whole.error"),
     }
     # Dates only warn: on a computer set to US format a correct 15/03/2025 is typed as text,
     # which the pipeline accepts, and a hard stop would leave the school unable to enter it.
     date_error = {
         "type": "date",
         "operator": "between",
-        "error_title": "Kiểm tra lại ngày",
-        "error": f"Ghi ngày theo dạng ngày/tháng/năm ({DATE_FORMAT}), ví dụ {_d(week_ending)}. "
-        "Ngày không được sau ngày kết thúc tuần báo cáo.",
+        "error_title": w("checks.date.error_title"),
+        "error": w("checks.date.error"),
         "error_style": "warning",
     }
     grade_check = {
         "type": "list",
         "formula1": _list_formula(grades),
-        "error_title": "Khối không hợp lệ",
-        "error": f"Chọn khối {grade_text} (các khối của trường).",
+        "error_title": w("checks.grade.error_title"),
+        "error": w("checks.grade.error"),
     }
     if sheet is CLASS_SHEET:
-        absences = "Vắng có phép + Vắng không phép không được vượt quá Sĩ số × Số ngày học."
+        c = "checks.class"
+        w = w.with_fields(absences_rule=w(f"{c}.absences_rule"))
         return {
-            "school_code": _Check("Do Phòng GD&ĐT điền sẵn, không cần sửa."),
-            "week_ending": _Check(
-                f"Ngày thứ Sáu kết thúc tuần báo cáo ({_d(week_ending)}), điền sẵn, không cần sửa."
-            ),
-            "grade": _Check(f"Chọn khối {grade_text}.", **grade_check),
+            "school_code": _Check(w(f"{c}.school_code.prompt")),
+            "week_ending": _Check(w(f"{c}.week_ending.prompt")),
+            "grade": _Check(w(f"{c}.grade.prompt"), **grade_check),
             "class_name": _Check(
-                "Tên lớp, ví dụ 6A1. Mỗi lớp ghi một dòng, tên lớp không trùng nhau.",
+                w(f"{c}.class_name.prompt"),
                 type="textLength",
                 operator="between",
                 formula1="1",
                 formula2="20",
-                error_title="Tên lớp không hợp lệ",
-                error="Tên lớp dài từ 1 đến 20 ký tự, ví dụ 6A1.",
+                error_title=w(f"{c}.class_name.error_title"),
+                error=w(f"{c}.class_name.error"),
             ),
-            "enrolled": _Check("Số học sinh hiện có của lớp trong tuần (số nguyên, từ 0 trở lên).", **whole),
+            "enrolled": _Check(w(f"{c}.enrolled.prompt"), **whole),
             "school_days": _Check(
-                "Số ngày học của lớp trong tuần, từ 0 đến 6.",
+                w(f"{c}.school_days.prompt"),
                 type="whole",
                 operator="between",
                 formula1="0",
                 formula2="6",
-                error_title="Số ngày học không hợp lệ",
-                error="Số ngày học trong tuần là số nguyên từ 0 đến 6.",
+                error_title=w(f"{c}.school_days.error_title"),
+                error=w(f"{c}.school_days.error"),
             ),
-            "absent_excused": _Check(
-                "Tổng số ngày vắng CÓ PHÉP của cả lớp trong tuần (mỗi học sinh vắng 1 ngày tính 1). "
-                + absences,
-                **whole,
-            ),
-            "absent_unexcused": _Check(
-                "Tổng số ngày vắng KHÔNG PHÉP của cả lớp trong tuần (mỗi học sinh vắng 1 ngày tính 1). "
-                + absences,
-                **whole,
-            ),
+            "absent_excused": _Check(w(f"{c}.absent_excused.prompt"), **whole),
+            "absent_unexcused": _Check(w(f"{c}.absent_unexcused.prompt"), **whole),
         }
+    c = "checks.student"
     return {
         "personal_id": _Check(
-            "12 chữ số của số định danh cá nhân, nếu có (để trống nếu chưa có). "
-            "Ô đã để dạng văn bản để giữ số 0 ở đầu.",
+            w(f"{c}.personal_id.prompt"),
             type="textLength",
             operator="equal",
             formula1="12",
-            error_title="Số định danh không hợp lệ",
-            error="Số định danh cá nhân có đúng 12 chữ số, ví dụ 010312001234.",
+            error_title=w(f"{c}.personal_id.error_title"),
+            error=w(f"{c}.personal_id.error"),
         ),
-        "full_name": _Check("Họ, chữ đệm và tên của học sinh, viết đầy đủ, có dấu."),
+        "full_name": _Check(w(f"{c}.full_name.prompt")),
         "birth_date": _Check(
-            f"Ngày sinh, dạng ngày/tháng/năm ({DATE_FORMAT}), ví dụ 05/09/2012.",
+            w(f"{c}.birth_date.prompt"),
             formula1=_excel_date(date(week_ending.year - 40, 1, 1)),
             formula2=_excel_date(week_ending),
             **date_error,
         ),
         "sex": _Check(
-            f"Chọn {' hoặc '.join(sexes)}.",
+            w(f"{c}.sex.prompt"),
             type="list",
             formula1=_list_formula(sexes),
-            error_title="Giới tính không hợp lệ",
-            error=f"Chỉ chọn {' hoặc '.join(sexes)}.",
+            error_title=w(f"{c}.sex.error_title"),
+            error=w(f"{c}.sex.error"),
         ),
-        "ethnicity": _Check("Dân tộc của học sinh, ví dụ Mông, Dao, Hà Nhì (không bắt buộc)."),
-        "grade": _Check(f"Khối lớp của học sinh, {grade_text}.", **grade_check),
-        "class_name": _Check(f"Tên lớp của học sinh, ghi như ở trang {CLASS_SHEET.name}, ví dụ 6A1."),
+        "ethnicity": _Check(w(f"{c}.ethnicity.prompt")),
+        "grade": _Check(w(f"{c}.grade.prompt"), **grade_check),
+        "class_name": _Check(w(f"{c}.class_name.prompt")),
         "commune": _Check(
-            "Xã, thị trấn nơi học sinh cư trú"
-            + ("; chọn trong danh sách hoặc ghi đúng tên xã." if communes else ", ghi đúng tên xã."),
+            w(f"{c}.commune.prompt_with_list" if communes else f"{c}.commune.prompt"),
             **(
                 {
                     "type": "list",
                     "formula1": f"{LISTS_SHEET}!$A$2:$A$200",
-                    "error_title": "Tên xã chưa có trong danh sách",
-                    "error": "Tên xã này không có trong danh sách của huyện. Kiểm tra lại chính tả.",
+                    "error_title": w(f"{c}.commune.error_title"),
+                    "error": w(f"{c}.commune.error"),
                     "error_style": "warning",
                 }
                 if communes
                 else {}
             ),
         ),
-        "village": _Check("Thôn, bản nơi học sinh cư trú."),
-        "parent_name": _Check("Họ tên cha, mẹ hoặc người giám hộ (không bắt buộc)."),
+        "village": _Check(w(f"{c}.village.prompt")),
+        "parent_name": _Check(w(f"{c}.parent_name.prompt")),
         "status": _Check(
-            f"Chọn một trong: {', '.join(statuses)}. Ý nghĩa từng tình trạng: xem trang {INSTRUCTIONS_SHEET}.",
+            w(f"{c}.status.prompt"),
             type="list",
             formula1=_list_formula(statuses),
-            error_title="Tình trạng không hợp lệ",
-            error=f"Chọn tình trạng trong danh sách: {', '.join(statuses)}.",
+            error_title=w(f"{c}.status.error_title"),
+            error=w(f"{c}.status.error"),
         ),
         "first_day_missed": _Check(
-            f"Ngày đầu tiên học sinh nghỉ học ({DATE_FORMAT}). "
-            f"Bắt buộc khi Tình trạng là {contract.STATUS_LABELS['bo_hoc']}.",
+            w(f"{c}.first_day_missed.prompt"),
             formula1=_excel_date(date(week_ending.year - 2, 1, 1)),
             formula2=_excel_date(week_ending),
             **date_error,
         ),
-        "sessions_missed": _Check(
-            "Tổng số buổi học sinh đã nghỉ từ đầu năm học, cả có phép và không phép (số nguyên, từ 0).",
-            **whole,
-        ),
+        "sessions_missed": _Check(w(f"{c}.sessions_missed.prompt"), **whole),
         "reason": _Check(
-            "Chọn lý do trong danh sách, hoặc ghi ngắn gọn lý do khác.",
+            w(f"{c}.reason.prompt"),
             type="list",
             formula1=_list_formula(reasons),
             # Free text is allowed by the contract: the drop-down only suggests.
-            error_title="Lý do khác",
-            error="Lý do này không có trong danh sách; hệ thống sẽ ghi nhận là lý do khác.",
+            error_title=w(f"{c}.reason.error_title"),
+            error=w(f"{c}.reason.error"),
             error_style="information",
         ),
-        "destination": _Check("Nơi học sinh đã đến hoặc đang làm việc, nếu biết (tỉnh, huyện, cơ sở)."),
+        "destination": _Check(w(f"{c}.destination.prompt")),
     }
 
 
@@ -372,17 +391,12 @@ def _print_setup(ws: Worksheet) -> None:
 
 
 def _class_sheet(
-    ws: Worksheet, school: School, week_ending: date, classes: Sequence[ClassRow] | None
+    ws: Worksheet, school: School, week_ending: date, classes: Sequence[ClassRow] | None, w: Wording
 ) -> None:
     sheet = CLASS_SHEET
     ws.title = sheet.name
     ws.sheet_properties.tabColor = _NAVY
-    _write_titles(
-        ws,
-        sheet,
-        f"BÁO CÁO CHUYÊN CẦN TUẦN KẾT THÚC NGÀY {_d(week_ending)}",
-        f"{school.name} – {school.code}",
-    )
+    _write_titles(ws, sheet, w("class_sheet.title"), w("class_sheet.subtitle"))
     _write_header(ws, sheet)
     rows = BLANK_CLASS_ROWS if classes is None else len(classes) + SPARE_CLASS_ROWS
     last_row = FIRST_DATA_ROW + rows - 1
@@ -398,7 +412,7 @@ def _class_sheet(
             if column.name in values:
                 # Class names come from the school's last file: "=HYPERLINK(…)" stays text.
                 set_value(ws.cell(row=row, column=index), values[column.name])
-    _add_checks(ws, sheet, _checks(sheet, school, week_ending, communes=False), last_row)
+    _add_checks(ws, sheet, _checks(sheet, school, week_ending, False, w), last_row)
 
     # The pipeline recomputes rates from the counts, so the sheet holds no formulas; the
     # sĩ số × số ngày học limit is shown by highlighting instead.
@@ -429,18 +443,13 @@ def _class_sheet(
     _print_setup(ws)
 
 
-def _student_sheet(ws: Worksheet, school: School, week_ending: date, communes: Sequence[str] | None) -> None:
+def _student_sheet(
+    ws: Worksheet, school: School, week_ending: date, communes: Sequence[str] | None, w: Wording
+) -> None:
     sheet = STUDENT_SHEET
     ws.title = sheet.name
     ws.sheet_properties.tabColor = "C00000"
-    _write_titles(
-        ws,
-        sheet,
-        "DANH SÁCH HỌC SINH BỎ HỌC, VẮNG DÀI NGÀY, CÓ NGUY CƠ BỎ HỌC, ĐÃ TRỞ LẠI – "
-        f"TUẦN KẾT THÚC NGÀY {_d(week_ending)}",
-        f"{school.name} – {school.code}. Thông tin cá nhân của học sinh: giữ bí mật, "
-        "không chia sẻ ngoài phạm vi báo cáo.",
-    )
+    _write_titles(ws, sheet, w("student_sheet.title"), w("student_sheet.subtitle"))
     _write_header(ws, sheet)
     last_row = FIRST_DATA_ROW + STUDENT_ROWS - 1
     for index, column in enumerate(sheet.columns, start=1):
@@ -451,7 +460,7 @@ def _student_sheet(ws: Worksheet, school: School, week_ending: date, communes: S
         for row in range(FIRST_DATA_ROW, last_row + 1):
             _style_data_cell(ws, row, index, column)
     check_last = FIRST_DATA_ROW + STUDENT_CHECK_ROWS - 1
-    _add_checks(ws, sheet, _checks(sheet, school, week_ending, communes=bool(communes)), check_last)
+    _add_checks(ws, sheet, _checks(sheet, school, week_ending, bool(communes), w), check_last)
 
     r = FIRST_DATA_ROW
     status, missed = _letter(sheet, "status"), _letter(sheet, "first_day_missed")
@@ -473,122 +482,32 @@ def _student_sheet(ws: Worksheet, school: School, week_ending: date, communes: S
     _print_setup(ws)
 
 
-_STATUS_MEANINGS: dict[str, str] = {
-    "bo_hoc": "đã nghỉ học hẳn trong năm học này (kể cả nghỉ từ hè) và chưa đi học trở lại. "
-    "Bắt buộc ghi Ngày nghỉ học (ngày đầu tiên nghỉ); học sinh không đi học lại từ đầu năm học thì "
-    "ghi ngày học đầu tiên của năm học (được tính là bỏ học trong hè).",
-    "vang_dai_ngay": "vắng học từ 3 ngày trở lên trong tuần này, chưa xác định là bỏ học.",
-    "nguy_co": "đang đi học nhưng có dấu hiệu có thể bỏ học (hay nghỉ học, học lực yếu, "
-    "gia đình khó khăn, sắp đi làm ăn xa, sắp lấy vợ/chồng…).",
-    "da_tro_lai": "học sinh đã bỏ học hoặc vắng dài ngày, nay đã đi học trở lại trong tuần này.",
-}
-
-
-def _instructions(school: School, week_ending: date) -> list[tuple[str, str]]:
-    cls = {c.name: c.header for c in CLASS_SHEET.columns}
-    stu = {c.name: c.header for c in STUDENT_SHEET.columns}
+def _instructions(w: Wording) -> list[tuple[str, str]]:
+    meanings = w.raw("instructions.status_meanings")
     statuses = "\n".join(
-        f"• {label}: {_STATUS_MEANINGS[code]}" for code, label in contract.STATUS_LABELS.items()
+        w("instructions.status_line", label=label, meaning=meanings[code])
+        for code, label in contract.STATUS_LABELS.items()
     )
-    reasons = ", ".join(contract.REASON_LABELS.values())
-    cs, hs = CLASS_SHEET.name, STUDENT_SHEET.name
-    return [
-        (
-            "Thời hạn gửi",
-            f"Gửi tệp này trước {DEADLINE_TEXT} ngày {_d(week_ending)} (ngày kết thúc tuần báo cáo) "
-            "vào thư mục dùng chung của Phòng GD&ĐT. Mỗi tuần gửi một tệp. Giữ định dạng .xlsx; "
-            f"không đổi tên các trang {cs}, {hs} và không sửa tên các cột ở dòng tiêu đề.",
-        ),
-        (
-            f"Trang {cs}",
-            "Mỗi lớp ghi một dòng, tên lớp không trùng nhau. Các ô nền xám "
-            f"({cls['school_code']}, {cls['week_ending']}) đã được điền sẵn, không cần sửa. "
-            f"Ghi {cls['grade']} (chọn trong danh sách, từ {school.grade_min} đến {school.grade_max}), "
-            f"{cls['class_name']}, {cls['enrolled']} (số học sinh hiện có của lớp), "
-            f"{cls['school_days']} trong tuần (từ 0 đến 6), {cls['absent_excused']} và "
-            f"{cls['absent_unexcused']}.\n"
-            "Số vắng tính theo ngày của từng học sinh: một học sinh vắng cả ngày tính 1; "
-            "ví dụ 2 học sinh, mỗi em vắng 3 ngày, thì ghi 6.\n"
-            f"Điều kiện: {cls['absent_excused']} + {cls['absent_unexcused']} không được lớn hơn "
-            f"{cls['enrolled']} × {cls['school_days']}; ô vượt quá sẽ tô đỏ.\n"
-            "Không cần tính tỷ lệ chuyên cần: hệ thống tự tính từ số liệu. Dòng không dùng thì để "
-            "trống; lớp nào không còn thì xóa nội dung các ô trắng của dòng đó.",
-        ),
-        (
-            f"Trang {hs}",
-            "Ghi mỗi học sinh một dòng, gồm tất cả học sinh thuộc một trong các trường hợp sau:\n"
-            "• đã bỏ học trong năm học này và chưa trở lại;\n"
-            "• vắng học từ 3 ngày trở lên trong tuần;\n"
-            "• có nguy cơ bỏ học;\n"
-            "• đã trở lại học trong tuần.\n"
-            "Danh sách là toàn bộ tình hình hiện tại của trường: danh sách tuần này thay thế hoàn "
-            "toàn danh sách tuần trước, vì vậy phải ghi lại cả những học sinh đã báo ở các tuần "
-            "trước nếu các em vẫn bỏ học, vắng hoặc có nguy cơ bỏ học. Nếu không có học sinh nào "
-            "thì để trống (giữ nguyên dòng tiêu đề).",
-        ),
-        (f"{stu['status']}", statuses),
-        (
-            f"Các cột trang {hs}",
-            f"• {stu['personal_id']}: 12 chữ số của số định danh cá nhân, nếu có. Khi dán từ nơi "
-            "khác, kiểm tra còn đủ số 0 ở đầu.\n"
-            f"• {stu['full_name']}: đầy đủ, có dấu. {stu['sex']}: "
-            f"{' hoặc '.join(contract.SEX_LABELS.values())}.\n"
-            f"• {stu['commune']}, {stu['village']}: nơi học sinh cư trú.\n"
-            f"• {stu['sessions_missed']}: tổng số buổi đã nghỉ từ đầu năm học, cả có phép và không "
-            "phép. Học sinh nghỉ quá 45 buổi trong năm học thì không đủ điều kiện lên lớp.\n"
-            f"• {stu['reason']}: chọn một trong {reasons}; hoặc ghi ngắn gọn lý do khác.\n"
-            f"• {stu['destination']}: nơi học sinh đã đến hoặc đang làm việc, nếu biết.",
-        ),
-        (
-            "Cách ghi ngày",
-            f"Ghi ngày theo thứ tự ngày/tháng/năm ({DATE_FORMAT}), ví dụ {_d(week_ending)}; "
-            "không ghi tháng trước ngày.",
-        ),
-        (
-            "Màu tiêu đề",
-            "Cột có tiêu đề xanh đậm: bắt buộc. Cột có tiêu đề xanh nhạt: ghi nếu biết. "
-            "Cột có tiêu đề xám: đã điền sẵn.",
-        ),
-        (
-            "Sửa và gửi lại",
-            "Tệp có lỗi sẽ bị trả lại cả tệp; thư báo lỗi ghi rõ trang, dòng, cột và cách sửa. "
-            "Sửa rồi gửi lại cả tệp: tệp gửi sau thay thế tệp gửi trước của cùng tuần. "
-            "Cũng gửi lại như vậy khi phát hiện số liệu đã gửi bị sai.",
-        ),
-        (
-            "Thêm dòng",
-            f"Trang {cs} có sẵn các dòng trống. Nếu cần thêm dòng: chọn Xem lại (Review) → Bỏ bảo vệ "
-            "trang (Unprotect Sheet), không có mật khẩu; sao chép một dòng có sẵn xuống dưới rồi "
-            f"sửa lại, giữ nguyên {cls['school_code']} và {cls['week_ending']}. Trang {hs} ghi tiếp "
-            "xuống dưới như bình thường.",
-        ),
-        (
-            "Bảo mật",
-            f"Trang {hs} chứa thông tin cá nhân của trẻ em (họ tên, ngày sinh, số định danh, dân "
-            "tộc, gia đình), phải được giữ bí mật theo Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá "
-            "nhân. Chỉ gửi tệp qua thư mục dùng chung của Phòng GD&ĐT; không gửi qua Zalo, Facebook "
-            "hay thư điện tử cá nhân; không in, không chia sẻ cho người không có trách nhiệm; "
-            "xóa các bản sao không còn cần.",
-        ),
-    ]
+    w = w.with_fields(status_meanings=statuses)
+    return [(w.fill(heading), w.fill(body)) for heading, body in w.raw("instructions.sections")]
 
 
-def _instructions_sheet(ws: Worksheet, school: School, week_ending: date) -> None:
+def _instructions_sheet(ws: Worksheet, w: Wording) -> None:
     ws.title = INSTRUCTIONS_SHEET
     ws.sheet_properties.tabColor = "548235"
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 100
     ws.merge_cells("A1:B1")
     ws.merge_cells("A2:B2")
-    set_value(ws["A1"], "HƯỚNG DẪN ĐIỀN BÁO CÁO CHUYÊN CẦN HẰNG TUẦN")
+    set_value(ws["A1"], w("instructions.title"))
     ws["A1"].font = Font(name=_FONT, size=14, bold=True, color=_NAVY)
-    set_value(ws["A2"], f"{school.name} – {school.code} – tuần kết thúc ngày {_d(week_ending)}")
+    set_value(ws["A2"], w("instructions.subtitle"))
     ws["A2"].font = Font(name=_FONT, size=12, italic=True)
     for ref in ("A1", "A2"):
         ws[ref].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 24
     ws.row_dimensions[2].height = 20
-    for row, (heading, text) in enumerate(_instructions(school, week_ending), start=4):
+    for row, (heading, text) in enumerate(_instructions(w), start=4):
         head = set_value(ws.cell(row=row, column=1), heading)
         head.font = Font(name=_FONT, size=12, bold=True, color="FFFFFF")
         head.fill = PatternFill("solid", fgColor=_NAVY)
@@ -610,9 +529,9 @@ def _instructions_sheet(ws: Worksheet, school: School, week_ending: date) -> Non
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _lists_sheet(ws: Worksheet, communes: Sequence[str]) -> None:
+def _lists_sheet(ws: Worksheet, communes: Sequence[str], w: Wording) -> None:
     ws.title = LISTS_SHEET
-    set_value(ws["A1"], "Xã, thị trấn")
+    set_value(ws["A1"], w("lists_sheet.communes"))
     for row, name in enumerate(communes, start=2):
         set_value(ws.cell(row=row, column=1), name)
     ws.column_dimensions["A"].width = 24
@@ -649,27 +568,31 @@ def write_template(
     classes: list[ClassRow] | None = None,
     *,
     communes: Sequence[str] | None = None,
+    deadline: time = DEADLINE,
+    max_sessions: int = ELIGIBILITY_MAX_SESSIONS,
 ) -> Path:
     """Write the school's workbook for the week ending on `week_ending` (a Friday) to `path`.
 
     `classes` prefills one row per class from the school's last accepted file; `communes`, when
-    given, becomes the drop-down of the students' home commune.
+    given, becomes the drop-down of the students' home commune. The instructions state the
+    deadline and the missed-sessions limit of the settings.
     """
     check_friday(week_ending)
+    w = _wording(school, week_ending, deadline, max_sessions)
     wb = Workbook()
     # Instructions come first so a school opening the file sees them once; the class sheet is
     # active because that is where the weekly work starts.
-    _instructions_sheet(wb.active, school, week_ending)
-    _class_sheet(wb.create_sheet(), school, week_ending, classes)
-    _student_sheet(wb.create_sheet(), school, week_ending, communes)
+    _instructions_sheet(wb.active, w)
+    _class_sheet(wb.create_sheet(), school, week_ending, classes, w)
+    _student_sheet(wb.create_sheet(), school, week_ending, communes, w)
     if communes:
-        _lists_sheet(wb.create_sheet(), communes)
+        _lists_sheet(wb.create_sheet(), communes, w)
     wb.active = 1
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = ws.title == CLASS_SHEET.name
-    wb.properties.title = f"Báo cáo chuyên cần tuần kết thúc ngày {_d(week_ending)}"
-    wb.properties.subject = f"{school.name} ({school.code})"
-    wb.properties.creator = "Phòng GD&ĐT huyện Bát Xát"
+    wb.properties.title = w("properties.title")
+    wb.properties.subject = w("properties.subject")
+    wb.properties.creator = w("properties.creator")
     wb.properties.keywords = f"chuyencan;{school.code};{week_ending.isoformat()}"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -682,6 +605,9 @@ def write_templates(
     week_ending: date,
     out_dir: Path,
     classes_by_school: dict[str, list[ClassRow]] | None = None,
+    *,
+    deadline: time = DEADLINE,
+    max_sessions: int = ELIGIBILITY_MAX_SESSIONS,
 ) -> list[Path]:
     """One template per school active in that week, named `<code>_tuan_<yyyy-mm-dd>.xlsx`."""
     check_friday(week_ending)
@@ -694,6 +620,8 @@ def write_templates(
             Path(out_dir) / template_name(school, week_ending),
             classes_by_school.get(school.code),
             communes=communes,
+            deadline=deadline,
+            max_sessions=max_sessions,
         )
         for school in ref.active_schools(week_ending)
     ]

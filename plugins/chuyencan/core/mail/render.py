@@ -21,8 +21,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from chuyencan.core.reference import INCLUDE_DIR
-from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.settings import INCLUDE_DIR, TIMEZONE
+from chuyencan.core.wording import Wording
 
 TEMPLATE_DIR = INCLUDE_DIR / "templates" / "email"
 # An email with hundreds of table rows is unreadable and may be clipped by Gmail (~100 kB);
@@ -33,7 +33,6 @@ MAX_WARNING_ROWS = 20
 # Long free-text cells (a whole paragraph pasted into "Lý do") would break the table layout.
 MAX_CELL_CHARS = 80
 
-_WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
@@ -282,7 +281,13 @@ def format_datetime(moment: datetime | None) -> str:
 def format_deadline(moment: datetime) -> str:
     """'10:00 Thứ Sáu, ngày 04/04/2025' in Vietnam time."""
     local = moment.astimezone(TIMEZONE)
-    return f"{local:%H:%M} {_WEEKDAYS[local.weekday()]}, ngày {local:%d/%m/%Y}"
+    w = Wording("mail")
+    return w(
+        "deadline",
+        time=f"{local:%H:%M}",
+        weekday=w.raw("weekdays")[local.weekday()],
+        date=f"{local:%d/%m/%Y}",
+    )
 
 
 def format_date(day: date) -> str:
@@ -295,7 +300,7 @@ def format_cell(value: object, limit: int = MAX_CELL_CHARS) -> str:
         return "—"
     text = " ".join(str(value).split())
     if not text:
-        return "(trống)"
+        return Wording("mail")("blank_cell")
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
