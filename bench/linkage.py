@@ -41,14 +41,18 @@ SCALES = {"small": (10_000, 200_000), "large": (100_000, 2_000_000)}
 CACHE = ROOT / "var" / "bench"
 AUTO_ACCEPT = 0.99
 REVIEW_FROM = 0.10
+SCENARIO_TITLES = {"default": "Bát Xát communes", "skewed": "large communes, skewed surnames"}
 
 
-def dataset(scale: str, seed: int) -> Path:
-    """Generate (or reuse) the scale's frames as parquet; returns the folder."""
+def dataset(scenario: str, scale: str, seed: int) -> Path:
+    """Generate (or reuse) the scenario's frames at that scale as parquet; returns the folder."""
     import pandas as pd
-    from linkage_data import generate
+    from linkage_data import SCENARIOS
 
-    folder = CACHE / f"linkage_{scale}_{seed}"
+    generate = SCENARIOS[scenario]
+    folder = CACHE / (
+        f"linkage_{scale}_{seed}" if scenario == "default" else f"linkage_{scenario}_{scale}_{seed}"
+    )
     if (folder / "truth.parquet").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,7 +65,7 @@ def dataset(scale: str, seed: int) -> Path:
         folder / "truth.parquet"
     )
     print(
-        f"[{scale}] generated {n_cases:,} cases / {len(data.residents):,} records in {time.perf_counter() - start:.0f} s"
+        f"[{scenario} {scale}] generated {n_cases:,} cases / {len(data.residents):,} records in {time.perf_counter() - start:.0f} s"
     )
     return folder
 
@@ -215,12 +219,14 @@ def evaluate(folder: Path, predictions: Path) -> dict[str, float]:
         "recall": float(recall),
         "f1": float(2 * precision * recall / max(precision + recall, 1e-12)),
         "review": float((out["decision"] == "ambiguous").mean()),
+        "to_review": int((out["decision"] == "ambiguous").sum()),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["small", "large", "both"], default="both")
+    parser.add_argument("--scenario", choices=[*SCENARIO_TITLES, "both"], default="both")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--side", choices=["ours", "splink", "both"], default="both")
     parser.add_argument(
@@ -237,44 +243,52 @@ def main() -> None:
         return
 
     scales = ["small", "large"] if args.scale == "both" else [args.scale]
+    scenarios = list(SCENARIO_TITLES) if args.scenario == "both" else [args.scenario]
     sides = ["ours", "splink"] if args.side == "both" else [args.side]
     rows = []
     with tempfile.TemporaryDirectory(prefix="linkage-bench-") as tmp:
         for scale in scales:
-            folder = dataset(scale, args.seed)
-            for side in sides:
-                result = Path(tmp) / f"{scale}-{side}.json"
-                cmd = [
-                    sys.executable,
-                    __file__,
-                    "--run-side",
-                    side,
-                    "--data",
-                    str(folder),
-                    "--result",
-                    str(result),
-                    *(["--without-ids"] if args.without_ids else []),
-                ]
-                subprocess.run(cmd, check=True)
-                measured = json.loads(result.read_text())
-                rows.append((scale, side, evaluate(folder, result.with_suffix(".parquet")), measured))
-                m, q = rows[-1][3], rows[-1][2]
-                print(
-                    f"[{scale}] {side}: F1 {q['f1']:.4f}, {m['seconds']:.1f} s, {m['peak_gb']:.2f} GB",
-                    flush=True,
-                )
+            for scenario in scenarios:
+                folder = dataset(scenario, scale, args.seed)
+                for side in sides:
+                    result = Path(tmp) / f"{scenario}-{scale}-{side}.json"
+                    cmd = [
+                        sys.executable,
+                        __file__,
+                        "--run-side",
+                        side,
+                        "--data",
+                        str(folder),
+                        "--result",
+                        str(result),
+                        *(["--without-ids"] if args.without_ids else []),
+                    ]
+                    subprocess.run(cmd, check=True)
+                    measured = json.loads(result.read_text())
+                    quality = evaluate(folder, result.with_suffix(".parquet"))
+                    rows.append((scenario, scale, side, quality, measured))
+                    print(
+                        f"[{scenario} {scale}] {side}: F1 {quality['f1']:.4f}, {measured['seconds']:.1f} s, "
+                        f"{measured['peak_gb']:.2f} GB",
+                        flush=True,
+                    )
+    print_table(rows)
 
-    header = (
-        f"{'scale':6} {'side':7} {'cases':>8} {'auto':>7} {'wrong':>6} {'precision':>10} {'recall':>7} "
-        f"{'F1':>7} {'review':>7} {'time s':>7} {'peak GB':>8}"
-    )
+
+def print_table(rows: list) -> None:
+    """One markdown table: scenario, scale, system, quality, review queue, time, peak memory."""
     print()
-    print(header)
-    print("-" * len(header))
-    for scale, side, q, m in rows:
+    print(
+        "| scenario | scale | system | auto | wrong | precision | recall | F1 | to review | time | peak memory |"
+    )
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for scenario, scale, side, q, m in rows:
+        n_cases, n_residents = SCALES[scale]
+        system = "ours" if side == "ours" else f"Splink, accept p >= {AUTO_ACCEPT}"
         print(
-            f"{scale:6} {side:7} {SCALES[scale][0]:>8,} {q['auto']:>7,} {q['wrong']:>6} {q['precision']:>10.5f} "
-            f"{q['recall']:>7.4f} {q['f1']:>7.4f} {q['review']:>7.2%} {m['seconds']:>7.1f} {m['peak_gb']:>8.2f}"
+            f"| {SCENARIO_TITLES[scenario]} | {n_cases // 1000}k × {n_residents / 1e6:g}M | {system} "
+            f"| {q['auto']:,} | {q['wrong']:,} | {q['precision']:.4f} | {q['recall']:.4f} | {q['f1']:.4f} "
+            f"| {q['to_review']:,} ({q['review']:.2%}) | {m['seconds']:.1f} s | {m['peak_gb']:.2f} GB |"
         )
 
 
