@@ -1,0 +1,1 @@
+"""What every flow shares: settings, contract vocabulary, reference data, warehouse plumbing."""
