@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from chuyencan.police.match_step import MATCHER_RESIDENT_COLUMNS
+from chuyencan.police.match_step import MATCHER_CASE_COLUMNS, MATCHER_RESIDENT_COLUMNS
 from chuyencan.synth import names as nm
 from chuyencan.text import strip_diacritics
 
@@ -287,19 +287,7 @@ def generate(n_cases: int, n_residents: int, seed: int = 7) -> LinkageData:
             )
         )
         truth[case_id] = None if i in absent else f"R{i:07d}"
-    cases = pd.DataFrame(
-        c_rows,
-        columns=[
-            "case_id",
-            "personal_id",
-            "full_name",
-            "birth_date",
-            "sex",
-            "commune",
-            "village",
-            "parent_name",
-        ],
-    )
+    cases = pd.DataFrame(c_rows, columns=MATCHER_CASE_COLUMNS)
     return LinkageData(cases, residents, pd.Series(truth, name="resident_id"))
 
 
@@ -597,19 +585,7 @@ def generate_skewed(n_cases: int, n_residents: int, seed: int = 7) -> LinkageDat
             )
         )
         truth[case_id] = None if k < n_absent else f"R{i:07d}"
-    cases = pd.DataFrame(
-        c_rows,
-        columns=[
-            "case_id",
-            "personal_id",
-            "full_name",
-            "birth_date",
-            "sex",
-            "commune",
-            "village",
-            "parent_name",
-        ],
-    )
+    cases = pd.DataFrame(c_rows, columns=MATCHER_CASE_COLUMNS)
     return LinkageData(cases, residents, pd.Series(truth, name="resident_id"))
 
 

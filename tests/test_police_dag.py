@@ -25,7 +25,7 @@ from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
 from chuyencan.police.airflow_tasks import announce_new_cases, announce_new_extracts
 from chuyencan.police.extract_tables import match_audit
 from chuyencan.police.tables import case_verdict
-from chuyencan.settings import TIMEZONE
+from chuyencan.settings import TIMEZONE, Settings
 from chuyencan.warehouse import ops_email_outbox
 from tests.test_dag_weekly import body, received, warehouse_conn
 from tests.test_police_intake import AMS_BOOK, DISTRICT, assert_no_personal_data, make_settings, write_extract
@@ -52,17 +52,14 @@ def personal_rows() -> list[dict[str, Any]]:
     return [*AMS_BOOK, *students]
 
 
-@pytest.fixture
-def setup(
-    tmp_path: Path, warehouse_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, Any]:
-    settings = make_settings(tmp_path, warehouse_url)
+def use_in_airflow(settings: Settings, smtp_sink: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow variables and connections (environment) for these settings, a prepared warehouse."""
     for key, value in {
         "AIRFLOW_VAR_CHUYENCAN_INBOX": str(settings.inbox),
         "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(settings.police_inbox),
         "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(settings.work_dir),
         "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(warehouse_url),
+        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(settings.warehouse_url),
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
             {
                 "conn_type": "smtp",
@@ -75,6 +72,14 @@ def setup(
         monkeypatch.setenv(key, value)
     engine_for.cache_clear()
     prepare_warehouse(settings)
+
+
+@pytest.fixture
+def setup(
+    tmp_path: Path, warehouse_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    settings = make_settings(tmp_path, warehouse_url)
+    use_in_airflow(settings, smtp_sink, monkeypatch)
     write_scenario(settings)
     assert settings.police_inbox is not None
     write_extract(

@@ -9,7 +9,6 @@ every name of the scenario's students, so the scenario's verdicts are what the r
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import date, datetime
 from pathlib import Path
@@ -20,19 +19,18 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
+from chuyencan.pipeline import collect_new_files, engine_for
 from chuyencan.police import scoring as sc
 from chuyencan.police.blocking import BLOCK_CAP, PAIR_BUDGET, Blocks
-from chuyencan.police.extract_tables import police_resident
+from chuyencan.police.extract_tables import case_match, police_extract_current, police_resident
 from chuyencan.police.matching import TOP_K, best_candidates
 from chuyencan.police.names import tokens, within_one_edit
 from chuyencan.police.records import Vocabularies, prepare_cases, prepare_residents
 from chuyencan.police.tables import case_verdict
 from chuyencan.settings import TIMEZONE
 from chuyencan.text import fold
-from tests.test_dag_weekly import warehouse_conn
-from tests.test_police_dag import FRIDAY_NOON, run_reconciliation
-from tests.test_police_intake import AMS_BOOK, DISTRICT, make_settings, write_extract
+from tests.test_police_dag import FRIDAY_NOON, run_reconciliation, use_in_airflow
+from tests.test_police_intake import AMS_BOOK, make_settings, write_extract
 from tests.test_police_verdicts import EXPECTED, STUDENT_ROWS, key_of, write_scenario
 
 LARGE = 200_000
@@ -154,24 +152,7 @@ def test_reconciliation_of_a_commune_of_200k_records_completes(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'warehouse' / 'warehouse.db'}"
     settings = make_settings(tmp_path, url)
-    for key, value in {
-        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(settings.inbox),
-        "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(settings.police_inbox),
-        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(settings.work_dir),
-        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": smtp_sink.port,
-                "extra": {"disable_ssl": True, "disable_tls": True},
-            }
-        ),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine_for.cache_clear()
-    prepare_warehouse(settings)
+    use_in_airflow(settings, smtp_sink, monkeypatch)
     write_scenario(settings)
     assert settings.police_inbox is not None
     # The commune's extract in effect is the large one (received after the scenario's small one).
@@ -186,8 +167,19 @@ def test_reconciliation_of_a_commune_of_200k_records_completes(
 
     with engine_for(url).connect() as conn:
         verdicts = {r.student_key: r.verdict for r in conn.execute(select(case_verdict))}
-        residents = conn.execute(select(func.count()).select_from(police_resident)).scalar_one()
-    assert residents >= LARGE
+        current = conn.execute(
+            select(police_extract_current.c.extract_id).where(police_extract_current.c.commune == "A Mú Sung")
+        ).scalar_one()
+        residents = conn.execute(
+            select(func.count()).select_from(police_resident).where(police_resident.c.extract_id == current)
+        ).scalar_one()
+        matched_with = set(
+            conn.execute(select(case_match.c.extract_id).where(case_match.c.commune == "A Mú Sung")).scalars()
+        )
+    # The students were matched against the 200,000-record extract, and their verdicts are what
+    # the scenario's records imply.
+    assert residents > LARGE
+    assert matched_with == {current}
     assert {label: verdicts[key_of(label)] for label in EXPECTED} == EXPECTED
 
 
