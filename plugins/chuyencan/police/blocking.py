@@ -8,6 +8,8 @@ keys (all but the ID inside the commune):
 - `family_village`, `given_village`: surname group and sex with the village and the birth year
   within one year, or the given name with the village and the birth year (a slip in the other
   name of a record with only a birth year, or with a wrong year);
+- `middle_given`: middle and given name, birth year (a misspelt surname, the record has only a
+  birth year);
 - `name_day`: surname clan group, given name, birth month and day, any year (a wrong year);
 - `given_month`: given name, birth month, birth year within one year (a misspelt surname);
 - `date`: the exact birth date, or its day and month swapped (a misspelt given name, a name
@@ -150,6 +152,11 @@ class Blocks:
             [_key(r_comm, r.village, g, r_slot) for g in r_given_keys],
             years(c_comm, c.village, c.name.given, window=0),
         )
+        # Middle and given name, birth year (a misspelt surname on a record with only a year).
+        add(
+            [_key(r_comm, r.name.middle, r.name.given, r_slot)],
+            years(c_comm, c.name.middle, c.name.given, window=0),
+        )
         # Surname group, given name, month and day, any year.
         add(
             [with_mask(_key(r_comm, r.name.group, g, r_month, r_day), r_dated) for g in r_given_keys],
@@ -234,11 +241,3 @@ def _swap_shift(c: Side) -> np.ndarray:
         "datetime64[D]"
     ) + (month - 1)
     return swapped.astype(np.int64) - c.daynum.astype(np.int64)
-
-
-def candidate_pairs(cases: Side, residents: Side) -> tuple[np.ndarray, np.ndarray]:
-    """All unique candidate pairs at once (small inputs and tests; the matcher streams chunks)."""
-    parts = list(Blocks(cases, residents).chunks())
-    if not parts:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts])

@@ -49,8 +49,8 @@ class NameCodes:
     middle: np.ndarray
     given: np.ndarray
     alt: np.ndarray
-    bag: np.ndarray  # the words in any order (names.word_bag): name-order variants share it
-    outer: np.ndarray  # first and last words in any order (names.outer_bag)
+    bag: np.ndarray  # the words in any order (names.name_parts): name-order variants share it
+    outer: np.ndarray  # first and last words in any order (names.name_parts)
 
 
 def name_codes(values: pd.Series, vocab: Vocab) -> NameCodes:

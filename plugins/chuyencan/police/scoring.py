@@ -186,8 +186,9 @@ def _given_levels(a: NameCodes, b: NameCodes, ai, bi, fuzzy: FuzzyWords) -> np.n
 
 def _middle_levels(a: NameCodes, b: NameCodes, ai, bi, given: np.ndarray) -> np.ndarray:
     ma, mb = a.middle[ai], b.middle[bi]
-    # With the word order swapped, the record's middle name is its last word.
-    mb = np.where(given == NAME_VARIANT, b.given[bi], mb)
+    # With the word order swapped, the record's middle name is its last word (a record of two
+    # words has none).
+    mb = np.where((given == NAME_VARIANT) & (b.alt[bi] >= 0), b.given[bi], mb)
     level = (ma == mb).astype(np.int8)
     return _null_if(level, (ma < 0) | (mb < 0))
 
@@ -350,12 +351,11 @@ def compare(c: Side, r: Side, p: Pairs, fuzzy: FuzzyWords, members: MemberIndex)
     ci, ri = p.case, p.resident
     given = _given_levels(c.name, r.name, ci, ri, fuzzy)
     surname = _surname_levels(c.name, r.name, ci, ri, fuzzy)
-    # The same words in another order ("Páo Giàng A" for "Giàng A Páo", typed given name
-    # first): surname and given name count as variants, never as exact (the surname's term
+    # The same words in another order ("Páo Giàng A" or "Páo Giàng" for "Giàng A Páo", typed
+    # given name first): surname and given name count as variants, never as exact (the surname's term
     # frequency is unknown when it is not clear which word it is).
-    bag = c.name.bag[ci]
     moved = np.flatnonzero(
-        (bag >= 0) & (bag == r.name.bag[ri]) & ((given < NAME_VARIANT) | (surname < NAME_VARIANT))
+        reordered(c.name, ci, r.name, ri) & ((given < NAME_VARIANT) | (surname < NAME_VARIANT))
     )
     given[moved] = np.maximum(given[moved], NAME_VARIANT)
     surname[moved] = np.maximum(surname[moved], NAME_VARIANT)
