@@ -5,11 +5,11 @@
 
 small: 10,000 cases against 200,000 household records; large: 100,000 against 2,000,000
 (cached as parquet under var/bench/). Two scenarios (bench/linkage_data.py):
-- default, "Bát Xát communes": communes of ~13,000 people, names from chuyencan.synth;
+- default, "Bát Xát communes": communes of ~13,000 people, names from chuyencan_dev.synth;
 - skewed, "large communes, skewed surnames": communes of ~220,000 people (one at the small
   scale, nine at the large), a highland name stock where one surname is ~18 % of people and the
   top five ~55 %, with its own noise (names typed given-name first, clan spellings, one-letter
-  typos, day/month swaps, year-only dates, missing IDs); written apart from chuyencan.synth.
+  typos, day/month swaps, year-only dates, missing IDs); written apart from chuyencan_dev.synth.
 
 Each side runs in its own child process, timed from the loaded frames to the decisions; its
 peak memory is the child's peak resident set size (getrusage(RUSAGE_SELF).ru_maxrss at exit:
@@ -45,6 +45,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "devtools"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 SCALES = {"small": (10_000, 200_000), "large": (100_000, 2_000_000)}
@@ -94,8 +95,8 @@ def run_ours(cases, residents):
 def _splink_frame(frame, *, name_col: str, relative_col: str, id_col: str):
     import pandas as pd
 
+    from chuyencan.core.reference import commune_key
     from chuyencan.police.names import tokens, village_key
-    from chuyencan.reference import commune_key
 
     def fold_all(values):
         codes, uniques = pd.factorize(values)

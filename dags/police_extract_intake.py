@@ -7,17 +7,17 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.airflow_tasks import prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
-from chuyencan.police.airflow_tasks import announce_new_extracts, load_police_extracts
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.police_tasks import announce_new_extracts, load_police_extracts
+from chuyencan.orchestration.school_tasks import prepare_warehouse, send_emails
 
 DOC = """
 ### Police extracts: continuous intake
 
 Every 30 minutes, 07:00–17:30 Monday to Saturday: new household extracts that commune police
-dropped into the police inbox (`AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX`, CSV or .xlsx, CONTRACTS §4)
-are checked and loaded, or quarantined with reasons, and the district is emailed row numbers
-and rules (never the records). The inbox is never modified.
+dropped into the police inbox (`AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX`, CSV or .xlsx,
+docs/contracts.md#4-police-extract) are checked and loaded, or quarantined with reasons, and
+the district is emailed row numbers and rules (never the records). The inbox is never modified.
 
 When a new extract is accepted, **announce_new_extracts** emits the `chuyencan_police_extracts`
 asset, which starts `police_reconciliation`: the commune's open cases are matched against the

@@ -1,4 +1,4 @@
-"""Friday: close the schools' reporting week (CONTRACTS §2, dag_id `school_submissions_weekly`)."""
+"""Friday: close the schools' reporting week (`school_submissions_weekly`, docs/contracts.md#2-dags)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.airflow_tasks import (
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.police_tasks import announce_new_cases
+from chuyencan.orchestration.school_tasks import (
     close_the_week,
     collect_new_files,
     prepare_warehouse,
     send_emails,
     write_next_week_templates,
 )
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
-from chuyencan.police.airflow_tasks import announce_new_cases
 
 DOC = """
 ### Weekly school submissions: close the week
@@ -38,7 +38,7 @@ Friday:
 
 A run for logical date on Friday F works on the week ending F; reruns leave the warehouse
 unchanged. Files that arrive later are picked up by `school_submissions_intake` (every 10
-minutes on school days) or the next run. Settings: CONTRACTS §1 (all optional).
+minutes on school days) or the next run. Settings: docs/contracts.md#1-configuration (all optional).
 """
 
 

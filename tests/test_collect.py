@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -14,10 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan import warehouse as wh
-from chuyencan.reference import load_reference, write_reference
-from chuyencan.settings import TIMEZONE, Settings
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import load_reference, write_reference
+from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.submissions.collect import collect
+from tests.helpers import digest_tree
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
 WEEK = date(2025, 3, 14)
@@ -43,14 +43,6 @@ def env(tmp_path: Path, warehouse_url: str) -> dict[str, Any]:
 def rows(engine: Any, sql: str, **params: Any) -> list[tuple]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql), params)]
-
-
-def digest_tree(folder: Path) -> dict[str, tuple[str, float]]:
-    return {
-        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_same_bytes_under_two_names_are_one_submission_and_the_inbox_is_untouched(
@@ -157,7 +149,7 @@ def test_adult_learners_at_the_continuing_education_centre_and_a_blank_list_shee
     leave the student sheet entirely blank."""
     import openpyxl
 
-    from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET
+    from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET
     from chuyencan.submissions.validate import check_workbooks
 
     paths = []
@@ -204,10 +196,10 @@ def test_a_file_accepted_with_warnings_tells_its_school_what_to_check_once(
 ) -> None:
     """Warnings do not reject a file, but the school must hear about them while it can still
     correct the figures; a file without warnings, or the same bytes again, emails nobody."""
-    from chuyencan.mail.sink import SmtpSink
-    from chuyencan.pipeline import collect_new_files, send_emails
+    from chuyencan.submissions.pipeline import collect_new_files, send_emails
+    from chuyencan_dev.mail_sink import SmtpSink
     from tests.fortnight_scenario import student
-    from tests.test_dag_weekly import body
+    from tests.helpers import body
 
     sink: SmtpSink = smtp_sink
     dropped = student(1, 6, "6A", "bo_hoc", 12, first_day=date(2025, 3, 10))  # no reason given
@@ -252,7 +244,7 @@ def _sender_to(sink: Any) -> Any:
     import smtplib
     from email.utils import parseaddr
 
-    from chuyencan.mail.smtp import build_message, encode_address
+    from chuyencan.orchestration.smtp import build_message, encode_address
 
     sender = encode_address("Phòng GD&ĐT Bát Xát <pgd@example.org>")
 

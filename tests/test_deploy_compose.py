@@ -1,7 +1,8 @@
 """docker-compose.yaml, the Dockerfile and .env.example describe the deployment that
 `make integration` runs natively (scripts/integration/topology.py): same Airflow components and
 executor, same Airflow version as requirements.txt, same connection ids and variables
-(CONTRACTS §1), the three shared folders, healthchecks, and every setting in .env.example.
+(docs/contracts.md#1-configuration), the three shared folders, healthchecks, and every setting in
+.env.example.
 
 Docker cannot run here; the file is parsed with PyYAML (merge keys resolved) and compose's
 variable interpolation is checked against .env.example. `docker compose config` runs too where
@@ -127,7 +128,7 @@ def test_connections_point_at_the_services() -> None:
     metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     assert warehouse.hostname == metadata.hostname == "postgres"
     assert warehouse.path.strip("/") != metadata.path.strip("/") == "airflow"  # separate databases
-    assert warehouse.username == "chuyencan_writer"  # the role chuyencan.roles creates
+    assert warehouse.username == "chuyencan_writer"  # the role chuyencan.core.roles creates
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
     assert "mailpit:1025" in env["AIRFLOW_CONN_SMTP_DEFAULT"]
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
@@ -141,7 +142,7 @@ def test_every_pipeline_variable_is_configured() -> None:
         assert name in env, f"{name} is read by the pipeline but not set in docker-compose.yaml"
         if name not in topology.DATA_MOUNTS:
             assert name in example, f"{name} missing from .env.example"
-    # Every name of CONTRACTS §1 is among them.
+    # Every name of docs/contracts.md#1-configuration is among them.
     for name in ("INBOX", "POLICE_INBOX", "WORK_DIR", "DISTRICT_EMAIL"):
         assert f"AIRFLOW_VAR_CHUYENCAN_{name}" in topology.pipeline_variables()
 
@@ -168,7 +169,7 @@ def test_healthchecks_init_and_scaling() -> None:
     script = (ROOT / "deploy" / "airflow-init.sh").read_text(encoding="utf-8")
     assert "/opt/airflow/deploy/airflow-init.sh" in init["command"]
     assert "airflow db migrate" in script
-    assert "python -m chuyencan.roles" in script
+    assert "python -m chuyencan.core.roles" in script
     for name in topology.AIRFLOW_COMPONENTS:
         assert SERVICES[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     worker = SERVICES["airflow-worker"]

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
-from chuyencan.reference import load_reference
+from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import fortnight_summary
+from chuyencan.core.settings import Settings
 from chuyencan.report import pipeline as report
-from chuyencan.report.tables import fortnight_summary
-from chuyencan.settings import Settings
 from chuyencan.submissions.load import student_key
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.fortnight_scenario import REPORT_DATE, SCHOOL_OF, VERDICTS, S, write_drops
 
 
@@ -29,7 +29,7 @@ def summary_rows(url: str, report_date: date = REPORT_DATE) -> dict[tuple[str, s
 
 
 def insert_verdicts(url: str) -> None:
-    """The police reconciliation's verdicts for five of the dropouts (CONTRACTS: case_verdict)."""
+    """The police reconciliation's verdicts for five of the dropouts (`restricted.case_verdict`)."""
     rows = [
         {
             "student_key": student_key(None, S[n]["full_name"], S[n]["birth_date"], SCHOOL_OF[n]),

@@ -11,7 +11,6 @@ nothing and emails nobody.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import UTC, date, datetime
@@ -21,13 +20,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
-from chuyencan.police.airflow_tasks import announce_new_cases, announce_new_extracts
-from chuyencan.police.extract_tables import match_audit
-from chuyencan.police.tables import case_verdict
-from chuyencan.settings import TIMEZONE, Settings
-from chuyencan.warehouse import ops_email_outbox
-from tests.test_dag_weekly import body, received, warehouse_conn
+from chuyencan.core.schema import case_verdict, match_audit, ops_email_outbox
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.orchestration.police_tasks import announce_new_cases, announce_new_extracts
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
+from tests.helpers import body, configure_airflow, load_dag, received
 from tests.test_police_intake import AMS_BOOK, DISTRICT, assert_no_personal_data, make_settings, write_extract
 from tests.test_police_verdicts import EXPECTED, STUDENT_ROWS, key_of, write_scenario
 
@@ -52,34 +49,21 @@ def personal_rows() -> list[dict[str, Any]]:
     return [*AMS_BOOK, *students]
 
 
-def use_in_airflow(settings: Settings, smtp_sink: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Airflow variables and connections (environment) for these settings, a prepared warehouse."""
-    for key, value in {
-        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(settings.inbox),
-        "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(settings.police_inbox),
-        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(settings.work_dir),
-        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(settings.warehouse_url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": smtp_sink.port,
-                "extra": {"disable_ssl": True, "disable_tls": True},
-            }
-        ),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine_for.cache_clear()
-    prepare_warehouse(settings)
-
-
 @pytest.fixture
 def setup(
     tmp_path: Path, warehouse_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Any]:
     settings = make_settings(tmp_path, warehouse_url)
-    use_in_airflow(settings, smtp_sink, monkeypatch)
+    configure_airflow(
+        monkeypatch,
+        warehouse_url=warehouse_url,
+        smtp_port=smtp_sink.port,
+        inbox=str(settings.inbox),
+        police_inbox=str(settings.police_inbox),
+        work_dir=str(settings.work_dir),
+        district_email=DISTRICT,
+    )
+    prepare_warehouse(settings)
     write_scenario(settings)
     assert settings.police_inbox is not None
     write_extract(
@@ -94,13 +78,7 @@ def setup(
 
 
 def run_reconciliation(logical_date: datetime) -> str:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags")).get_dag(
-        "police_reconciliation"
-    )
-    assert dag is not None
-    return str(dag.test(logical_date=logical_date).state)
+    return str(load_dag("police_reconciliation").test(logical_date=logical_date).state)
 
 
 def test_police_reconciliation_end_to_end(

@@ -19,18 +19,18 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from chuyencan.pipeline import collect_new_files, engine_for
+from chuyencan.core.schema import case_match, case_verdict, police_extract_current, police_resident
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.text import fold
 from chuyencan.police import scoring as sc
 from chuyencan.police.blocking import BLOCK_CAP, PAIR_BUDGET, Blocks
-from chuyencan.police.extract_tables import case_match, police_extract_current, police_resident
 from chuyencan.police.matching import TOP_K, best_candidates
 from chuyencan.police.names import tokens, within_one_edit
 from chuyencan.police.records import Vocabularies, prepare_cases, prepare_residents
-from chuyencan.police.tables import case_verdict
-from chuyencan.settings import TIMEZONE
-from chuyencan.text import fold
-from tests.test_police_dag import FRIDAY_NOON, run_reconciliation, use_in_airflow
-from tests.test_police_intake import AMS_BOOK, make_settings, write_extract
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
+from tests.helpers import configure_airflow
+from tests.test_police_dag import FRIDAY_NOON, run_reconciliation
+from tests.test_police_intake import AMS_BOOK, DISTRICT, make_settings, write_extract
 from tests.test_police_verdicts import EXPECTED, STUDENT_ROWS, key_of, write_scenario
 
 LARGE = 200_000
@@ -152,7 +152,16 @@ def test_reconciliation_of_a_commune_of_200k_records_completes(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'warehouse' / 'warehouse.db'}"
     settings = make_settings(tmp_path, url)
-    use_in_airflow(settings, smtp_sink, monkeypatch)
+    configure_airflow(
+        monkeypatch,
+        warehouse_url=url,
+        smtp_port=smtp_sink.port,
+        inbox=str(settings.inbox),
+        police_inbox=str(settings.police_inbox),
+        work_dir=str(settings.work_dir),
+        district_email=DISTRICT,
+    )
+    prepare_warehouse(settings)
     write_scenario(settings)
     assert settings.police_inbox is not None
     # The commune's extract in effect is the large one (received after the scenario's small one).

@@ -2,7 +2,8 @@
 databases and roles, the Redis broker, and the environment every component gets.
 
 Airflow is configured through the environment only, as the docker-compose containers are:
-`AIRFLOW__*` for Airflow itself, `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` for the pipeline (CONTRACTS §1).
+`AIRFLOW__*` for Airflow itself, `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` for the pipeline
+(docs/contracts.md#1-configuration).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class Workspace:
 
 
 def roles_for_run() -> Any:
-    from chuyencan.roles import WarehouseRoles
+    from chuyencan.core.roles import WarehouseRoles
 
     return WarehouseRoles(f"{PREFIX}_writer", f"{PREFIX}_district_reader", f"{PREFIX}_restricted_reader")
 
@@ -107,7 +108,7 @@ def ensure_postgres() -> bool:
 
 def create_databases(ws: Workspace) -> None:
     """Fresh databases; the warehouses get the project's roles, the pipeline writes as the writer."""
-    from chuyencan.roles import ensure_roles
+    from chuyencan.core.roles import ensure_roles
 
     drop_databases(ws)
     admin = create_engine(pg_url("postgres"), isolation_level="AUTOCOMMIT")
@@ -212,7 +213,7 @@ def airflow_env(ws: Workspace, ports: Ports) -> dict[str, str]:
 
 
 def pipeline_env(ws: Workspace, ports: Ports, warehouse_db: str) -> dict[str, str]:
-    """The pipeline's settings (CONTRACTS §1), as the containers get them."""
+    """The pipeline's settings (docs/contracts.md#1-configuration), as the containers get them."""
     smtp = {
         "conn_type": "smtp",
         "host": "127.0.0.1",

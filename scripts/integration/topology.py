@@ -33,7 +33,7 @@ DAG_IDS = (
     "fortnightly_report_deadline",
 )
 
-# Where the containers see the three shared folders (CONTRACTS §1 variables point here).
+# Where the containers see the three shared folders (docs/contracts.md#1-configuration variables point here).
 DATA_MOUNTS = {
     "AIRFLOW_VAR_CHUYENCAN_INBOX": "/data/inbox",
     "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": "/data/police_inbox",
@@ -51,7 +51,7 @@ def airflow_version_pinned() -> str:
 
 
 # How the package names the Airflow variables it reads: `_variable("chuyencan_x", ...)` in
-# airflow_adapter.py, `Variable.get("chuyencan_x")`, or a `..._VARIABLE = "chuyencan_x"` constant.
+# orchestration/adapter.py, `Variable.get("chuyencan_x")`, or a `..._VARIABLE = "chuyencan_x"` constant.
 _VARIABLE_USES = (
     r"""_variable\(\s*["'](chuyencan_\w+)["']""",
     r"""Variable\.get\(\s*["'](chuyencan_\w+)["']""",
@@ -60,7 +60,7 @@ _VARIABLE_USES = (
 
 
 def pipeline_variables() -> list[str]:
-    """Every Airflow variable the pipeline reads (CONTRACTS §1 and the extra settings), as
+    """Every Airflow variable the pipeline reads (docs/contracts.md#1-configuration), as
     environment names, found in the code under plugins/ and dags/."""
     names: set[str] = set()
     for path in [*(ROOT / "plugins").rglob("*.py"), *(ROOT / "dags").glob("*.py")]:
@@ -71,7 +71,7 @@ def pipeline_variables() -> list[str]:
 
 
 def connection_variables() -> list[str]:
-    from chuyencan.airflow_adapter import SMTP_CONN_ID, WAREHOUSE_CONN_ID
+    from chuyencan.orchestration.adapter import SMTP_CONN_ID, WAREHOUSE_CONN_ID
 
     return [f"AIRFLOW_CONN_{c.upper()}" for c in (WAREHOUSE_CONN_ID, SMTP_CONN_ID)]
 

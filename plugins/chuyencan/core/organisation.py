@@ -25,8 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chuyencan.reference import REFERENCE_DIR, Reference, School, commune_key, load_reference
-from chuyencan.text import fold
+from chuyencan.core.reference import REFERENCE_DIR, Reference, School, commune_key, load_reference
+from chuyencan.core.text import fold
 
 # Level of each kind of administrative unit: 1 province, 2 district (until 2025-06-30), 3 commune.
 ADMIN_LEVEL = {"tinh": 1, "huyen": 2, "thanh_pho": 2, "thi_xa": 2, "xa": 3, "phuong": 3, "thi_tran": 3}
@@ -782,13 +782,13 @@ def _check_schools_and_communes(org: Organisation, ref: Reference, problems: _Pr
             )
     for c in ref.communes:
         where = f"communes.csv {c.name}"
-        unit = org.unit_in_force(c.name, c.valid_from)
-        if unit is None:
+        admin = org.unit_in_force(c.name, c.valid_from)
+        if admin is None:
             problems.add(where, "admin_units.csv has no commune of that name")
             continue
-        if unit.kind != c.kind:
-            problems.add(where, f"kind {c.kind} but admin_units.csv says {unit.kind}")
-        missing = [a for a in c.aliases if commune_key(a) not in unit.keys]
+        if admin.kind != c.kind:
+            problems.add(where, f"kind {c.kind} but admin_units.csv says {admin.kind}")
+        missing = [a for a in c.aliases if commune_key(a) not in admin.keys]
         if missing:
             problems.add(where, f"aliases {', '.join(missing)} are missing in admin_units.csv")
         if c.valid_to is not None and c.successor:

@@ -20,13 +20,13 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, func, select
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import LEVELS
-from chuyencan.reference import INCLUDE_DIR, Reference
+from chuyencan.core import schema as wh  # the tables
+from chuyencan.core.contract import LEVELS
+from chuyencan.core.reference import INCLUDE_DIR, Reference
+from chuyencan.core.schema import fortnight_summary
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import Fortnight, report_year
-from chuyencan.report.tables import fortnight_summary
-from chuyencan.settings import TIMEZONE
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ SUPPRESSED_TEXT = f"<{SMALL_COUNT_LIMIT}"
 
 @dataclass(frozen=True)
 class Figures:
-    """One row of report.fortnight_summary without its key (CONTRACTS §5, same names)."""
+    """One row of report.fortnight_summary without its key (docs/contracts.md#5-warehouse, same names)."""
 
     schools_expected: int
     submissions_on_time: int
@@ -343,7 +343,7 @@ def load_content(
                 )
             ).all()
         )
-    by_scope: dict[str, list[Mapping[str, Any]]] = {}
+    by_scope: dict[str, list[Mapping[Any, Any]]] = {}  # RowMappings, keyed by column name
     for row in rows:
         by_scope.setdefault(row["scope"], []).append(row)
     district_rows = by_scope.get("district", [])

@@ -1,4 +1,4 @@
-"""Read a school's weekly workbook into canonical tables (CONTRACTS §3).
+"""Read a school's weekly workbook into canonical tables (docs/contracts.md#3-school-weekly-submission).
 
 What the contract allows, the reader accepts: title rows above the header row, headers in any
 case, with or without diacritics, or the ASCII keys; extra columns and sheets; Excel dates or
@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 import python_calamine as pc
 
-from chuyencan.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.core.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.core.text import clean_cell_text, fold, nfc
 from chuyencan.submissions.issues import Issue
-from chuyencan.text import clean_cell_text, fold, nfc
 
 HEADER_SEARCH_ROWS = 30
 MAX_ROWS_PER_SHEET = 5_000  # a district school has < 100 classes and a few hundred students
