@@ -27,11 +27,10 @@ from chuyencan.police.blocking import BLOCK_CAP, PAIR_BUDGET, Blocks
 from chuyencan.police.matching import TOP_K, best_candidates
 from chuyencan.police.names import tokens, within_one_edit
 from chuyencan.police.records import Vocabularies, prepare_cases, prepare_residents
-from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
-from tests.helpers import configure_airflow
-from tests.test_police_dag import FRIDAY_NOON, run_reconciliation
-from tests.test_police_intake import AMS_BOOK, DISTRICT, make_settings, write_extract
-from tests.test_police_verdicts import EXPECTED, STUDENT_ROWS, key_of, write_scenario
+from chuyencan.submissions.pipeline import collect_new_files, engine_for
+from tests.test_police_dag import FRIDAY_NOON, run_reconciliation, scenario_in_airflow
+from tests.test_police_intake import AMS_BOOK, make_settings, write_extract
+from tests.test_police_verdicts import EXPECTED, STUDENT_ROWS, key_of
 
 LARGE = 200_000
 SURNAMES = {"Giàng": 18, "Vàng": 12, "Sùng": 10, "Lý": 8, "Thào": 7, "Hầu": 5, "Lù": 5, "Má": 5}
@@ -152,17 +151,7 @@ def test_reconciliation_of_a_commune_of_200k_records_completes(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'warehouse' / 'warehouse.db'}"
     settings = make_settings(tmp_path, url)
-    configure_airflow(
-        monkeypatch,
-        warehouse_url=url,
-        smtp_port=smtp_sink.port,
-        inbox=str(settings.inbox),
-        police_inbox=str(settings.police_inbox),
-        work_dir=str(settings.work_dir),
-        district_email=DISTRICT,
-    )
-    prepare_warehouse(settings)
-    write_scenario(settings)
+    scenario_in_airflow(settings, smtp_sink.port, monkeypatch)
     assert settings.police_inbox is not None
     # The commune's extract in effect is the large one (received after the scenario's small one).
     write_extract(
