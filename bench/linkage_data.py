@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devtools"))
 
 from chuyencan.core.text import strip_diacritics
-from chuyencan.police.match_step import MATCHER_RESIDENT_COLUMNS
+from chuyencan.police.match_step import MATCHER_CASE_COLUMNS, MATCHER_RESIDENT_COLUMNS
 from chuyencan_dev.synth import names as nm
 
 COMMUNE_SIZE = 13_000
@@ -288,17 +288,306 @@ def generate(n_cases: int, n_residents: int, seed: int = 7) -> LinkageData:
             )
         )
         truth[case_id] = None if i in absent else f"R{i:07d}"
-    cases = pd.DataFrame(
-        c_rows,
-        columns=[
-            "case_id",
-            "personal_id",
-            "full_name",
-            "birth_date",
-            "sex",
-            "commune",
-            "village",
-            "parent_name",
-        ],
-    )
+    cases = pd.DataFrame(c_rows, columns=MATCHER_CASE_COLUMNS)
     return LinkageData(cases, residents, pd.Series(truth, name="resident_id"))
+
+
+# --- scenario "large communes, skewed surnames" ------------------------------------------------
+#
+# Written apart from chuyencan_dev.synth (its own name lists, rates and household shapes), so the
+# matcher is measured on data it was not tuned on. Communes of about 220,000 people (the merged
+# communes and wards after the 2025 reform), a highland name stock (Mông, Dao, Giáy, Tày) whose
+# surnames are very skewed: Giàng alone ~18 %, the top five ~55 %. Police-side noise: diacritics
+# dropped, clan spellings, names typed given-name first ("Páo Giàng A"), one-letter typos,
+# day/month swaps, year-only dates, missing IDs and villages; the school side mistypes or copies
+# IDs and leaves many out.
+
+SKEWED_COMMUNE_SIZE = 220_000
+_SKEWED_VILLAGES = 40
+_SKEWED_SURNAMES = (
+    "Giàng 18, Vàng 12, Sùng 10, Lý 8, Thào 7, Hầu 4, Lù 4, Má 3, Cứ 3, Mùa 2.5, Triệu 2.5, "
+    "Bàn 2, Đặng 2, Phàn 2, Tẩn 2, Chảo 1.5, Lò 1.5, Hoàng 1.5, Nông 1.5, Lương 1, Vừ 1, "
+    "Tráng 1, Chang 1, Sần 1, Ly 1, Hạng 1, Sình 0.5, Lầu 0.5, Dương 0.5, Mã 0.5, Phu 0.5, Pờ 0.5"
+)
+# Spelling drift of the police side: the clan variants every agency knows, and spellings that
+# fold to the same letters.
+_SKEWED_VARIANTS = {
+    "Giàng": "Giang", "Vàng": "Vàn", "Sùng": "Xùng", "Lý": "Ly", "Thào": "Thao", "Phàn": "Bàn",
+    "Bàn": "Phàn", "Tẩn": "Tần", "Chảo": "Chào", "Lò": "Lồ", "Hầu": "Hâu", "Vừ": "Vư",
+}  # fmt: skip
+_SKEWED_MIDDLE = {
+    "M": "A 38, Seo 28, Văn 14, Mí 6, Chẩn 4, Vần 3, - 7",
+    "F": "Thị 55, Mỷ 12, Seo 8, Mí 5, - 20",
+}
+_SKEWED_GIVEN = {
+    "M": "Páo Sử Chứ Dế Lử Pàng Chá Giống Mang Say Dính Chơ Phử Tủa Lỳ Sính Cở Nủ Vảng Tú Chẩu "
+    "Sèng Hờ Dìn Khua Lềnh Xá Thắng Phìn Quẩy Tả Chài Kiềm Lở Sành Phúc Minh Hùng Dũng Tiến Nam "
+    "Hải Long Quân Tuấn Kiên Vương Chiến Thào Tỉnh Cáo Giàng Của Sang Chúng Phong Khánh Lâm",
+    "F": "Mỷ Sua Dợ Mai Pà Chư Sy Xúa Dua Ly Sính Chá Vá Ko Dinh Mẩy Phù Kiều Chạn Mùi Tả Dín "
+    "Hoa Lan Hương Nga Thu Hằng Linh Thảo Trang Nhung Yến Vân Hiền Quyên Xuân Nhàn",
+}
+_VILLAGE_PARTS = [
+    "Lao Chải",
+    "Sín Chải",
+    "Tả Phìn",
+    "Ma Quai",
+    "Cán Hồ",
+    "Nậm Lư",
+    "Pờ Hồ",
+    "Sảng Chải",
+    "Séo Lử Thẩn",
+    "Phìn Hồ",
+    "Tả Giàng Phình",
+    "Lùng Phình",
+    "Sín Chéng",
+    "Nàn Sán",
+    "Cốc Ly",
+    "Hầu Thào",
+    "Ý Lình Hồ",
+    "Suối Thầu",
+    "Xà Phìn",
+    "Mào Phìn",
+]
+
+
+def _skewed_weighted(spec: str) -> tuple[np.ndarray, np.ndarray]:
+    names, weights = [], []
+    for item in spec.split(","):
+        name, weight = item.strip().rsplit(maxsplit=1)
+        names.append("" if name == "-" else name)
+        weights.append(float(weight))
+    w = np.array(weights)
+    return np.array(names, dtype=object), w / w.sum()
+
+
+def _zipf(words: str) -> tuple[np.ndarray, np.ndarray]:
+    """Given names: a few common ones, a long tail (weight ~ 1 / rank^0.8)."""
+    names = np.array(words.split(), dtype=object)
+    w = 1.0 / np.arange(1, len(names) + 1) ** 0.8
+    return names, w / w.sum()
+
+
+def _skewed_typo(name: str, rng: random.Random) -> str:
+    """Delete, double or replace one letter inside a word (never a word's first letter)."""
+    positions = [i for i, ch in enumerate(name) if ch.isalpha() and i > 0 and name[i - 1] != " "]
+    if not positions:
+        return name
+    i = rng.choice(positions)
+    op = rng.random()
+    if op < 0.3:
+        return name[:i] + name[i + 1 :]
+    if op < 0.5:
+        return name[:i] + name[i] + name[i:]
+    return name[:i] + rng.choice("aeiounghtcpslmv".replace(name[i].lower(), "")) + name[i + 1 :]
+
+
+def _skewed_population(n_people: int, seed: int) -> pd.DataFrame:
+    """People in households (vectorised): father, mother, 1-6 children, a grandparent in 20 %."""
+    g = np.random.default_rng([seed, 161])
+    n_hh = int(n_people / 5.06) + 1  # 2.2 adults and 2.86 children on average
+    n_communes = max(1, round(n_people / SKEWED_COMMUNE_SIZE))
+    surnames, s_w = _skewed_weighted(_SKEWED_SURNAMES)
+    hh_commune = np.sort(g.integers(0, n_communes, n_hh))
+    hh_village = g.integers(0, _SKEWED_VILLAGES, n_hh)
+    hh_surname = g.choice(len(surnames), n_hh, p=s_w)
+    father_year = g.integers(1962, 2001, n_hh)
+    kids = g.choice(np.arange(1, 7), n_hh, p=[0.18, 0.28, 0.24, 0.15, 0.10, 0.05])
+    grand = g.random(n_hh) < 0.20
+    # Roles: 0 grandparent, 1 father, 2 mother, 3 child.
+    hh = np.concatenate(
+        [np.flatnonzero(grand), np.arange(n_hh), np.arange(n_hh), np.repeat(np.arange(n_hh), kids)]
+    )
+    role = np.concatenate(
+        [np.zeros(grand.sum(), int), np.ones(n_hh, int), np.full(n_hh, 2), np.full(int(kids.sum()), 3)]
+    )
+    order = np.lexsort((role, hh))
+    hh, role = hh[order], role[order]
+    n = len(hh)
+    female = np.where(role == 1, False, np.where(role == 2, True, g.random(n) < 0.49))
+    mother_year = father_year + g.integers(0, 6, n_hh)
+    year = np.select(
+        [role == 0, role == 1, role == 2],
+        [father_year[hh] - g.integers(20, 30, n), father_year[hh], mother_year[hh]],
+        np.minimum(mother_year[hh] + g.integers(18, 40, n), SCHOOL_YEAR),
+    )
+    day_of_year = g.integers(0, 365, n)
+    surname = np.where(role == 2, g.choice(len(surnames), n, p=s_w), hh_surname[hh])
+    middle = np.empty(n, dtype=object)
+    given = np.empty(n, dtype=object)
+    for sex, is_f in (("M", False), ("F", True)):
+        rows = np.flatnonzero(female == is_f)
+        m_names, m_w = _skewed_weighted(_SKEWED_MIDDLE[sex])
+        middle[rows] = m_names[g.choice(len(m_names), len(rows), p=m_w)]
+        g_names, g_w = _zipf(_SKEWED_GIVEN[sex])
+        pick = g.choice(len(g_names), len(rows), p=g_w)
+        # Brothers (sisters) get different given names.
+        frame = pd.DataFrame({"hh": hh[rows], "pick": pick})
+        for _ in range(6):
+            dup = frame.duplicated(["hh", "pick"]).to_numpy()
+            if not dup.any():
+                break
+            frame.loc[dup, "pick"] = (frame.loc[dup, "pick"] + 1 + g.integers(0, 5, dup.sum())) % len(g_names)
+        given[rows] = g_names[frame["pick"].to_numpy()]
+    head_role = np.where(grand & (g.random(n_hh) < 0.5), 0, np.where(g.random(n_hh) < 0.08, 2, 1))
+    is_head = role == head_role[hh]
+    head_row = np.full(n_hh, -1)
+    head_row[hh[is_head]] = np.flatnonzero(is_head)
+    births = (np.array([f"{y}-01-01" for y in range(1900, SCHOOL_YEAR + 1)], dtype="datetime64[D]")[year - 1900]
+              + np.minimum(day_of_year, 364))  # fmt: skip
+    return pd.DataFrame(
+        {
+            "hh": hh,
+            "role": role,
+            "female": female,
+            "birth": births,
+            "surname": surnames[surname],
+            "middle": middle,
+            "given": given,
+            "commune": hh_commune[hh],
+            "village": hh_village[hh],
+            "head": head_row[hh],
+        }
+    )
+
+
+def _skewed_ids(birth: np.ndarray, female: np.ndarray, seed: int) -> np.ndarray:
+    g = np.random.default_rng([seed, 162])
+    year = birth.astype("datetime64[Y]").astype(int) + 1970
+    prefix = 11_000 + ((year // 100 - 19) * 2 + female) * 100 + year % 100  # '011' + digit + yy
+    ids = np.zeros(len(year), dtype=np.int64)
+    for value in np.unique(prefix):
+        rows = np.flatnonzero(prefix == value)
+        ids[rows] = value * 1_000_000 + g.choice(1_000_000, size=len(rows), replace=False)
+    return np.array([f"{v:012d}" for v in ids], dtype=object)
+
+
+def generate_skewed(n_cases: int, n_residents: int, seed: int = 7) -> LinkageData:
+    """The 'large communes, skewed surnames' scenario (see the comment above)."""
+    n_absent = round(n_cases * ABSENT_SHARE)
+    p = _skewed_population(n_residents + n_absent, seed)
+    n = len(p)
+    g = np.random.default_rng([seed, 163])
+    rng = random.Random(f"{seed}:skewed")
+    communes = [f"Xã {a}" for a in _VILLAGE_PARTS][: p["commune"].max() + 1]
+    villages = np.array(
+        [f"Thôn {v}" for v in _VILLAGE_PARTS] + [f"Bản {v}" for v in _VILLAGE_PARTS], dtype=object
+    )
+    commune = np.array(communes, dtype=object)[p["commune"].to_numpy()]
+    village = villages[p["village"].to_numpy()]
+    ids = _skewed_ids(p["birth"].to_numpy(), p["female"].to_numpy().astype(int), seed)
+    surname, middle, given = (p[c].to_numpy(dtype=object) for c in ("surname", "middle", "given"))
+    true_name = np.array(
+        [nm.join(s, m, gv) for s, m, gv in zip(surname, middle, given, strict=True)], dtype=object
+    )
+
+    # The police's spelling of every person.
+    u = g.random((n, 8))
+    p_surname = surname.copy()
+    variant = (u[:, 0] < 0.10) & np.isin(surname, list(_SKEWED_VARIANTS))
+    p_surname[variant] = [_SKEWED_VARIANTS[s] for s in surname[variant]]
+    p_middle = np.where(u[:, 1] < 0.03, "", middle)
+    given_first = u[:, 2] < 0.03
+    police = np.array(
+        [
+            nm.join(gv, s, m) if first else nm.join(s, m, gv)
+            for s, m, gv, first in zip(p_surname, p_middle, given, given_first, strict=True)
+        ],
+        dtype=object,
+    )
+    for i in np.flatnonzero(u[:, 3] < 0.05):
+        police[i] = _skewed_typo(police[i], rng)
+    stripped = g.random(int(p["hh"].max()) + 1) < 0.40
+    for i in np.flatnonzero(stripped[p["hh"].to_numpy()]):
+        police[i] = strip_diacritics(police[i])
+
+    birth = p["birth"].to_numpy()
+    year = birth.astype("datetime64[Y]").astype(int) + 1970
+    month = birth.astype("datetime64[M]").astype(int) % 12 + 1
+    day = (birth - birth.astype("datetime64[M]")).astype(int) + 1
+    p_birth = birth.copy()
+    swap = (u[:, 4] < 0.02) & (day <= 12) & (day != month)
+    p_birth[swap] = [
+        np.datetime64(f"{y}-{d:02d}-{m:02d}")
+        for y, m, d in zip(year[swap], month[swap], day[swap], strict=True)
+    ]
+    shifted = (u[:, 4] >= 0.02) & (u[:, 4] < 0.025)
+    p_birth[shifted] += g.choice(np.array([-3, -2, -1, 1, 2, 3]), shifted.sum()).astype("timedelta64[D]")
+    year_off = (u[:, 4] >= 0.025) & (u[:, 4] < 0.03) & (day <= 28)
+    p_birth[year_off] = [
+        np.datetime64(f"{y + d}-{m:02d}-{dd:02d}")
+        for y, m, dd, d in zip(
+            year[year_off], month[year_off], day[year_off], g.choice([-1, 1], year_off.sum()), strict=True
+        )
+    ]
+    year_only = u[:, 5] < np.where(year < 1975, 0.25, 0.06)
+    p_year = p_birth.astype("datetime64[Y]").astype(int) + 1970
+
+    chosen = g.choice(
+        np.flatnonzero((SCHOOL_YEAR - year >= 6) & (SCHOOL_YEAR - year <= 18)), n_cases, replace=False
+    )
+    kept = np.ones(n, dtype=bool)
+    kept[chosen[:n_absent]] = False
+    head = p["head"].to_numpy()
+    birth_obj = pd.Series(p_birth).dt.date.to_numpy(dtype=object).copy()
+    birth_obj[year_only] = None
+    residents = pd.DataFrame(
+        {
+            "resident_id": [f"R{i:07d}" for i in range(n)],
+            "personal_id": np.where(u[:, 6] < 0.90, ids, None),
+            "full_name": police,
+            "birth_date": birth_obj,
+            "birth_year": p_year,
+            "sex": np.where(p["female"], "F", "M"),
+            "commune": commune,
+            "village": np.where(u[:, 7] < 0.03, None, village),
+            "household_head": police[head],
+            "relation": np.select(
+                [p["role"] == 0, p["role"] == 1, p["role"] == 2], ["Bố", "Chồng", "Vợ"], "Con"
+            ).astype(object),
+        }
+    )
+    residents.loc[head == np.arange(n), "relation"] = "Chủ hộ"
+    residents = residents[kept].reset_index(drop=True)
+    residents["birth_year"] = residents["birth_year"].astype("Int64")
+
+    # Cases: the school's spelling (correct, accents kept for 85 %), ID for 60 % of them.
+    hh = p["hh"].to_numpy()
+    role = p["role"].to_numpy()
+    father = np.full(hh.max() + 1, -1)
+    mother = np.full(hh.max() + 1, -1)
+    father[hh[role == 1]] = np.flatnonzero(role == 1)
+    mother[hh[role == 2]] = np.flatnonzero(role == 2)
+    hh_start = np.searchsorted(hh, np.arange(hh.max() + 2))  # rows are sorted by household
+    c_rows, truth = [], {}
+    for k, i in enumerate(chosen.tolist()):
+        case_id = f"C{k:07d}"
+        pid = None
+        if rng.random() < 0.60:
+            pid = ids[i]
+            roll = rng.random()
+            siblings = [j for j in range(hh_start[hh[i]], hh_start[hh[i] + 1]) if j != i and role[j] == 3]
+            if roll < 0.01 and siblings:
+                pid = ids[rng.choice(siblings)]
+            elif roll < 0.04:
+                pid = _mistype(pid, rng)
+        name = true_name[i] if rng.random() < 0.85 else strip_diacritics(true_name[i])
+        roll = rng.random()
+        parent = father[hh[i]] if roll < 0.65 else mother[hh[i]] if roll < 0.90 else -1
+        c_rows.append(
+            (
+                case_id,
+                pid,
+                name,
+                birth[i].astype(object),
+                "F" if p["female"].iat[i] else "M",
+                commune[i],
+                village[i],
+                true_name[parent] if parent >= 0 else None,
+            )
+        )
+        truth[case_id] = None if k < n_absent else f"R{i:07d}"
+    cases = pd.DataFrame(c_rows, columns=MATCHER_CASE_COLUMNS)
+    return LinkageData(cases, residents, pd.Series(truth, name="resident_id"))
+
+
+SCENARIOS = {"default": generate, "skewed": generate_skewed}

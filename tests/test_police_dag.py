@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from chuyencan.core.schema import case_verdict, match_audit, ops_email_outbox
-from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.orchestration.police_tasks import announce_new_cases, announce_new_extracts
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.helpers import body, configure_airflow, load_dag, received
@@ -49,15 +49,13 @@ def personal_rows() -> list[dict[str, Any]]:
     return [*AMS_BOOK, *students]
 
 
-@pytest.fixture
-def setup(
-    tmp_path: Path, warehouse_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, Any]:
-    settings = make_settings(tmp_path, warehouse_url)
+def scenario_in_airflow(settings: Settings, smtp_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The DAGs pointed at these settings' warehouse, inboxes and a mail server; the scenario's
+    school files and A Mú Sung extract written."""
     configure_airflow(
         monkeypatch,
-        warehouse_url=warehouse_url,
-        smtp_port=smtp_sink.port,
+        warehouse_url=settings.warehouse_url,
+        smtp_port=smtp_port,
         inbox=str(settings.inbox),
         police_inbox=str(settings.police_inbox),
         work_dir=str(settings.work_dir),
@@ -65,6 +63,14 @@ def setup(
     )
     prepare_warehouse(settings)
     write_scenario(settings)
+
+
+@pytest.fixture
+def setup(
+    tmp_path: Path, warehouse_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    settings = make_settings(tmp_path, warehouse_url)
+    scenario_in_airflow(settings, smtp_sink.port, monkeypatch)
     assert settings.police_inbox is not None
     write_extract(
         settings.police_inbox / "Y-Ty_2025-03-11.csv",

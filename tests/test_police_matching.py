@@ -302,6 +302,9 @@ def build() -> tuple[Book, list[str]]:
     noisy("no_village", "Hầu", ("Hầu A Sà", "Hầu A Sà"), village=None)
     noisy("no_parent", "Mùa", ("Mùa Seo Mua", "Mùa Seo Mua"), parent=False)
     noisy("moved_village", "Sùng", ("Sùng Seo Giống", "Sùng Seo Giống"), village="Ngải Thầu Hạ")
+    # Typed given name first by the police, with or without the middle name.
+    noisy("given_first", "Vàng", ("Vàng A Thề", "Thề Vàng A"))
+    noisy("given_first_short", "Lý", ("Lý Seo Vư", "Vư Ly"))
 
     # -- twins with their own names, born the same day in one household --
     f = fam("TW", "Thào", "Lềnh", "Giàng Thị Vá")
@@ -486,6 +489,8 @@ def test_agreed_and_disagreed_fields_name_what_happened(result: pd.DataFrame) ->
         ("year_plus", {"birth_date"}),
         ("year_minus", {"birth_date"}),
         ("year_only", {"birth_date"}),
+        ("given_first", {"surname", "given_name", "middle_name"}),
+        ("given_first_short", {"surname", "given_name"}),
     ],
 )
 def test_each_kind_of_noise_still_counts_as_agreement(

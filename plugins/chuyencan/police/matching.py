@@ -19,7 +19,7 @@ import pandas as pd
 
 from chuyencan.police import id_check
 from chuyencan.police import scoring as sc
-from chuyencan.police.blocking import candidate_pairs
+from chuyencan.police.blocking import Blocks
 from chuyencan.police.records import Side, Vocabularies, prepare_cases, prepare_residents
 
 MATCH_THRESHOLD = 0.99  # score at or above which a match is decided without a person
@@ -30,6 +30,7 @@ ABSENT_SHARE = 0.05  # prior share of cases whose student is not in the househol
 MIN_ANCHORS = 200  # ID-confirmed pairs needed to estimate m from them
 U_SAMPLE_PAIRS = 1_000_000  # random same-commune pairs for u (at least 5 per case)
 SEED = 20250326
+TOP_K = 32  # records per case kept after a rough first ranking (see docs/matching.md)
 
 OUTPUT_COLUMNS = ("case_id", "decision", "resident_id", "score", "candidates", "agreed", "disagreed")
 
@@ -91,19 +92,64 @@ def _total_bits(weights: dict[str, np.ndarray]) -> np.ndarray:
     return np.sum([weights[name] for name in sc.FIELDS], axis=0)
 
 
+def _rough_bits(levels: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> np.ndarray:
+    """Total weight with the prior m and no term frequencies: enough to rank a case's records."""
+    total = np.zeros(len(levels["personal_id"]))
+    for name in sc.FIELDS:
+        table = np.log2(np.array(sc.PRIOR_M[name]) / u[name])
+        lv = levels[name]
+        total += np.where(lv >= 0, table[np.maximum(lv, 0)], 0.0)
+    return total
+
+
+def _best_per_case(case: np.ndarray, resident: np.ndarray, bits: np.ndarray, k: int) -> np.ndarray:
+    """Positions of each case's k best pairs (ties to the lower resident row), in the input's
+    (case, resident) order."""
+    # Pairs come sorted by (case, resident): one stable sort on (case, -bits) keeps ties in
+    # resident order. Bits are rounded to 1e-6 (finite: every level's weight is).
+    rank = np.round(np.clip(-bits, -2000, 2000) * 1e6).astype(np.int64) + 2_000_000_000
+    order = np.argsort(case.astype(np.int64) * np.int64(4_000_000_001) + rank, kind="stable")
+    del rank
+    starts = np.flatnonzero(np.r_[True, case[order][1:] != case[order][:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return np.sort(order[rank < k])
+
+
+def best_candidates(
+    c: Side, r: Side, fuzzy: sc.FuzzyWords, members: sc.MemberIndex, u: dict[str, np.ndarray]
+) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
+    """Each case's TOP_K most likely records and their levels, compared block chunk by block
+    chunk (blocking.Blocks), so that memory stays bounded by the chunk budget and TOP_K."""
+    cases: list[np.ndarray] = []
+    residents: list[np.ndarray] = []
+    kept: dict[str, list[np.ndarray]] = {name: [] for name in sc.FIELDS}
+    for ci, ri in Blocks(c, r).chunks():
+        levels = sc.compare(c, r, sc.Pairs(ci, ri), fuzzy, members)
+        keep = _best_per_case(ci, ri, _rough_bits(levels, u), TOP_K)
+        cases.append(ci[keep])
+        residents.append(ri[keep])
+        for name in sc.FIELDS:
+            kept[name].append(levels[name][keep])
+    if not cases:
+        empty = np.empty(0, np.int64)
+        return sc.Pairs(empty, empty), {name: np.empty(0, np.int8) for name in sc.FIELDS}
+    return sc.Pairs(np.concatenate(cases), np.concatenate(residents)), {
+        name: np.concatenate(parts) for name, parts in kept.items()
+    }
+
+
 def score_pairs(
     c: Side, r: Side, vocab: Vocabularies, *, absent: float = ABSENT_SHARE, seed: int = SEED
 ) -> Scored:
     """Candidate pairs with levels, weights and posteriors, and the model estimated on the way."""
-    ci, ri = candidate_pairs(c, r, len(vocab.words))
-    pairs = sc.Pairs(ci, ri)
     fuzzy = sc.FuzzyWords(vocab.words.words)
     members = sc.MemberIndex(r)
-    levels = sc.compare(c, r, pairs, fuzzy, members)
-    id_check.drop_wrong_ids(levels, ci, c.n)
     per_case = int(np.clip(U_SAMPLE_PAIRS // max(c.n, 1), 5, 2000))
     sample = _random_commune_pairs(c, r, per_case, seed)
     u = sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
+    pairs, levels = best_candidates(c, r, fuzzy, members, u)
+    ci = pairs.case
+    id_check.drop_wrong_ids(levels, ci, c.n)
     tf = sc.TermFrequencies.of(r)
 
     # m from pairs whose ID agrees and was not found wrong.

@@ -55,17 +55,31 @@ def split_name(value: object, groups: dict[str, str]) -> tuple[str, str, str, st
     is where the given name sits when a clerk typed "surname given middle". `middle` is every
     word between surname and given name (Kinh women can have two).
     """
+    return name_parts(value, groups)[:5]
+
+
+def name_parts(value: object, groups: dict[str, str]) -> tuple[str, str, str, str, str, str, str]:
+    """split_name's five parts, then the word bag and the outer bag (all folded, '' if absent):
+
+    - bag: the words sorted, clan spellings grouped: the same for "Giàng A Páo", "Páo Giàng A"
+      (given name first) and "Giang Páo A";
+    - outer: the first and last words sorted, clan spellings grouped: "Giàng A Páo" and
+      "Páo Giàng" (given name first, the middle name dropped) share it.
+    Both are '' for a name of fewer than two words.
+    """
     words = tokens(value)
     if not words:
-        return "", "", "", "", ""
+        return "", "", "", "", "", "", ""
     surname = words[0]
     group = groups.get(surname, surname)
     if len(words) == 1:
-        return surname, group, "", "", ""
+        return surname, group, "", "", "", "", ""
     given = words[-1]
     middle = " ".join(words[1:-1])
     alt = words[1] if len(words) >= 3 else ""
-    return surname, group, middle, given, alt
+    bag = " ".join(sorted(groups.get(w, w) for w in words))
+    outer = " ".join(sorted((group, groups.get(given, given))))
+    return surname, group, middle, given, alt, bag, outer
 
 
 def village_key(value: object) -> str:

@@ -29,7 +29,9 @@ from chuyencan.police.issues import UNREADABLE_RULES, ExtractIssue
 from chuyencan.submissions.reader import CellError, _to_date, sniff
 
 HEADER_SEARCH_ROWS = 30
-MAX_ROWS = 200_000  # the largest commune of a province has a few tens of thousands of people
+# Merged communes (2025 reform) have up to a few hundred thousand people, wards more; the
+# matcher is bounded per case (docs/matching.md), so this only stops a runaway file.
+MAX_ROWS = 1_000_000
 MAX_CELL_CHARS = 500
 _YEAR = re.compile(r"^\d{4}$")
 _DELIMITERS = (",", ";", "\t")

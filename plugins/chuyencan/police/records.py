@@ -49,18 +49,20 @@ class NameCodes:
     middle: np.ndarray
     given: np.ndarray
     alt: np.ndarray
+    bag: np.ndarray  # the words in any order (names.name_parts): name-order variants share it
+    outer: np.ndarray  # first and last words in any order (names.name_parts)
 
 
 def name_codes(values: pd.Series, vocab: Vocab) -> NameCodes:
     """Word codes of each name, computed per distinct spelling then gathered."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     groups = names.surname_groups()
-    parts = [names.split_name(u, groups) for u in uniques]
-    parts.append(("", "", "", "", ""))  # missing name (code -1 picks the last row)
-    table = np.array(parts, dtype=object).reshape(len(parts), 5)
-    coded = np.stack([vocab.codes(table[:, i]) for i in range(5)], axis=1)
+    parts = [names.name_parts(u, groups) for u in uniques]
+    parts.append(("",) * 7)  # missing name (code -1 picks the last row)
+    table = np.array(parts, dtype=object).reshape(len(parts), 7)
+    coded = np.stack([vocab.codes(table[:, i]) for i in range(7)], axis=1)
     picked = coded[codes]
-    return NameCodes(*(np.ascontiguousarray(picked[:, i]) for i in range(5)))
+    return NameCodes(*(np.ascontiguousarray(picked[:, i]) for i in range(7)))
 
 
 def _by_unique(values: pd.Series, fn) -> np.ndarray:

@@ -186,8 +186,9 @@ def _given_levels(a: NameCodes, b: NameCodes, ai, bi, fuzzy: FuzzyWords) -> np.n
 
 def _middle_levels(a: NameCodes, b: NameCodes, ai, bi, given: np.ndarray) -> np.ndarray:
     ma, mb = a.middle[ai], b.middle[bi]
-    # With the word order swapped, the record's middle name is its last word.
-    mb = np.where(given == NAME_VARIANT, b.given[bi], mb)
+    # With the word order swapped, the record's middle name is its last word (a record of two
+    # words has none).
+    mb = np.where((given == NAME_VARIANT) & (b.alt[bi] >= 0), b.given[bi], mb)
     level = (ma == mb).astype(np.int8)
     return _null_if(level, (ma < 0) | (mb < 0))
 
@@ -235,6 +236,16 @@ class _KeyCounts:
 
     def count(self, probe: np.ndarray) -> np.ndarray:
         return self.counts[self.index.get_indexer(probe)]
+
+
+def reordered(a: NameCodes, ai: np.ndarray, b: NameCodes, bi: np.ndarray) -> np.ndarray:
+    """The same words in another order, or b is two words: a's surname and given name in another
+    order ("Páo Giàng A" or "Páo Giàng" for "Giàng A Páo"; clan spellings grouped)."""
+    bag = a.bag[ai]
+    same_words = (bag >= 0) & (bag == b.bag[bi])
+    outer = a.outer[ai]
+    two_words = (outer >= 0) & (outer == b.outer[bi]) & (b.middle[bi] < 0) & (b.alt[bi] < 0)
+    return same_words | two_words
 
 
 def names_agree(a: NameCodes, ai: np.ndarray, b: NameCodes, bi: np.ndarray) -> np.ndarray:
@@ -329,7 +340,9 @@ def _parent_levels(c: Side, r: Side, p: Pairs, members: MemberIndex, fuzzy: Fuzz
     level[c.relative.group[ci] == r.relative.group[ri]] = PARENT_SURNAME
     level[names_near(c.relative, ci, r.relative, ri, fuzzy)] = PARENT_NEAR
     level[members.contains(ri, c.relative, ci)] = PARENT_MEMBER
-    level[names_agree(c.relative, ci, r.relative, ri)] = PARENT_HEAD
+    level[names_agree(c.relative, ci, r.relative, ri) | reordered(c.relative, ci, r.relative, ri)] = (
+        PARENT_HEAD
+    )
     return _null_if(level, (c.relative.given[ci] < 0) | (r.relative.given[ri] < 0))
 
 
@@ -337,9 +350,18 @@ def compare(c: Side, r: Side, p: Pairs, fuzzy: FuzzyWords, members: MemberIndex)
     """Agreement level of every field for every pair (NULL where a side lacks the value)."""
     ci, ri = p.case, p.resident
     given = _given_levels(c.name, r.name, ci, ri, fuzzy)
+    surname = _surname_levels(c.name, r.name, ci, ri, fuzzy)
+    # The same words in another order ("Páo Giàng A" or "Páo Giàng" for "Giàng A Páo", typed
+    # given name first): surname and given name count as variants, never as exact (the surname's term
+    # frequency is unknown when it is not clear which word it is).
+    moved = np.flatnonzero(
+        reordered(c.name, ci, r.name, ri) & ((given < NAME_VARIANT) | (surname < NAME_VARIANT))
+    )
+    given[moved] = np.maximum(given[moved], NAME_VARIANT)
+    surname[moved] = np.maximum(surname[moved], NAME_VARIANT)
     return {
         "personal_id": _id_levels(c, r, p),
-        "surname": _surname_levels(c.name, r.name, ci, ri, fuzzy),
+        "surname": surname,
         "given_name": given,
         "middle_name": _middle_levels(c.name, r.name, ci, ri, given),
         "birth_date": _birth_levels(c, r, p),
