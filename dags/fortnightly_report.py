@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import chain, dag
 
-from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.airflow_tasks import check_school_calendar, collect_new_files, prepare_warehouse, send_emails
+from chuyencan.dag_defaults import DAG_ARGS, LOCAL, WEEK_PARAMS
 from chuyencan.report.airflow_tasks import (
     close_both_weeks,
     email_district_report,
@@ -28,8 +28,9 @@ district ordered on 26 March 2025: how many students dropped out, split by when 
 to continue, who came back, who is at risk, and how the schools reported. A run for Friday F
 publishes the report dated F covering the school weeks ending F-7 and F:
 
-1. **prepare_warehouse**, **collect_new_files**: the weekly DAG's steps, sweeping in files
-   that arrived since its last run (late reports and corrections count).
+1. **prepare_warehouse**, **check_school_calendar**, **collect_new_files**: the weekly DAG's
+   steps, sweeping in files that arrived since its last run (late reports and corrections
+   count); a calendar that does not cover the fortnight stops the run.
 2. **close_both_weeks**: every active school's submission status for both weeks (on time,
    late, missing, rejected). The district's weekly email is not sent again.
 3. **refresh_reconciliation**: police verdicts (left the locality / still there); until the
@@ -52,10 +53,12 @@ as it was and emails nobody twice. If the report is not out by 15:30,
 @dag(
     dag_id="fortnightly_report",
     schedule=FortnightlyFridays(),
+    description="Every other Friday 15:00 Vietnam time from 4 Apr 2025: the district's fortnightly report",
     start_date=datetime(2025, 4, 4, tzinfo=LOCAL),
     catchup=True,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
+    params=WEEK_PARAMS,
     tags=["chuyencan", "report", "fortnightly"],
     doc_md=DOC,
     dagrun_timeout=timedelta(hours=3),
@@ -65,6 +68,7 @@ def fortnightly_report() -> None:
     published = publish_fortnight_summary()
     chain(
         prepare_warehouse(),
+        check_school_calendar(),
         collect_new_files(),
         close_both_weeks(),
         refresh_reconciliation(),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import CronTriggerTimetable, dag
+from airflow.sdk import dag
 
 from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.dag_defaults import DAG_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.timetables import WeeklyCron
 from chuyencan.police.airflow_tasks import announce_new_cases
 
 DOC = """
@@ -28,11 +29,12 @@ of one school and week are serialised. When accepted files change the schools' l
 
 @dag(
     dag_id="school_submissions_intake",
-    schedule=CronTriggerTimetable("*/10 6-21 * * 1-6", timezone=TIMEZONE_NAME),
+    description="Every 10 minutes on school days: schools' new files checked, loaded or quarantined, schools told",
+    schedule=WeeklyCron("*/10 6-21 * * 1-6", timezone=TIMEZONE_NAME),
     start_date=START,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     tags=["chuyencan", "schools", "intake"],
     doc_md=DOC,
     dagrun_timeout=timedelta(minutes=30),

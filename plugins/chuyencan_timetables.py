@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
+from chuyencan.orchestration.timetables import WeeklyCron
 from chuyencan.report.timetable import FortnightlyFridays
 
 
 class ChuyencanTimetables(AirflowPlugin):
     name = "chuyencan_timetables"
-    timetables = [FortnightlyFridays]  # noqa: RUF012 - Airflow reads a plain class attribute
+    timetables = [FortnightlyFridays, WeeklyCron]  # noqa: RUF012 - Airflow reads a plain class attribute

@@ -7,6 +7,7 @@ default (SQLite under var/work, inbox under var/inbox).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import time
 from pathlib import Path
 
@@ -76,25 +77,58 @@ def _warehouse_connection() -> object | None:
         return None
 
 
-def settings_from_airflow() -> Settings:
-    work_dir = Path(_variable("chuyencan_work_dir", str(DEFAULT_DATA_DIR / "work")))
-    deadline = _variable("chuyencan_deadline", "10:00")
-    emails = _variable("chuyencan_district_email", "")
+def engineer_addresses() -> tuple[str, ...]:
+    """The data engineers (`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`), told when a run fails."""
+    return _addresses(_variable("chuyencan_engineer_email", ""))
+
+
+def _server_variable(name: str, default: str) -> str:
+    from airflow.models.variable import Variable
+
+    value = Variable.get(name, default_var=default)
+    return str(value).strip() if value is not None else default
+
+
+def _server_warehouse_connection() -> object | None:
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    try:
+        return Connection.get_connection_from_secrets(WAREHOUSE_CONN_ID)
+    except AirflowNotFoundException:
+        return None
+
+
+def settings_for_api_server() -> Settings:
+    """The same settings read from inside the api-server (the chuyencan UI page), where the
+    Task SDK's Variable and Connection have no supervisor to ask: Airflow's own models read
+    the environment, the secrets backends and the metadata database."""
+    return settings_from_airflow(variable=_server_variable, connection=_server_warehouse_connection)
+
+
+def settings_from_airflow(
+    variable: Callable[[str, str], str] = _variable,
+    connection: Callable[[], object | None] = _warehouse_connection,
+) -> Settings:
+    work_dir = Path(variable("chuyencan_work_dir", str(DEFAULT_DATA_DIR / "work")))
+    deadline = variable("chuyencan_deadline", "10:00")
+    emails = variable("chuyencan_district_email", "")
     return Settings(
-        inbox=Path(_variable("chuyencan_inbox", str(DEFAULT_DATA_DIR / "inbox"))),
-        police_inbox=Path(_variable("chuyencan_police_inbox", str(DEFAULT_DATA_DIR / "police_inbox"))),
+        inbox=Path(variable("chuyencan_inbox", str(DEFAULT_DATA_DIR / "inbox"))),
+        police_inbox=Path(variable("chuyencan_police_inbox", str(DEFAULT_DATA_DIR / "police_inbox"))),
         work_dir=work_dir,
-        warehouse_url=warehouse_url(_warehouse_connection(), work_dir),
+        warehouse_url=warehouse_url(connection(), work_dir),
         district_emails=_addresses(emails),
-        engineer_emails=_addresses(_variable("chuyencan_engineer_email", "")),
-        reference_dir=Path(_variable("chuyencan_reference_dir", str(REFERENCE_DIR))),
+        engineer_emails=_addresses(variable("chuyencan_engineer_email", "")),
+        reference_dir=Path(variable("chuyencan_reference_dir", str(REFERENCE_DIR))),
         deadline=time.fromisoformat(deadline),
-        settle_seconds=int(_variable("chuyencan_settle_seconds", "60")),
-        eligibility_max_sessions=int(_variable("chuyencan_eligibility_max_sessions", "45")),
-        risk_chronic_absence_share=float(_variable("chuyencan_risk_chronic_absence_share", "0.10")),
-        risk_rising_unexcused_weeks=int(_variable("chuyencan_risk_rising_unexcused_weeks", "3")),
-        risk_approaching_sessions=int(_variable("chuyencan_risk_approaching_sessions", "35")),
-        police_retention_days=int(_variable("chuyencan_police_retention_days", "90")),
+        settle_seconds=int(variable("chuyencan_settle_seconds", "60")),
+        eligibility_max_sessions=int(variable("chuyencan_eligibility_max_sessions", "45")),
+        risk_chronic_absence_share=float(variable("chuyencan_risk_chronic_absence_share", "0.10")),
+        risk_rising_unexcused_weeks=int(variable("chuyencan_risk_rising_unexcused_weeks", "3")),
+        risk_approaching_sessions=int(variable("chuyencan_risk_approaching_sessions", "35")),
+        police_retention_days=int(variable("chuyencan_police_retention_days", "90")),
+        missing_alert_share=float(variable("chuyencan_missing_alert_share", "0.25")),
     )
 
 

@@ -35,6 +35,9 @@ class Settings:
     # A file modified this recently may still be being copied into the share: leave it for
     # the next run rather than read half a workbook.
     settle_seconds: int = 60
+    # The week's run is marked (a failed check) when more than this share of the active schools
+    # have no accepted report at the close.
+    missing_alert_share: float = 0.25
     # Warn when a class's attendance is this many points below the school's usual.
     attendance_drop_warning: float = 0.20
     # Circular 22/2021 Art. 12: more than this many missed sessions in a school year and a

@@ -1,0 +1,63 @@
+"""Scheduler-side half of the run notes (see `run_notes`): when a chuyencan run ends, the lines
+its tasks pushed become the run's note.
+
+Runs inside the scheduler (and inside `dag.test()`), in the session that is changing the run's
+state, so the note is committed with the state: no second connection, which on SQLite would
+wait for the scheduler's own write lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.listeners import hookimpl
+
+from chuyencan.orchestration.run_notes import NOTE_KEY, compose_note
+
+log = logging.getLogger(__name__)
+
+
+@hookimpl
+def on_dag_run_success(dag_run: Any, msg: str) -> None:
+    _write_note(dag_run, failed=False)
+
+
+@hookimpl
+def on_dag_run_failed(dag_run: Any, msg: str) -> None:
+    _write_note(dag_run, failed=True)
+
+
+def _write_note(dag_run: Any, *, failed: bool) -> None:
+    try:
+        from airflow.models.dagrun import DagRunNote
+        from airflow.models.xcom import XComModel
+        from sqlalchemy import select
+        from sqlalchemy.orm import object_session
+
+        session = object_session(dag_run)
+        if session is None:
+            return
+        rows = session.execute(
+            select(XComModel.value)
+            .where(
+                XComModel.dag_id == dag_run.dag_id,
+                XComModel.run_id == dag_run.run_id,
+                XComModel.key == NOTE_KEY,
+            )
+            .order_by(XComModel.timestamp)
+        ).all()
+        if not rows and not failed:
+            return
+        lines = [str(XComModel.deserialize_value(row)) for row in rows]
+        existing = dag_run.dag_run_note
+        if existing is not None and existing.user_id is not None:
+            return  # a person wrote this note
+        content = compose_note(lines, failed=failed)
+        if existing is None:
+            dag_run.dag_run_note = DagRunNote(content=content)
+        else:
+            existing.content = content
+        session.flush()
+    except Exception:  # a note must never break the scheduler loop
+        log.exception("could not write the run note of %s", getattr(dag_run, "run_id", "?"))
