@@ -30,14 +30,15 @@ def on_dag_run_failed(dag_run: Any, msg: str) -> None:
 
 def _write_note(dag_run: Any, *, failed: bool) -> None:
     try:
+        from airflow import settings
         from airflow.models.dagrun import DagRunNote
         from airflow.models.xcom import XComModel
         from sqlalchemy import select
         from sqlalchemy.orm import object_session
 
-        session = object_session(dag_run)
-        if session is None:
-            return
+        # The session changing the run's state: the scheduler's (and dag.test()'s) come from
+        # Airflow's thread-local `settings.Session`, which is also where a detached run's is.
+        session = object_session(dag_run) or settings.Session()
         rows = session.execute(
             select(XComModel.value)
             .where(
@@ -50,14 +51,16 @@ def _write_note(dag_run: Any, *, failed: bool) -> None:
         if not rows and not failed:
             return
         lines = [str(XComModel.deserialize_value(row)) for row in rows]
-        existing = dag_run.dag_run_note
-        if existing is not None and existing.user_id is not None:
+        note = session.get(DagRunNote, dag_run.id)
+        if note is not None and note.user_id is not None:
             return  # a person wrote this note
         content = compose_note(lines, failed=failed)
-        if existing is None:
-            dag_run.dag_run_note = DagRunNote(content=content)
+        if note is None:
+            note = DagRunNote(content=content)
+            note.dag_run_id = dag_run.id
+            session.add(note)
         else:
-            existing.content = content
+            note.content = content
         session.flush()
     except Exception:  # a note must never break the scheduler loop
         log.exception("could not write the run note of %s", getattr(dag_run, "run_id", "?"))
