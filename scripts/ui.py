@@ -16,11 +16,15 @@ goes first on PATH. Ctrl-C stops everything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -53,9 +57,13 @@ def ui_environment(port: int, smtp_port: int) -> dict[str, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--smtp-port", type=int, default=0, help="the mail sink's port (default: any free one)")
+    parser.add_argument(
+        "--smtp-port", type=int, default=0, help="the mail sink's port (default: any free one)"
+    )
     args = parser.parse_args()
     if not (DEMO / "airflow" / "airflow.db").is_file():
         raise SystemExit("no demo history yet: run `make demo` first")
@@ -64,19 +72,43 @@ def main() -> int:
 
     with SmtpSink(DEMO / "mail" / "ui", port=args.smtp_port) as sink:
         env = ui_environment(args.port, sink.port)
-        print(f"Airflow UI on http://127.0.0.1:{args.port} (admin / admin); chuyencan page: Chuyên cần in the menu")
+        print(
+            f"Airflow UI on http://127.0.0.1:{args.port} (admin / admin); chuyencan page: Chuyên cần in the menu"
+        )
         print(f"emails go to the SMTP sink on 127.0.0.1:{sink.port}, stored in {DEMO / 'mail' / 'ui'}")
-        process = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "standalone"], env=env)
+        # Its own process group: standalone's components (and their children) are stopped
+        # together, by that group, when this script ends.
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("airflow")), "standalone"], env=env, start_new_session=True
+        )
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             return process.wait()
         except KeyboardInterrupt:
-            process.terminate()
-            try:
-                return process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                return process.wait()
+            return _stop(process)
+        finally:
+            if process.poll() is None:
+                _stop(process)
 
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(process: subprocess.Popen[bytes]) -> int:
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait)
+            time.sleep(2)  # the group's other members end with their parent's signal
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # any component that outlived standalone
+    return process.returncode if process.returncode is not None else 1
 
 if __name__ == "__main__":
     raise SystemExit(main())
