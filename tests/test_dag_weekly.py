@@ -72,6 +72,9 @@ def setup(
         "AIRFLOW_VAR_CHUYENCAN_INBOX": str(inbox),
         "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(work),
         "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
+        # Ten of fourteen schools send nothing in this scenario; the alarm that marks such a
+        # week red is tested in test_operator_signals.py.
+        "AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE": "1",
         "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(warehouse_url),
         "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
             {

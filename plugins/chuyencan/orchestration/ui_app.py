@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 if TYPE_CHECKING:
     from chuyencan.report.status_board import FortnightLine, WeekBoard
@@ -33,12 +34,20 @@ STATUS_LABELS = {
 }
 
 
-def _authorized() -> Any:
-    """The auth manager's check, resolved lazily: this module is imported by the scheduler
-    and the dag-processor too (the plugin), where the api-server's security module is heavy."""
-    from airflow.api_fastapi.core_api.security import requires_access_dag
+_bearer = HTTPBearer(auto_error=False)
 
-    return Depends(requires_access_dag(method="GET"))
+
+async def _reader(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """Airflow's own check, as its REST API does it: a valid JWT (bearer header, else the UI's
+    `_token` cookie; 401/403 otherwise) whose user may read DAGs. Imported here, at request time
+    in the api-server: the plugin module is also loaded by the scheduler, the dag-processor and
+    every task, which need none of the api-server's security machinery."""
+    from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+
+    user = await get_user(request, None, credentials)
+    requires_access_dag(method="GET")(request, user)
 
 
 def _settings() -> Settings:
@@ -55,7 +64,7 @@ def _engine(settings: Settings) -> Any:
 
 def create_app() -> FastAPI:
     app = FastAPI(title="chuyencan", docs_url=None, redoc_url=None, openapi_url=None)
-    auth = [_authorized()]
+    auth = [Depends(_reader)]
 
     @app.get("/", response_class=HTMLResponse, dependencies=auth)
     def page(weeks: int = Query(4, ge=1, le=52)) -> HTMLResponse:
