@@ -69,7 +69,7 @@ def check_school_calendar() -> dict:
     try:
         return check_calendar_covers(_settings(), run_week())
     except CalendarGap as gap:
-        add_to_run_note(f"calendar gap: {gap}")
+        add_to_run_note(f"calendar gap: {gap}", tier="alert")
         fail_without_retry(str(gap))
         raise
 
@@ -102,9 +102,11 @@ def close_the_week() -> dict:
     closed = close_week(_settings(), run_week())
     if closed.get("school_week"):
         counts = {s: int(closed.get(s, 0)) for s in ("on_time", "late", "missing", "rejected")}
-        add_to_run_note(week_note(str(closed["week"]), counts, closed.get("schools", {})))
+        add_to_run_note(week_note(str(closed["week"]), counts, closed.get("schools", {})), tier="headline")
     else:
-        add_to_run_note(f"week {closed['week']}: no school days (holiday week), nothing to close")
+        add_to_run_note(
+            f"week {closed['week']}: no school days (holiday week), nothing to close", tier="headline"
+        )
     return closed
 
 
@@ -120,7 +122,7 @@ def check_schools_reported(closed: dict) -> dict:
     try:
         return run(_settings(), closed)
     except TooManySchoolsMissing as alarm:
-        add_to_run_note(f"ALERT too many schools without a report: {alarm}")
+        add_to_run_note(f"ALERT too many schools without a report: {alarm}", tier="alert")
         fail_without_retry(str(alarm))
         raise
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.listeners import hookimpl
 
-from chuyencan.orchestration.run_notes import NOTE_KEY, compose_note
+from chuyencan.orchestration.run_notes import NOTE_KEYS, TIERS, compose_note
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +40,19 @@ def _write_note(dag_run: Any, *, failed: bool) -> None:
         # Airflow's thread-local `settings.Session`, which is also where a detached run's is.
         session = object_session(dag_run) or settings.Session()
         rows = session.execute(
-            select(XComModel.value)
+            select(XComModel.key, XComModel.value)
             .where(
                 XComModel.dag_id == dag_run.dag_id,
                 XComModel.run_id == dag_run.run_id,
-                XComModel.key == NOTE_KEY,
+                XComModel.key.in_(list(NOTE_KEYS.values())),
             )
             .order_by(XComModel.timestamp)
         ).all()
         if not rows and not failed:
             return
-        lines = [str(XComModel.deserialize_value(row)) for row in rows]
+        rank = {NOTE_KEYS[tier]: n for n, tier in enumerate(TIERS)}
+        ordered = sorted(rows, key=lambda row: rank[row.key])  # stable: time order within a tier
+        lines = [str(XComModel.deserialize_value(row)) for row in ordered]
         note = session.get(DagRunNote, dag_run.id)
         if note is not None and note.user_id is not None:
             return  # a person wrote this note

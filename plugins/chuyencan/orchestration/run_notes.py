@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 NOTE_KEY = "chuyencan_run_note"
+# The grid shows a note's first line: what went wrong first, then the run's outcome, then details.
+TIERS = ("alert", "headline", "detail")
+NOTE_KEYS = {tier: f"{NOTE_KEY}_{tier}" for tier in TIERS}
 NOTE_MAX = 1000  # dag_run_note.content is VARCHAR(1000)
 _SEP = " · "
 
 
-def add_to_run_note(line: str) -> None:
-    """From inside a task: this line goes into the run's note (and stays as an XCom)."""
+def add_to_run_note(line: str, tier: str = "detail") -> None:
+    """From inside a task: this line goes into the run's note (and stays as an XCom). `tier`
+    orders the lines: "alert" (why the run is red), "headline" (the outcome), "detail"."""
     from airflow.sdk import get_current_context
 
-    get_current_context()["ti"].xcom_push(key=NOTE_KEY, value=line)
+    get_current_context()["ti"].xcom_push(key=NOTE_KEYS[tier], value=line)
 
 
 def compose_note(lines: Iterable[str], *, failed: bool) -> str:

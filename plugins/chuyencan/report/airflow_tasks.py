@@ -73,9 +73,8 @@ def publish_fortnight_summary() -> dict:
 
     settings = _settings()
     summary = run(settings, report_date)
-    add_to_run_note(
-        fortnight_note(report_date, district_headline(engine_for(settings.warehouse_url), report_date))
-    )
+    headline = fortnight_note(report_date, district_headline(engine_for(settings.warehouse_url), report_date))
+    add_to_run_note(headline, tier="headline")
     return summary
 
 
@@ -118,11 +117,12 @@ def check_report_is_out() -> dict:
     try:
         seen = check_report_out(_settings(), report_date, now=datetime.now(UTC), send=send)
     except ReportDeadlineMissed as missed:
-        add_to_run_note(f"DEADLINE MISSED: {missed}")
+        add_to_run_note(f"DEADLINE MISSED: {missed}", tier="alert")
         fail_without_retry(str(missed))
         raise
     add_to_run_note(
-        f"report {report_date.isoformat()} "
-        + ("is out" if seen["published"] else "not out (past fortnight: no alert)")
+        tier="headline",
+        line=f"report {report_date.isoformat()} "
+        + ("is out" if seen["published"] else "not out (past fortnight: no alert)"),
     )
     return seen
