@@ -48,6 +48,14 @@ class WeeklyCron(CronTriggerTimetable):
     def summary(self) -> str:
         return f"{self.description} ({self._timezone.name})"
 
+    @property
+    def timezone(self) -> Any:
+        return self._timezone
+
+    @property
+    def expression(self) -> str:
+        return self._expression
+
     def generate_run_id(self, *, run_type: Any, run_after: Any, data_interval: Any, **extra: Any) -> str:
         named = named_run_id(
             run_type=run_type,
