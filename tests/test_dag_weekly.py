@@ -263,6 +263,7 @@ def test_without_a_mail_server_emails_wait_and_go_out_once_one_is_configured(
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_INBOX", str(inbox))
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_WORK_DIR", str(tmp_path / "work"))
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL", DISTRICT)
+    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE", "1")  # one school reports here
     monkeypatch.setenv("AIRFLOW_CONN_CHUYENCAN_WAREHOUSE", warehouse_conn(sqlite_url))
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     engine_for.cache_clear()
