@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -24,6 +23,7 @@ from chuyencan.pipeline import engine_for
 from chuyencan.reference import load_reference
 from chuyencan.settings import TIMEZONE
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
+from tests.test_fortnightly_dag import received, smtp_conn, warehouse_conn
 
 pytestmark = pytest.mark.airflow
 
@@ -45,17 +45,8 @@ def setup(tmp_path: Path, sqlite_url: str, smtp_sink: Any, airflow_db: Path, mon
         "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(work),
         "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
         "AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL": ENGINEERS,
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": json.dumps(
-            {"conn_type": "sqlite", "host": sqlite_url.removeprefix("sqlite:///")}
-        ),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": smtp_sink.port,
-                "extra": {"disable_ssl": True, "disable_tls": True},
-            }
-        ),
+        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(sqlite_url),
+        "AIRFLOW_CONN_SMTP_DEFAULT": smtp_conn(smtp_sink),
     }.items():
         monkeypatch.setenv(key, value)
     engine_for.cache_clear()
@@ -87,13 +78,6 @@ def run(dag_id: str, day: date, hour_utc: int) -> Any:
             "tasks": tasks,
             "run_id": stored.run_id,
         }
-
-
-def received(sink: Any) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(Path(sink.directory).glob("*.eml"), key=lambda p: int(p.stem))
-    ]
 
 
 def plain(message: email.message.EmailMessage) -> str:

@@ -146,6 +146,8 @@ def _notice(text: str) -> str:
 
 
 def _fortnights_html(lines: list[FortnightLine]) -> str:
+    from chuyencan.report.status_board import HEADLINE
+
     if not lines:
         return "<h2>Fortnightly reports</h2>" + _notice("No fortnightly report published yet.")
     head = (
@@ -155,42 +157,26 @@ def _fortnights_html(lines: list[FortnightLine]) -> str:
     )
     rows = []
     for line in lines:
-        f = line.figures
         day = line.report_date.isoformat()
         links = []
         if line.report_xlsx is not None:
             links.append(f'<a href="{URL_PREFIX}/files/report/{day}.xlsx">Excel report</a>')
         if line.public_xlsx is not None:
             links.append(f'<a href="{URL_PREFIX}/files/public/{day}.xlsx">public version</a>')
-        rate = f.get("attendance_rate")
+        # One cell per headline figure, in status_board.HEADLINE's order (the table's header).
         cells = [
             f"<td>{_d(line.report_date)}</td>",
-            *(
-                f'<td class="n">{_n(f.get(k))}</td>'
-                for k in (
-                    "schools_expected",
-                    "submissions_on_time",
-                    "submissions_late",
-                    "submissions_missing",
-                    "submissions_rejected",
-                )
-            ),
-            f'<td class="n">{"-" if rate is None else f"{float(rate):.1%}"}</td>',
-            *(
-                f'<td class="n">{_n(f.get(k))}</td>'
-                for k in (
-                    "dropouts_open",
-                    "dropouts_new",
-                    "left_locality",
-                    "unverified",
-                    "returned",
-                    "at_risk",
-                )
-            ),
+            *(_figure(k, line.figures.get(k)) for k in HEADLINE),
             f"<td>{' · '.join(links) or 'not written'}</td>",
         ]
         rows.append(f'<tr data-report="{day}">{"".join(cells)}</tr>')
     return f'<h2>Fortnightly reports</h2><table id="fortnights">{head}{"".join(rows)}</table>'
+
+
+def _figure(name: str, value: object) -> str:
+    if name == "attendance_rate":
+        return f'<td class="n">{"-" if value is None else f"{float(value):.1%}"}</td>'  # type: ignore[arg-type]
+    return f'<td class="n">{_n(value)}</td>'
 
 
 def _week_html(board: WeekBoard) -> str:
