@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import chain, dag
 
-from chuyencan.airflow_tasks import check_school_calendar, collect_new_files, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DAG_ARGS, LOCAL, WEEK_PARAMS
-from chuyencan.report.airflow_tasks import (
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, LOCAL, WEEK_PARAMS
+from chuyencan.orchestration.report_tasks import (
     close_both_weeks,
     email_district_report,
     flag_students_at_risk,
@@ -17,7 +16,13 @@ from chuyencan.report.airflow_tasks import (
     write_excel_report,
     write_school_risk_lists,
 )
-from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.orchestration.school_tasks import (
+    check_school_calendar,
+    collect_new_files,
+    prepare_warehouse,
+    send_emails,
+)
+from chuyencan.orchestration.timetable import FortnightlyFridays
 
 DOC = """
 ### Fortnightly report to the district (báo cáo định kỳ 2 tuần)

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from airflow.sdk import dag
 
-from chuyencan.airflow_tasks import prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DAG_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.police_tasks import announce_new_extracts, load_police_extracts
+from chuyencan.orchestration.school_tasks import prepare_warehouse, send_emails
 from chuyencan.orchestration.timetables import WeeklyCron
-from chuyencan.police.airflow_tasks import announce_new_extracts, load_police_extracts
 
 DOC = """
 ### Police extracts: continuous intake

@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from airflow.sdk import AssetOrTimeSchedule, dag
 
-from chuyencan.airflow_tasks import check_school_calendar, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DAG_ARGS, START, TIMEZONE_NAME, WEEK_PARAMS
-from chuyencan.orchestration.timetables import WeeklyCron
-from chuyencan.police.airflow_tasks import (
+from chuyencan.orchestration.assets import POLICE_EXTRACTS, SCHOOL_CASES
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, START, TIMEZONE_NAME, WEEK_PARAMS
+from chuyencan.orchestration.police_tasks import (
     apply_retention,
     email_district_counts,
     load_police_extracts,
@@ -19,7 +18,8 @@ from chuyencan.police.airflow_tasks import (
     take_review_decisions,
     write_review_list,
 )
-from chuyencan.police.assets import POLICE_EXTRACTS, SCHOOL_CASES
+from chuyencan.orchestration.school_tasks import check_school_calendar, prepare_warehouse, send_emails
+from chuyencan.orchestration.timetables import WeeklyCron
 
 DOC = """
 ### Police reconciliation: who has left the commune, who is still there, who needs checking

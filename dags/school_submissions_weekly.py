@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from airflow.sdk import dag
 
-from chuyencan.airflow_tasks import (
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, START, TIMEZONE_NAME, WEEK_PARAMS
+from chuyencan.orchestration.police_tasks import announce_new_cases
+from chuyencan.orchestration.school_tasks import (
     check_school_calendar,
     check_schools_reported,
     close_the_week,
@@ -15,9 +17,7 @@ from chuyencan.airflow_tasks import (
     send_emails,
     write_next_week_templates,
 )
-from chuyencan.dag_defaults import DAG_ARGS, START, TIMEZONE_NAME, WEEK_PARAMS
 from chuyencan.orchestration.timetables import WeeklyCron
-from chuyencan.police.airflow_tasks import announce_new_cases
 
 DOC = """
 ### Weekly school submissions: close the week

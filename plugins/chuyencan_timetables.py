@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
+from chuyencan.orchestration.timetable import FortnightlyFridays
 from chuyencan.orchestration.timetables import WeeklyCron
-from chuyencan.report.timetable import FortnightlyFridays
 
 
 class ChuyencanTimetables(AirflowPlugin):

@@ -29,6 +29,7 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "devtools"))  # the mail sink
 
 from demo import DEMO, demo_environment, smtp_connection  # noqa: E402 - after the path is set
 
@@ -68,7 +69,7 @@ def main() -> int:
     if not (DEMO / "airflow" / "airflow.db").is_file():
         raise SystemExit("no demo history yet: run `make demo` first")
 
-    from chuyencan.mail.sink import SmtpSink
+    from chuyencan_dev.mail_sink import SmtpSink
 
     with SmtpSink(DEMO / "mail" / "ui", port=args.smtp_port) as sink:
         env = ui_environment(args.port, sink.port)
@@ -109,6 +110,7 @@ def _stop(process: subprocess.Popen[bytes]) -> int:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # any component that outlived standalone
     return process.returncode if process.returncode is not None else 1
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

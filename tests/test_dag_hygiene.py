@@ -103,6 +103,7 @@ def test_manual_and_backfill_run_ids_name_the_week(dagbag) -> None:
     # Triggered on Saturday 5 Dec 2026 09:00 Vietnam time for the logical date Friday 3 April 2025.
     logical = coerce_datetime(datetime(2025, 4, 3, 20, 0, tzinfo=UTC))  # Fri 4 Apr 03:00 local
     now = coerce_datetime(datetime(2026, 12, 5, 2, 0, tzinfo=UTC))
+
     def timetable(dag_id: str):  # as the scheduler and the api-server see it: rebuilt from the serialised DAG
         from airflow.serialization.serialized_objects import DagSerialization
 

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan.pipeline import engine_for
-from chuyencan.reference import load_reference
-from chuyencan.settings import TIMEZONE
+from chuyencan.core.reference import load_reference
+from chuyencan.core.runs import engine_for
+from chuyencan.core.settings import TIMEZONE
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 from tests.test_fortnightly_dag import received, smtp_conn, warehouse_conn
 
@@ -195,9 +195,9 @@ def test_a_week_with_most_schools_missing_is_marked_red_after_its_work_is_done(
 
 
 def test_a_report_not_out_by_1530_ends_the_check_red_after_alerting(setup: dict[str, Any]) -> None:
-    from chuyencan.pipeline import prepare_warehouse
+    from chuyencan.core.settings import Settings
     from chuyencan.report.calendar_periods import report_date_on_or_before
-    from chuyencan.settings import Settings
+    from chuyencan.submissions.pipeline import prepare_warehouse
 
     prepare_warehouse(
         Settings(inbox=setup["inbox"], work_dir=setup["work"], warehouse_url=setup["url"])

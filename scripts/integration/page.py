@@ -37,7 +37,9 @@ def check_page(api: Any, warehouse_url: str, screenshot: Path) -> str:
     with create_engine(warehouse_url).connect() as conn:
         truth = {
             (str(r.week_ending), r.school_code): r.status
-            for r in conn.execute(text("SELECT week_ending, school_code, status FROM report.submission_status"))
+            for r in conn.execute(
+                text("SELECT week_ending, school_code, status FROM report.submission_status")
+            )
         }
     with headless(binary) as page:
         page.open(f"{base}/chuyencan/")

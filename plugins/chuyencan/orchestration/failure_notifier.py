@@ -23,10 +23,10 @@ log = logging.getLogger(__name__)
 def notify_engineers_of_failure(context: dict[str, Any]) -> None:
     from airflow.configuration import conf
 
-    from chuyencan.airflow_adapter import SMTP_CONN_ID, engineer_addresses, smtp_configured
-    from chuyencan.mail.outbox import OutgoingEmail
-    from chuyencan.mail.render import render_email
-    from chuyencan.mail.smtp import airflow_smtp_sender
+    from chuyencan.core.mail.outbox import OutgoingEmail
+    from chuyencan.core.mail.render import render_email
+    from chuyencan.orchestration.adapter import SMTP_CONN_ID, engineer_addresses, smtp_configured
+    from chuyencan.orchestration.smtp import airflow_smtp_sender
 
     dag = context.get("dag")
     dag_run = context.get("dag_run")

@@ -21,8 +21,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 if TYPE_CHECKING:
+    from chuyencan.core.settings import Settings
     from chuyencan.report.status_board import FortnightLine, WeekBoard
-    from chuyencan.settings import Settings
 
 URL_PREFIX = "/chuyencan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,13 +51,13 @@ async def _reader(
 
 
 def _settings() -> Settings:
-    from chuyencan.airflow_adapter import settings_for_api_server
+    from chuyencan.orchestration.adapter import settings_for_api_server
 
     return settings_for_api_server()
 
 
 def _engine(settings: Settings) -> Any:
-    from chuyencan.pipeline import engine_for
+    from chuyencan.core.runs import engine_for
 
     return engine_for(settings.warehouse_url)
 
@@ -211,7 +211,7 @@ def _week_html(board: WeekBoard) -> str:
 
 
 def _tz() -> Any:
-    from chuyencan.settings import TIMEZONE
+    from chuyencan.core.settings import TIMEZONE
 
     return TIMEZONE
 

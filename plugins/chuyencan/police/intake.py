@@ -29,21 +29,21 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from chuyencan import warehouse as wh
-from chuyencan.police.extract_tables import (
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import Reference, commune_key
+from chuyencan.core.schema import (
     police_extract,
     police_extract_current,
     police_extract_issue,
     police_resident,
 )
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import fold, rule_codes, safe_display_name, strip_diacritics
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import read_extract
 from chuyencan.police.validate import CheckedExtract, check_extracts
-from chuyencan.reference import Reference, commune_key
-from chuyencan.settings import Settings
 from chuyencan.submissions.inbox import InboxFile, scan
 from chuyencan.submissions.load import _copy_once, _safe_name
-from chuyencan.text import fold, rule_codes, safe_display_name, strip_diacritics
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from chuyencan.core.reference import INCLUDE_DIR
 from chuyencan.police.extract_contract import COLUMN_BY_KEY, PERSONAL_KEYS
-from chuyencan.reference import INCLUDE_DIR
 from chuyencan.submissions.issues import MASK, Issue, _format, _shorten
 
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "police_messages.vi.json"

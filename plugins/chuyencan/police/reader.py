@@ -21,11 +21,11 @@ from typing import Any
 import pandas as pd
 import python_calamine as pc
 
-from chuyencan.contract import sex_code
+from chuyencan.core.contract import sex_code
+from chuyencan.core.text import clean_cell_text, fold, nfc
 from chuyencan.police.extract_contract import EXTRACT_COLUMNS, FRAME_COLUMNS, ExtractColumn, residence_code
 from chuyencan.police.issues import UNREADABLE_RULES, ExtractIssue
 from chuyencan.submissions.reader import CellError, _to_date, sniff
-from chuyencan.text import clean_cell_text, fold, nfc
 
 HEADER_SEARCH_ROWS = 30
 MAX_ROWS = 200_000  # the largest commune of a province has a few tens of thousands of people

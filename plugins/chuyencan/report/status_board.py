@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from chuyencan import warehouse as wh
-from chuyencan.report.tables import fortnight_summary
+from chuyencan.core import schema as wh
+from chuyencan.core.schema import fortnight_summary
 
 STATUSES = ("on_time", "late", "missing", "rejected")
 HEADLINE = (

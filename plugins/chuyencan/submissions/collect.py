@@ -14,15 +14,15 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
-from chuyencan import warehouse as wh
-from chuyencan.reference import Reference
-from chuyencan.settings import Settings
+from chuyencan.core import schema
+from chuyencan.core.reference import Reference
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import fold, rule_codes, safe_display_name
 from chuyencan.submissions.inbox import InboxFile, new_files, scan
 from chuyencan.submissions.load import Stored, store_accepted, store_rejected
 from chuyencan.submissions.reader import read_workbook
 from chuyencan.submissions.status import refresh_weeks
 from chuyencan.submissions.validate import CheckedFile, check_parsed
-from chuyencan.text import fold, rule_codes, safe_display_name
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class CollectionResult:
 
 def usual_rates(engine: Engine) -> dict[str, float]:
     """Each school's attendance over its last few reported weeks: the yardstick for warnings."""
-    aw = wh.report_attendance_weekly
+    aw = schema.report_attendance_weekly
     recent = (
         select(
             aw.c.school_code,
@@ -98,7 +98,7 @@ def usual_rates(engine: Engine) -> dict[str, float]:
 
 def usual_enrolment(engine: Engine) -> dict[tuple[str, str], int]:
     """(school, folded class name) -> sĩ số in the school's latest accepted week."""
-    cs, ca = wh.ops_current_submission, wh.ops_class_attendance
+    cs, ca = schema.ops_current_submission, schema.ops_class_attendance
     latest: dict[str, int] = {}
     with engine.connect() as conn:
         for row in conn.execute(

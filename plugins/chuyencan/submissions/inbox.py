@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from chuyencan import warehouse as wh
+from chuyencan.core import schema
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def scan(inbox: Path, *, settle_seconds: int = 60, now: datetime | None = None) 
 def new_files(engine: Engine, files: Iterable[InboxFile]) -> list[InboxFile]:
     """Drop files whose bytes were already processed, and repeats within this batch."""
     with engine.connect() as conn:
-        known = set(conn.execute(select(wh.ops_submission.c.sha256)).scalars())
+        known = set(conn.execute(select(schema.ops_submission.c.sha256)).scalars())
     out: list[InboxFile] = []
     for f in files:
         if f.sha256 in known:

@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 import python_calamine as pc
 
-from chuyencan.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.core.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.core.text import clean_cell_text, fold, nfc
 from chuyencan.submissions.issues import Issue
-from chuyencan.text import clean_cell_text, fold, nfc
 
 HEADER_SEARCH_ROWS = 30
 MAX_ROWS_PER_SHEET = 5_000  # a district school has < 100 classes and a few hundred students
