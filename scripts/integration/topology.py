@@ -53,6 +53,8 @@ def airflow_version_pinned() -> str:
 # How the package names the Airflow variables it reads: `_variable("chuyencan_x", ...)` in
 # orchestration/adapter.py, `Variable.get("chuyencan_x")`, or a `..._VARIABLE = "chuyencan_x"` constant.
 _VARIABLE_USES = (
+    # `_variable(...)` in tasks, `variable(...)` in settings_from_airflow (task or api-server getter)
+    r"""\bvariable\(\s*["'](chuyencan_\w+)["']""",
     r"""_variable\(\s*["'](chuyencan_\w+)["']""",
     r"""Variable\.get\(\s*["'](chuyencan_\w+)["']""",
     r"""_VARIABLE\s*=\s*["'](chuyencan_\w+)["']""",
