@@ -22,12 +22,11 @@ from sqlalchemy import text
 from chuyencan.core.reference import load_reference
 from chuyencan.core.runs import engine_for
 from chuyencan.core.settings import TIMEZONE
+from tests.helpers import configure_airflow, load_dag, received
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
-from tests.test_fortnightly_dag import received, smtp_conn, warehouse_conn
 
 pytestmark = pytest.mark.airflow
 
-DAGS = Path(__file__).resolve().parents[1] / "dags"
 DISTRICT = "pgd.batxat@example.org"
 ENGINEERS = "data.engineers@example.org"
 WEEK = date(2025, 3, 14)
@@ -39,26 +38,17 @@ def setup(tmp_path: Path, sqlite_url: str, smtp_sink: Any, airflow_db: Path, mon
     inbox, work, police = tmp_path / "inbox", tmp_path / "work", tmp_path / "police"
     for folder in (inbox, police):
         folder.mkdir()
-    for key, value in {
-        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(inbox),
-        "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(police),
-        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(work),
-        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
-        "AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL": ENGINEERS,
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(sqlite_url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": smtp_conn(smtp_sink),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine_for.cache_clear()
+    configure_airflow(
+        monkeypatch,
+        warehouse_url=sqlite_url,
+        smtp_port=smtp_sink.port,
+        inbox=str(inbox),
+        police_inbox=str(police),
+        work_dir=str(work),
+        district_email=DISTRICT,
+        engineer_email=ENGINEERS,
+    )
     return {"inbox": inbox, "work": work, "url": sqlite_url, "sink": smtp_sink, "ref": load_reference()}
-
-
-def dag_named(dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py")).get_dag(dag_id)
-    assert dag is not None
-    return dag
 
 
 def run(dag_id: str, day: date, hour_utc: int) -> Any:
@@ -66,7 +56,7 @@ def run(dag_id: str, day: date, hour_utc: int) -> Any:
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
 
-    result = dag_named(dag_id).test(
+    result = load_dag(dag_id).test(
         logical_date=datetime(day.year, day.month, day.day, hour_utc, 0, tzinfo=UTC)
     )
     with create_session() as session:

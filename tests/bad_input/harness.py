@@ -38,7 +38,8 @@ class Observed:
 
 
 def corpus_reference(target: Path) -> Path:
-    """The project's reference data, with one school closed (CONTRACTS §6: validity dates)."""
+    """The project's reference data, with one school closed (validity dates,
+    docs/contracts.md#6-reference-data)."""
     return reference_with_school_closed(target, CLOSED_SCHOOL, CLOSED_ON)
 
 
@@ -56,14 +57,6 @@ def place(cases: list[Case], inbox: Path, now: datetime, *, police: bool = False
             os.utime(path, (moment.timestamp(), moment.timestamp()))
         out[case.id] = paths
     return out
-
-
-def digest_tree(folder: Path) -> dict[str, tuple[str, int]]:
-    return {
-        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _sha(path: Path) -> str:

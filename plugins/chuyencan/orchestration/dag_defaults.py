@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow.sdk import Param
@@ -14,7 +15,7 @@ LOCAL = ZoneInfo(TIMEZONE_NAME)
 OWNER = "chuyencan-data-engineering"
 START = datetime(2024, 9, 6, tzinfo=LOCAL)  # first Friday of school year 2024-25
 
-DEFAULT_ARGS = {
+DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "depends_on_past": False,
     # A task stuck on a hung connection ends and is retried instead of holding the run until
@@ -43,7 +44,7 @@ WEEK_PARAMS = {
 
 # Tasks that touch the warehouse or the mail server: transient failures get retried with
 # growing gaps instead of paging someone at once.
-RETRY_ARGS = {
+RETRY_ARGS: dict[str, Any] = {
     "retries": 3,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,

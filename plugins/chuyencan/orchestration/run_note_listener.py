@@ -38,7 +38,11 @@ def _write_note(dag_run: Any, *, failed: bool) -> None:
 
         # The session changing the run's state: the scheduler's (and dag.test()'s) come from
         # Airflow's thread-local `settings.Session`, which is also where a detached run's is.
-        session = object_session(dag_run) or settings.Session()
+        session = object_session(dag_run)
+        if session is None and settings.Session is not None:
+            session = settings.Session()
+        if session is None:
+            return
         rows = session.execute(
             select(XComModel.key, XComModel.value)
             .where(

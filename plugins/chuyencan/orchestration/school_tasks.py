@@ -10,7 +10,7 @@ documentation in the UI (Task → Details).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import get_current_context, task
 
@@ -82,7 +82,7 @@ def collect_new_files() -> dict:
     from chuyencan.orchestration.run_notes import add_to_run_note
     from chuyencan.submissions.pipeline import collect_new_files as run
 
-    summary = run(_settings())
+    summary: dict[str, Any] = run(_settings())
     if summary.get("accepted") or summary.get("rejected"):
         add_to_run_note(
             f"files: {summary['accepted']} accepted, {summary['rejected']} rejected"
@@ -99,7 +99,7 @@ def close_the_week() -> dict:
     from chuyencan.orchestration.run_notes import add_to_run_note, week_note
     from chuyencan.submissions.pipeline import close_week
 
-    closed = close_week(_settings(), run_week())
+    closed: dict[str, Any] = close_week(_settings(), run_week())
     if closed.get("school_week"):
         counts = {s: int(closed.get(s, 0)) for s in ("on_time", "late", "missing", "rejected")}
         add_to_run_note(week_note(str(closed["week"]), counts, closed.get("schools", {})), tier="headline")
@@ -137,7 +137,9 @@ def send_emails() -> dict:
     from chuyencan.orchestration.smtp import airflow_smtp_sender
     from chuyencan.submissions.pipeline import send_emails as run
 
-    summary = run(_settings(), airflow_smtp_sender(SMTP_CONN_ID) if smtp_configured() else None)
+    summary: dict[str, Any] = run(
+        _settings(), airflow_smtp_sender(SMTP_CONN_ID) if smtp_configured() else None
+    )
     if summary.get("sent"):
         kinds = ", ".join(f"{n} {k}" for k, n in summary.get("sent_by_kind", {}).items())
         add_to_run_note(f"emails: {summary['sent']} sent ({kinds})")

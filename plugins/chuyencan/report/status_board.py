@@ -93,21 +93,21 @@ def _boards(engine: Engine, weeks: Sequence[date]) -> list[WeekBoard]:
             .order_by(st.c.week_ending.desc(), st.c.school_code)
         ).all()
         latest_rejected: dict[tuple[date, str], int] = {}
-        for row in conn.execute(
+        for sub_row in conn.execute(
             select(sub.c.week_ending, sub.c.school_code, sub.c.submission_id)
             .where(sub.c.week_ending.in_(list(weeks)), sub.c.outcome == "rejected")
             .order_by(sub.c.processed_at, sub.c.submission_id)
         ):
-            latest_rejected[(row.week_ending, row.school_code)] = row.submission_id
+            latest_rejected[(sub_row.week_ending, sub_row.school_code)] = sub_row.submission_id
         rules: dict[int, list[str]] = {}
         if latest_rejected:
-            for row in conn.execute(
+            for issue in conn.execute(
                 select(iss.c.submission_id, iss.c.rule)
                 .where(iss.c.submission_id.in_(list(latest_rejected.values())), iss.c.severity == "error")
                 .distinct()
                 .order_by(iss.c.submission_id, iss.c.rule)
             ):
-                rules.setdefault(row.submission_id, []).append(row.rule)
+                rules.setdefault(issue.submission_id, []).append(issue.rule)
     by_week: dict[date, list[SchoolLine]] = {w: [] for w in weeks}
     for row in statuses:
         rejected = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import cast
 
 from sqlalchemy import Engine, select
 
@@ -116,8 +117,8 @@ def check_schools_reported(settings: Settings, closed: dict[str, object]) -> dic
         "share": round(share, 3),
     }
     if share > settings.missing_alert_share:
-        codes = closed.get("schools", {})
-        names = ", ".join([*codes.get("missing", []), *codes.get("rejected", [])])  # type: ignore[union-attr]
+        codes = cast("dict[str, list[str]]", closed.get("schools", {}))
+        names = ", ".join([*codes.get("missing", []), *codes.get("rejected", [])])
         raise TooManySchoolsMissing(
             f"week ending {closed['week']}: {missing} of {expected} schools have no accepted report at the "
             f"close ({share:.0%} > {settings.missing_alert_share:.0%}, AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE): "
@@ -141,7 +142,7 @@ def send_emails(settings: Settings, send: Callable | None = None) -> dict[str, o
         log.warning("no SMTP connection configured: %d emails wait in ops.email_outbox", pending)
         return {"sent": 0, "failed": 0, "pending": pending, "given_up": given_up, "smtp": "not configured"}
     report = send_pending(engine, send, now=datetime.now(UTC))
-    summary = {
+    summary: dict[str, object] = {
         "sent": report.sent,
         "sent_by_kind": report.sent_by_kind,
         "failed": report.failed,
