@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: demo test test-fast lint typecheck format bench-intake bench-report bench-linkage venv postgres \
+.PHONY: demo ui test test-fast lint typecheck format bench-intake bench-report bench-linkage venv postgres \
 	integration clean
 
 $(STAMP): requirements.txt
@@ -23,6 +23,10 @@ postgres:
 
 demo: venv
 	$(BIN)/python scripts/demo.py
+
+# The Airflow UI on the demo's history (run `make demo` first): http://127.0.0.1:8080, admin/admin.
+ui: venv
+	$(BIN)/python scripts/ui.py
 
 test: venv postgres
 	$(BIN)/ruff check .

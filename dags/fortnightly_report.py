@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from airflow.sdk import dag
 
 from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, WEEK_PARAMS
 from chuyencan.orchestration.report_tasks import (
     fortnight_tasks,
 )
@@ -27,8 +27,9 @@ came back and whether they may move up, who is at risk, how the schools reported
 change since the last report. A run for Friday F
 publishes the report dated F covering the school weeks ending F-7 and F:
 
-1. **prepare_warehouse**, **collect_new_files**: the weekly DAG's steps, sweeping in files
-   that arrived since its last run (late reports and corrections count).
+1. **prepare_warehouse**, **check_school_calendar**, **collect_new_files**: the weekly DAG's
+   steps, sweeping in files that arrived since its last run (late reports and corrections
+   count); a calendar that does not cover the fortnight stops the run.
 2. **close_both_weeks**: every active school's submission status for both weeks (on time,
    late, missing, rejected). The district's weekly email is not sent again.
 3. **refresh_reconciliation**: police verdicts (left the locality / still there); a case no
@@ -53,10 +54,12 @@ its order (tests and the benchmark run the same list). If the report is not out 
 @dag(
     dag_id="fortnightly_report",
     schedule=FortnightlyFridays(),
+    description=f"Every other Friday {REPORT_TIME:%H:%M} Vietnam time from 4 Apr 2025: the district's fortnightly report",
     start_date=datetime.combine(FIRST_REPORT, time(0), tzinfo=TIMEZONE),
     catchup=True,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
+    params=WEEK_PARAMS,
     tags=["chuyencan", "report", "fortnightly"],
     doc_md=DOC,
     dagrun_timeout=timedelta(hours=3),

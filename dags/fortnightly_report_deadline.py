@@ -8,7 +8,7 @@ from datetime import datetime, time
 from airflow.sdk import dag
 
 from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS
+from chuyencan.orchestration.dag_defaults import DAG_ARGS
 from chuyencan.orchestration.report_tasks import check_report_is_out
 from chuyencan.orchestration.timetable import FortnightlyFridays
 from chuyencan.report.calendar_periods import FIRST_REPORT
@@ -24,7 +24,8 @@ the district's line of `report.fortnight_summary` for the date and the Excel rep
 be there. If not (the run failed, is still running, never started, or the warehouse cannot be
 reached), the district office and the data engineers (`AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL`,
 `AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`) get an email straight through the mail server, not the
-warehouse's outbox, since the warehouse may be what failed.
+warehouse's outbox, since the warehouse may be what failed, and **check_report_is_out** then
+ends red (no retry: that would alert again), so the missed deadline shows on the grid too.
 
 No catch-up: only the current fortnight's report ever alerts anyone, so a first start or a
 backfill is not a flood. A separate DAG rather than an Airflow `DeadlineAlert` on the report
@@ -36,10 +37,11 @@ after every task succeeded (apache/airflow#73428).
 @dag(
     dag_id="fortnightly_report_deadline",
     schedule=FortnightlyFridays(at=REPORT_DEADLINE),
+    description=f"Report Fridays {REPORT_DEADLINE:%H:%M}: is the fortnightly report out? If not, alert and end red",
     start_date=datetime.combine(FIRST_REPORT, time(0), tzinfo=TIMEZONE),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     tags=["chuyencan", "report", "fortnightly", "alert"],
     doc_md=DOC,
 )

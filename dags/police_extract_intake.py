@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import CronTriggerTimetable, dag
+from airflow.sdk import dag
 
 from chuyencan.core.settings import TIMEZONE_NAME
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, START
 from chuyencan.orchestration.police_tasks import announce_new_extracts, load_police_extracts
 from chuyencan.orchestration.school_tasks import prepare_warehouse, send_emails
+from chuyencan.orchestration.timetables import WeeklyCron
 
 DOC = """
 ### Police extracts: continuous intake
@@ -28,11 +29,12 @@ new records the same day.
 
 @dag(
     dag_id="police_extract_intake",
-    schedule=CronTriggerTimetable("*/30 7-17 * * 1-6", timezone=TIMEZONE_NAME),
+    description="Every 30 minutes on working days: commune police extracts checked, loaded or quarantined",
+    schedule=WeeklyCron("*/30 7-17 * * 1-6", timezone=TIMEZONE_NAME),
     start_date=START,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     tags=["chuyencan", "police", "intake"],
     doc_md=DOC,
     dagrun_timeout=timedelta(minutes=30),

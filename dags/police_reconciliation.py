@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag
+from airflow.sdk import AssetOrTimeSchedule, dag
 
 from chuyencan.core.settings import TIMEZONE_NAME
 from chuyencan.orchestration.assets import POLICE_EXTRACTS, SCHOOL_CASES
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, START, WEEK_PARAMS
 from chuyencan.orchestration.police_tasks import (
     apply_retention,
     email_district_counts,
@@ -19,7 +19,8 @@ from chuyencan.orchestration.police_tasks import (
     take_review_decisions,
     write_review_list,
 )
-from chuyencan.orchestration.school_tasks import prepare_warehouse, send_emails
+from chuyencan.orchestration.school_tasks import check_school_calendar, prepare_warehouse, send_emails
+from chuyencan.orchestration.timetables import WeeklyCron
 
 DOC = """
 ### Police reconciliation: who has left the commune, who is still there, who needs checking
@@ -28,7 +29,9 @@ Every Friday at 12:00 (after the schools' weekly run), and whenever a school's a
 changes the lists of out-of-school students or a commune's police extract is accepted (Airflow
 assets `chuyencan_school_cases`, `chuyencan_police_extracts`):
 
-1. **prepare_warehouse**: schema and reference data (communes with their merges).
+1. **prepare_warehouse**: schema and reference data (communes with their merges);
+   **check_school_calendar** stops the run when the school calendar does not cover the week
+   (counts computed on a calendar that is not there would be emailed as if current).
 2. **load_police_extracts**: new household extracts from the police inbox (.csv UTF-8 or .xlsx,
    by content hash; the inbox is never modified), checked against
    `include/expectations/police_extract.json`; rejected ones quarantined and the district told
@@ -55,13 +58,16 @@ Reruns leave the warehouse as it was. Details: docs/police-reconciliation.md.
 @dag(
     dag_id="police_reconciliation",
     schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("0 12 * * 5", timezone=TIMEZONE_NAME),
+        timetable=WeeklyCron("0 12 * * 5", timezone=TIMEZONE_NAME),
         assets=SCHOOL_CASES | POLICE_EXTRACTS,
     ),
+    description="Fridays 12:00 Vietnam time, and when new police extracts or school cases arrive: "
+    "who left the commune, who is still there",
     start_date=START,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
+    params=WEEK_PARAMS,
     tags=["chuyencan", "police", "reconciliation"],
     doc_md=DOC,
     dagrun_timeout=timedelta(hours=2),
@@ -70,6 +76,7 @@ def police_reconciliation() -> None:
     verdicts = record_verdicts()
     (
         prepare_warehouse()
+        >> check_school_calendar()
         >> load_police_extracts()
         >> apply_retention()
         >> take_review_decisions()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import CronTriggerTimetable, dag
+from airflow.sdk import dag
 
 from chuyencan.core.settings import TIMEZONE_NAME
-from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START
+from chuyencan.orchestration.dag_defaults import DAG_ARGS, START
 from chuyencan.orchestration.police_tasks import announce_new_cases
 from chuyencan.orchestration.school_tasks import collect_new_files, prepare_warehouse, send_emails
+from chuyencan.orchestration.timetables import WeeklyCron
 
 DOC = """
 ### School submissions: continuous intake
@@ -29,11 +30,12 @@ of one school and week are serialised. When accepted files change the schools' l
 
 @dag(
     dag_id="school_submissions_intake",
-    schedule=CronTriggerTimetable("*/10 6-21 * * 1-6", timezone=TIMEZONE_NAME),
+    description="Every 10 minutes on school days: schools' new files checked, loaded or quarantined, schools told",
+    schedule=WeeklyCron("*/10 6-21 * * 1-6", timezone=TIMEZONE_NAME),
     start_date=START,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_ARGS,
     tags=["chuyencan", "schools", "intake"],
     doc_md=DOC,
     dagrun_timeout=timedelta(minutes=30),

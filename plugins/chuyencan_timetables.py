@@ -9,8 +9,9 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from chuyencan.orchestration.timetable import FortnightlyFridays
+from chuyencan.orchestration.timetables import WeeklyCron
 
 
 class ChuyencanTimetables(AirflowPlugin):
     name = "chuyencan_timetables"
-    timetables = [FortnightlyFridays]  # noqa: RUF012 - Airflow reads a plain class attribute
+    timetables = [FortnightlyFridays, WeeklyCron]  # noqa: RUF012 - Airflow reads a plain class attribute

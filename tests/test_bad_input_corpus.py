@@ -420,6 +420,7 @@ def test_the_nastiest_cases_never_fail_the_weekly_dag(
         "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(tmp_path / "work"),
         "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
         "AIRFLOW_VAR_CHUYENCAN_SETTLE_SECONDS": str(settle),
+        "AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE": "1",  # most schools send nothing here
         "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(sqlite_url),
     }.items():
         monkeypatch.setenv(key, value)

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,49 @@ def test_dags_tell_operators_what_they_do(dagbag) -> None:
             # Every task here reads or writes the warehouse or the mail server.
             assert task.retries >= 1, (dag_id, task.task_id)
             assert task.retry_exponential_backoff, (dag_id, task.task_id)
+            # Task → Details in the UI says what the step does; no task can hang a run.
+            assert len(task.doc_md or "") > 40, (dag_id, task.task_id)
+            assert task.execution_timeout is not None, (dag_id, task.task_id)
+            if dag.dagrun_timeout:
+                assert task.execution_timeout <= dag.dagrun_timeout, (dag_id, task.task_id)
+        assert len(dag.description or "") > 30, dag_id
+        assert dag.on_failure_callback is not None, dag_id
+
+
+def test_manual_and_backfill_run_ids_name_the_week(dagbag) -> None:
+    from airflow._shared.timezones.timezone import coerce_datetime
+    from airflow.timetables.base import DataInterval
+    from airflow.utils.types import DagRunType
+
+    # Triggered on Saturday 5 Dec 2026 09:00 Vietnam time for the logical date Friday 3 April 2025.
+    logical = coerce_datetime(datetime(2025, 4, 3, 20, 0, tzinfo=UTC))  # Fri 4 Apr 03:00 local
+    now = coerce_datetime(datetime(2026, 12, 5, 2, 0, tzinfo=UTC))
+
+    def timetable(dag_id: str):  # as the scheduler and the api-server see it: rebuilt from the serialised DAG
+        from airflow.serialization.serialized_objects import DagSerialization
+
+        dag = dagbag.get_dag(dag_id)
+        return DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).timetable
+
+    ids = {
+        dag_id: timetable(dag_id).generate_run_id(
+            run_type=run_type, run_after=now, data_interval=DataInterval.exact(logical)
+        )
+        for dag_id, run_type in (
+            ("school_submissions_weekly", DagRunType.MANUAL),
+            ("police_reconciliation", DagRunType.BACKFILL_JOB),
+            ("fortnightly_report", DagRunType.MANUAL),
+        )
+    }
+    assert ids["school_submissions_weekly"].startswith("manual__week-2025-04-04__")
+    assert ids["police_reconciliation"].startswith("backfill__week-2025-04-04__")
+    assert ids["fortnightly_report"].startswith("manual__report-2025-04-04__")
+    scheduled = timetable("school_submissions_weekly").generate_run_id(
+        run_type=DagRunType.SCHEDULED, run_after=logical, data_interval=DataInterval.exact(logical)
+    )
+    assert scheduled.startswith("scheduled__2025-04-03T20:00:00")  # Airflow's own form, unchanged
+    weekly = dagbag.get_dag("school_submissions_weekly")
+    assert "week" in weekly.params
 
 
 def test_schedules_are_in_vietnam_time(dagbag) -> None:

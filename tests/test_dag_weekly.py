@@ -76,6 +76,9 @@ def setup(
         work_dir=str(work),
         district_email=DISTRICT,
     )
+    # Ten of fourteen schools send nothing in this scenario; the alarm that marks such a week red
+    # is tested in test_operator_signals.py.
+    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE", "1")
     return {"inbox": inbox, "work": work, "url": warehouse_url, "sink": smtp_sink, "ref": load_reference()}
 
 
@@ -232,6 +235,7 @@ def test_without_a_mail_server_emails_wait_and_go_out_once_one_is_configured(
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_INBOX", str(inbox))
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_WORK_DIR", str(tmp_path / "work"))
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL", DISTRICT)
+    monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE", "1")  # one school reports here
     monkeypatch.setenv("AIRFLOW_CONN_CHUYENCAN_WAREHOUSE", warehouse_conn(sqlite_url))
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     engine_for.cache_clear()

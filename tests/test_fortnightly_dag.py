@@ -179,9 +179,11 @@ def test_a_report_not_out_by_the_check_alerts_the_district_and_the_engineers(
     prepare_warehouse(settings_of(setup))  # the warehouse is there; the report never ran
     current = report_date_on_or_before(datetime.now(TIMEZONE).date())
 
-    assert run(deadline_dag, current, at=REPORT_DEADLINE) == "success"
+    # Red after alerting (test_operator_signals.py checks the run's note and the engineers' notice).
+    assert run(deadline_dag, current, at=REPORT_DEADLINE) == "failed"
 
-    (message,) = received(setup["sink"])
+    message, notice = received(setup["sink"])
+    assert notice["To"] == ENGINEERS
     assert sorted(a.addr_spec for a in message["To"].addresses) == sorted([DISTRICT, ENGINEERS])
     assert "chưa hoàn thành" in message["Subject"]
     assert current.strftime("%d/%m/%Y") in message["Subject"]

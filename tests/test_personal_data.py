@@ -373,6 +373,7 @@ def run(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(work),
         "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
         "AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL": ENGINEERS,
+        "AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE": "1",
         "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": json.dumps(
             {"conn_type": "sqlite", "host": str(work / "warehouse.db")}
         ),

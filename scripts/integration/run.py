@@ -42,7 +42,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from scripts.integration import checks, topology
+from scripts.integration import checks, page, topology
 from scripts.integration import environment as envs
 from scripts.integration.api import FINISHED, AirflowApi, wait_for
 from scripts.integration.dump import compare, dump
@@ -273,6 +273,10 @@ def run_phase_a(cluster: Cluster, steps: list[Step], dag_ids: list[str]) -> list
     summary = checks.check_warehouse(envs.pg_url(ws.db_a), ws.sample, dag_ids, fridays(), report_fridays())
     summary.append(checks.check_mail(checks.read_mail(ws.mail), ws.sample, envs.DISTRICT, fridays()))
     cluster.clock.say("phase A checked against the ground truth")
+    if "school_submissions_weekly" in dag_ids:
+        summary.append(page.check_run_notes(cluster.api))
+        summary.append(page.check_page(cluster.api, envs.pg_url(ws.db_a), ws.logs / "chuyencan-page.png"))
+        cluster.clock.say("run notes and the chuyencan page checked")
     return summary
 
 

@@ -63,6 +63,9 @@ class Settings:
     # A file modified this recently may still be being copied into the share: leave it for
     # the next run rather than read half a workbook.
     settle_seconds: int = 60
+    # The week's run is marked (a failed check) when more than this share of the active schools
+    # have no accepted report at the close.
+    missing_alert_share: float = 0.25
     # Warn when a class's attendance is this many points below the school's usual.
     attendance_drop_warning: float = 0.20
     eligibility_max_sessions: int = ELIGIBILITY_MAX_SESSIONS
@@ -125,6 +128,7 @@ VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "chuyencan_risk_rising_unexcused_weeks": ("risk_rising_unexcused_weeks", int),
     "chuyencan_risk_approaching_sessions": ("risk_approaching_sessions", int),
     "chuyencan_police_retention_days": ("police_retention_days", int),
+    "chuyencan_missing_alert_share": ("missing_alert_share", float),
 }
 # The folders a deployment uses when their variables are unset (code that builds `Settings`
 # names its own; `police_inbox=None` there means no police extracts).

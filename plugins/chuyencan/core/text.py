@@ -54,3 +54,26 @@ def clean_cell_text(value: str) -> str:
 def nfc(value: str) -> str:
     """Vietnamese typed on different keyboards arrives in NFC or NFD; store one form."""
     return unicodedata.normalize("NFC", value)
+
+
+_DISPLAY_MAX = 80
+
+
+def safe_display_name(relative_path: str) -> str:
+    """A file's inbox path for a log line: no control characters or line breaks (a crafted
+    name cannot forge log lines), one line, at most 80 characters (the middle elided)."""
+    name = clean_cell_text(relative_path.replace("\n", " ").replace("\r", " ").replace("\t", " "))
+    if len(name) > _DISPLAY_MAX:
+        half = (_DISPLAY_MAX - 1) // 2
+        name = f"{name[:half]}…{name[-half:]}"
+    return name or "(unnamed)"
+
+
+def rule_codes(rules: list[str] | tuple[str, ...], limit: int = 8) -> str:
+    """'header_missing, si_so_negative ×3' : distinct rule codes with counts, never values."""
+    counts: dict[str, int] = {}
+    for rule in rules:
+        counts[rule] = counts.get(rule, 0) + 1
+    parts = [f"{r} ×{n}" if n > 1 else r for r, n in counts.items()]
+    more = len(parts) - limit
+    return ", ".join(parts[:limit]) + (f", +{more} more" if more > 0 else "") if parts else "-"

@@ -6,6 +6,7 @@ default (SQLite under var/work, inbox under var/inbox).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -70,7 +71,37 @@ def _warehouse_connection() -> object | None:
         return None
 
 
-def settings_from_airflow() -> Settings:
-    return Settings.from_variables(
-        _variable, lambda work_dir: warehouse_url(_warehouse_connection(), work_dir)
-    )
+def engineer_addresses() -> tuple[str, ...]:
+    """The data engineers (`AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL`), told when a run fails."""
+    return settings_from_airflow().engineer_emails
+
+
+def _server_variable(name: str) -> str | None:
+    from airflow.models.variable import Variable
+
+    value = Variable.get(name, default_var=None)
+    return None if value is None else str(value)
+
+
+def _server_warehouse_connection() -> object | None:
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    try:
+        return Connection.get_connection_from_secrets(WAREHOUSE_CONN_ID)
+    except AirflowNotFoundException:
+        return None
+
+
+def settings_for_api_server() -> Settings:
+    """The same settings read from inside the api-server (the chuyencan UI page), where the
+    Task SDK's Variable and Connection have no supervisor to ask: Airflow's own models read
+    the environment, the secrets backends and the metadata database."""
+    return settings_from_airflow(variable=_server_variable, connection=_server_warehouse_connection)
+
+
+def settings_from_airflow(
+    variable: Callable[[str], str | None] = _variable,
+    connection: Callable[[], object | None] = _warehouse_connection,
+) -> Settings:
+    return Settings.from_variables(variable, lambda work_dir: warehouse_url(connection(), work_dir))

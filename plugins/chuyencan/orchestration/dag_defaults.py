@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from airflow.sdk import Param
+
 from chuyencan.core.settings import TIMEZONE, weekly_run_time
+from chuyencan.orchestration.failure_notifier import notify_engineers_of_failure
 
 OWNER = "chuyencan-data-engineering"
 START = datetime(2024, 9, 6, tzinfo=TIMEZONE)  # first Friday of school year 2024-25
@@ -13,6 +16,28 @@ START = datetime(2024, 9, 6, tzinfo=TIMEZONE)  # first Friday of school year 202
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "depends_on_past": False,
+    # A task stuck on a hung connection ends and is retried instead of holding the run until
+    # its dagrun_timeout; tasks with more work set their own.
+    "execution_timeout": timedelta(minutes=15),
+}
+
+# Every DAG: one email to the data engineers per failed run (see failure_notifier).
+DAG_ARGS = {
+    "default_args": DEFAULT_ARGS,
+    "on_failure_callback": notify_engineers_of_failure,
+}
+
+# Manual runs of the weekly DAGs: which week (its Friday) to work on. Empty: the week of the
+# run's logical date (a scheduled run's own Friday; for a manual run, the last week that ended).
+WEEK_PARAMS = {
+    "week": Param(
+        None,
+        type=["null", "string"],
+        format="date",
+        title="Week ending (Friday)",
+        description="The Friday that ends the week to work on, e.g. 2025-04-04. Empty: the week "
+        "of the run's logical date. Any date is taken to its week's Friday.",
+    )
 }
 
 # Tasks that touch the warehouse or the mail server: transient failures get retried with
@@ -29,3 +54,9 @@ def weekly_cron() -> str:
     """Fridays at the weekly run time (after the schools' default deadline)."""
     at = weekly_run_time()
     return f"{at.minute} {at.hour} * * 5"
+
+
+# How long a task may take before Airflow stops it (per task, well above measured times).
+QUICK = timedelta(minutes=5)  # checks, reference data, announcing assets
+LOAD = timedelta(minutes=30)  # reading and validating files, matching, sending mail
+REPORT = timedelta(minutes=45)  # the fortnight's summary and Excel report

@@ -57,6 +57,8 @@ class Step:
     # The steps it waits for (None: the one listed before it) and those whose results it reads.
     after: tuple[str, ...] | None = None
     needs: tuple[str, ...] = ()
+    # What the step does, for the operators (the task's docs in the Airflow UI).
+    doc: str = ""
 
 
 def close_both_weeks(run: FortnightRun) -> dict[str, object]:
@@ -82,30 +84,63 @@ def refresh_reconciliation(run: FortnightRun) -> dict[str, object]:
 # (through the DAG), the tests and the benchmark all run. The first two and the last steps are
 # the weekly DAG's, repeated to sweep in files that came late and to send what was queued.
 FORTNIGHT_STEPS: tuple[Step, ...] = (
-    Step("prepare_warehouse", lambda r: _weekly().prepare_warehouse(r.settings)),
-    Step("collect_new_files", lambda r: _weekly().collect_new_files(r.settings, now=r.now)),
-    Step("close_both_weeks", close_both_weeks),
-    Step("refresh_reconciliation", refresh_reconciliation),
-    Step("flag_students_at_risk", lambda r: _report().flag_students_at_risk(r.settings, r.report_date)),
     Step(
-        "publish_fortnight_summary", lambda r: _report().publish_fortnight_summary(r.settings, r.report_date)
+        "prepare_warehouse",
+        lambda r: _weekly().prepare_warehouse(r.settings),
+        doc="Create or upgrade the warehouse schema; reload the reference data from include/reference.",
     ),
-    Step("write_excel_report", lambda r: _report().write_excel_report(r.settings, r.report_date)),
+    Step(
+        "check_school_calendar",
+        lambda r: _weekly().check_calendar_covers(r.settings, r.report_date),
+        doc="Stop the run (red, naming the file to extend) when include/reference/calendar.csv does "
+        "not cover the fortnight: every figure would be computed against a calendar that is not there.",
+    ),
+    Step(
+        "collect_new_files",
+        lambda r: _weekly().collect_new_files(r.settings, now=r.now),
+        doc="Sweep in the files that came since the weekly run (late reports and corrections count).",
+    ),
+    Step("close_both_weeks", close_both_weeks, doc=close_both_weeks.__doc__ or ""),
+    Step("refresh_reconciliation", refresh_reconciliation, doc=refresh_reconciliation.__doc__ or ""),
+    Step(
+        "flag_students_at_risk",
+        lambda r: _report().flag_students_at_risk(r.settings, r.report_date),
+        doc="Early warning into restricted.student_risk: chronic absence, rising absences, near the "
+        "45-session limit, the school's own 'at risk', a sibling who dropped out.",
+    ),
+    Step(
+        "publish_fortnight_summary",
+        lambda r: _report().publish_fortnight_summary(r.settings, r.report_date),
+        doc="report.fortnight_summary and report.fortnight_breakdown for the district, each level, "
+        "commune and school; the run note gets the district's headline figures.",
+    ),
+    Step(
+        "write_excel_report",
+        lambda r: _report().write_excel_report(r.settings, r.report_date),
+        doc="The district's Excel report (+ Markdown/HTML twin) and its public version (small counts "
+        "hidden) under <work dir>/reports/.",
+    ),
     Step(
         "write_school_risk_lists",
         lambda r: _report().write_school_risk_lists(r.settings, r.report_date),
         after=("publish_fortnight_summary",),
+        doc="One restricted list of at-risk students per school, for its principal.",
     ),
     Step(
         "email_district_report",
         lambda r: _report().email_district_report(r.settings, r.report_date, r.results["write_excel_report"]),
         after=("write_excel_report",),
         needs=("write_excel_report",),
+        doc="Queue the Excel report to the district office (aggregates only); sent by send_emails.",
     ),
-    Step("send_emails", lambda r: _weekly().send_emails(r.settings, r.mail_sender())),
+    Step(
+        "send_emails",
+        lambda r: _weekly().send_emails(r.settings, r.mail_sender()),
+        doc="Send what the shared outbox holds; what cannot be sent stays queued and the task is retried.",
+    ),
 )
 # Steps shared with the weekly DAG: callers that filled the warehouse themselves leave them out.
-WEEKLY_STEPS = frozenset({"prepare_warehouse", "collect_new_files", "send_emails"})
+WEEKLY_STEPS = frozenset({"prepare_warehouse", "check_school_calendar", "collect_new_files", "send_emails"})
 
 
 def step_named(name: str) -> Step:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from airflow.sdk import get_current_context, task
 
 from chuyencan.orchestration.assets import POLICE_EXTRACTS, SCHOOL_CASES
-from chuyencan.orchestration.dag_defaults import RETRY_ARGS
+from chuyencan.orchestration.dag_defaults import LOAD, QUICK, RETRY_ARGS
 from chuyencan.orchestration.school_tasks import _settings, run_week
 
 # A run started by an asset event refreshes verdicts and the review list; the district's counts
@@ -19,43 +19,62 @@ from chuyencan.orchestration.school_tasks import _settings, run_week
 _QUIET_RUN_TYPES = frozenset({"asset_triggered"})
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=LOAD, **RETRY_ARGS)
 def load_police_extracts() -> dict:
+    """New household extracts from the police inbox (by content hash; the inbox is never
+    modified), checked against `include/expectations/police_extract.json`, loaded or
+    quarantined with the district told why. One log line per file: name, commune, round,
+    outcome, rules."""
+    from chuyencan.orchestration.run_notes import add_to_run_note
     from chuyencan.police.pipeline import load_police_extracts as run
 
-    return run(_settings())
+    summary = run(_settings())
+    if summary.get("accepted") or summary.get("rejected"):
+        communes = ", ".join(summary.get("communes_updated", [])) or "-"
+        add_to_run_note(
+            f"police extracts: {summary['accepted']} accepted ({communes}), {summary['rejected']} rejected"
+        )
+    return summary
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=LOAD, **RETRY_ARGS)
 def take_review_decisions() -> dict:
+    """The decisions district officers wrote into returned review lists."""
     from chuyencan.police.pipeline import take_review_decisions as run
 
     return run(_settings())
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=LOAD, **RETRY_ARGS)
 def match_open_cases() -> dict:
+    """Every open case (dropped out, long absent, at risk) matched to the household records of
+    the student's home commune."""
     from chuyencan.police.pipeline import match_open_cases as run
 
     return run(_settings())
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=LOAD, **RETRY_ARGS)
 def record_verdicts() -> dict:
+    """One verdict per student in `restricted.case_verdict` (left the locality, in the locality,
+    ambiguous, not found, no police data) and an audit row per cross-agency match."""
     from chuyencan.police.pipeline import record_verdicts as run
 
     return run(_settings())
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=LOAD, **RETRY_ARGS)
 def write_review_list() -> dict:
+    """The restricted Excel list of doubtful matches for district officers to decide."""
     from chuyencan.police.pipeline import write_review_list as run
 
     return run(_settings(), run_week())
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=QUICK, **RETRY_ARGS)
 def email_district_counts(review: dict) -> dict:
+    """Queue the district's counts email (counts only, never names); weekly and manual runs
+    only, so asset-triggered runs do not flood the district's inbox."""
     from chuyencan.police.pipeline import email_district_counts as run
 
     run_type = str(getattr(get_current_context()["dag_run"], "run_type", "") or "")
@@ -64,14 +83,16 @@ def email_district_counts(review: dict) -> dict:
     return run(_settings(), run_week(), review)
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=LOAD, **RETRY_ARGS)
 def apply_retention() -> dict:
+    """Delete household records older than the retention window (90 days after loading) except
+    verdicts, so nothing is matched against stale records."""
     from chuyencan.police.pipeline import apply_retention as run
 
     return run(_settings())
 
 
-@task(outlets=[SCHOOL_CASES], **RETRY_ARGS)
+@task(outlets=[SCHOOL_CASES], execution_timeout=QUICK, **RETRY_ARGS)
 def announce_new_cases(collection: dict) -> dict:
     """After a school collection step: tell police reconciliation that lists changed (skipped,
     so no asset event, when no file was accepted)."""
@@ -82,7 +103,7 @@ def announce_new_cases(collection: dict) -> dict:
     return {"accepted": collection["accepted"]}
 
 
-@task(outlets=[POLICE_EXTRACTS], **RETRY_ARGS)
+@task(outlets=[POLICE_EXTRACTS], execution_timeout=QUICK, **RETRY_ARGS)
 def announce_new_extracts(intake: dict) -> dict:
     """After a police intake step: start a reconciliation (skipped when nothing was accepted)."""
     from airflow.sdk.exceptions import AirflowSkipException

@@ -9,46 +9,88 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.sdk import get_current_context, task
 
-from chuyencan.orchestration.dag_defaults import RETRY_ARGS
-
-if TYPE_CHECKING:
-    from chuyencan.core.settings import Settings
+from chuyencan.orchestration.dag_defaults import LOAD, QUICK, REPORT, RETRY_ARGS
+from chuyencan.orchestration.school_tasks import _settings, fail_without_retry
 
 log = logging.getLogger(__name__)
 
 
-def _settings() -> Settings:
-    from chuyencan.orchestration.adapter import settings_from_airflow
-
-    return settings_from_airflow()
-
-
 def run_report_date() -> date:
-    """The report a run publishes: its logical date's report Friday (a manual run without a
-    logical date: the latest report Friday by the time it was triggered)."""
+    """The report a run publishes: the report Friday of its `week` param if given, else of its
+    logical date (a manual run without one: the latest report Friday by the time it was
+    triggered)."""
     from chuyencan.report.pipeline import report_date_for
 
     context = get_current_context()
-    moment = context.get("logical_date") or context["dag_run"].run_after
+    chosen = (context.get("params") or {}).get("week")
+    moment = (
+        date.fromisoformat(str(chosen))
+        if chosen
+        else context.get("logical_date") or context["dag_run"].run_after
+    )
     return report_date_for(moment, _settings())
+
+
+# How long each step's task may take before Airflow stops it (well above measured times).
+_TIMEOUTS = {
+    "prepare_warehouse": QUICK,
+    "check_school_calendar": QUICK,
+    "email_district_report": QUICK,
+    "publish_fortnight_summary": REPORT,
+    "write_excel_report": REPORT,
+    "write_school_risk_lists": REPORT,
+}
+
+
+def _note_after(name: str, run: Any, result: dict) -> None:
+    """What a step adds to the run's note (the grid shows it)."""
+    from chuyencan.orchestration.run_notes import add_to_run_note
+
+    if name == "publish_fortnight_summary":
+        from chuyencan.core.runs import engine_for
+        from chuyencan.report.status_board import district_headline, fortnight_note
+
+        engine = engine_for(run.settings.warehouse_url)
+        add_to_run_note(
+            fortnight_note(run.report_date, district_headline(engine, run.report_date)), tier="headline"
+        )
+    elif name == "collect_new_files" and (result.get("accepted") or result.get("rejected")):
+        add_to_run_note(
+            f"files: {result['accepted']} accepted, {result['rejected']} rejected"
+            f" (weeks {', '.join(result.get('weeks', [])) or '-'})"
+        )
 
 
 def _step_task(name: str) -> Any:
     """The Airflow task that runs the step `name` for the run's report date; the results of
-    the steps it reads arrive as keyword arguments (XCom)."""
+    the steps it reads arrive as keyword arguments (XCom). A calendar that does not cover the
+    fortnight ends the run red, without retrying, and says which file to extend."""
+    from chuyencan.orchestration.fortnight import step_named
 
     def run_step(**inputs: dict) -> dict:
-        from chuyencan.orchestration.fortnight import FortnightRun, step_named
+        from chuyencan.orchestration.fortnight import FortnightRun
+        from chuyencan.orchestration.run_notes import add_to_run_note
         from chuyencan.orchestration.school_tasks import mail_sender
+        from chuyencan.submissions.pipeline import CalendarGap
 
         run = FortnightRun(_settings(), run_report_date(), mail_sender=mail_sender, results=dict(inputs))
-        return step_named(name).run(run)
+        try:
+            result = step_named(name).run(run)
+        except CalendarGap as gap:
+            add_to_run_note(f"calendar gap: {gap}", tier="alert")
+            fail_without_retry(str(gap))
+            raise
+        _note_after(name, run, result)
+        return result
 
-    return task(task_id=name, multiple_outputs=True, **RETRY_ARGS)(run_step)
+    run_step.__doc__ = step_named(name).doc
+    return task(
+        task_id=name, multiple_outputs=True, execution_timeout=_TIMEOUTS.get(name, LOAD), **RETRY_ARGS
+    )(run_step)
 
 
 def fortnight_tasks() -> None:
@@ -62,11 +104,24 @@ def fortnight_tasks() -> None:
             made[name] >> made[step.name]
 
 
-@task(**RETRY_ARGS)
+@task(execution_timeout=QUICK, **RETRY_ARGS)
 def check_report_is_out() -> dict:
     """At the report deadline: the report dated today is out, or the district and the engineers
-    are told."""
+    are told and this task ends red (without retrying, which would alert them again)."""
+    from chuyencan.orchestration.run_notes import add_to_run_note
     from chuyencan.orchestration.school_tasks import mail_sender
-    from chuyencan.report.pipeline import check_report_out
+    from chuyencan.report.pipeline import ReportDeadlineMissed, check_report_out
 
-    return check_report_out(_settings(), run_report_date(), now=datetime.now(UTC), send=mail_sender())
+    report_date = run_report_date()
+    try:
+        seen = check_report_out(_settings(), report_date, now=datetime.now(UTC), send=mail_sender())
+    except ReportDeadlineMissed as missed:
+        add_to_run_note(f"DEADLINE MISSED: {missed}", tier="alert")
+        fail_without_retry(str(missed))
+        raise
+    add_to_run_note(
+        tier="headline",
+        line=f"report {report_date.isoformat()} "
+        + ("is out" if seen["published"] else "not out (past fortnight: no alert)"),
+    )
+    return seen

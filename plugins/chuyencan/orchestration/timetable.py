@@ -80,6 +80,23 @@ class FortnightlyFridays(Timetable):
     def summary(self) -> str:
         return f"every {self.every_days} days from {self.anchor.isoformat()}, {self.at:%H:%M}"
 
+    def generate_run_id(self, *, run_type: Any, run_after: Any, data_interval: Any, **extra: Any) -> str:
+        """Manual and backfill runs name the report date: `manual__report-2025-04-04__<when>`."""
+        from chuyencan.orchestration.timetables import named_run_id
+        from chuyencan.report.calendar_periods import report_date_on_or_before
+
+        named = named_run_id(
+            run_type=run_type,
+            run_after=run_after,
+            data_interval=data_interval,
+            timezone=self.timezone,
+            label="report",
+            day_for=report_date_on_or_before,
+        )
+        return named or super().generate_run_id(
+            run_type=run_type, run_after=run_after, data_interval=data_interval, **extra
+        )
+
     def infer_manual_data_interval(self, *, run_after: datetime) -> DataInterval:
         return DataInterval.exact(_pendulum(run_after))
 

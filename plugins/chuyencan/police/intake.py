@@ -38,7 +38,7 @@ from chuyencan.core.schema import (
     police_resident,
 )
 from chuyencan.core.settings import Settings
-from chuyencan.core.text import fold, strip_diacritics
+from chuyencan.core.text import fold, rule_codes, safe_display_name, strip_diacritics
 from chuyencan.core.wording import Wording, severity_label
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import read_extract
@@ -77,6 +77,7 @@ class IntakeResult:
     files_found: int = 0
     stored: list[StoredExtract] = field(default_factory=list)
     current: dict[str, int] = field(default_factory=dict)  # commune -> extract in effect
+    already_stored: int = 0  # new to this run, but loaded meanwhile by an overlapping run
 
     def summary(self) -> dict[str, object]:
         """Counts only: this goes to logs and XCom."""
@@ -85,6 +86,7 @@ class IntakeResult:
             "files_found": self.files_found,
             "accepted": len(accepted),
             "rejected": len(self.stored) - len(accepted),
+            "already_loaded_by_another_run": self.already_stored,
             "records": sum(s.records for s in accepted),
             "communes_updated": sorted({s.commune for s in accepted if s.commune}),
         }
@@ -148,15 +150,27 @@ def load_extracts(
             if stored is not None:
                 result.stored.append(stored)
                 log.info(
-                    "police extract %d (%s): %s, commune %s, round %s, %d records, %d errors, %d warnings",
+                    "extract %s: %s, commune %s, round %s, extract %d (%s), %d records, "
+                    "%d errors [%s], %d warnings [%s]",
+                    safe_display_name(c.file.relative_path),
+                    stored.outcome,
+                    stored.commune or "?",
+                    stored.extract_round or "?",
                     stored.extract_id,
                     c.file.sha256[:12],
-                    stored.outcome,
-                    stored.commune,
-                    stored.extract_round,
                     stored.records,
                     len(c.errors),
+                    rule_codes([i.rule for i in c.errors]),
                     len(c.warnings),
+                    rule_codes([i.rule for i in c.warnings]),
+                )
+            else:
+                result.already_stored += 1
+                log.info(
+                    "extract %s (%s): already loaded by another run, commune %s",
+                    safe_display_name(c.file.relative_path),
+                    c.file.sha256[:12],
+                    c.commune or "?",
                 )
     else:
         log.info("no new police extracts among %d files", len(found))

@@ -165,7 +165,26 @@ def check_report_out(
     summary["alerted"] = send_deadline_alert(
         settings, report_date, recipients=recipients, dag_id="fortnightly_report", state=state, send=send
     )
-    return summary
+    # The alert is out; the check itself ends red so the grid shows the missed deadline too.
+    raise ReportDeadlineMissed(
+        f"report {report_date.isoformat()} is not out by {deadline_of(report_date, settings):%H:%M} "
+        f"({RUN_STATE_LABELS_EN.get(state, state)}); "
+        + (
+            f"{len(recipients)} recipients alerted"
+            if summary["alerted"]
+            else "nobody to alert: no recipients set"
+        )
+    )
+
+
+class ReportDeadlineMissed(RuntimeError):
+    """The current fortnight's report is not out at its deadline (raised after the alert)."""
+
+
+RUN_STATE_LABELS_EN = {
+    "not_published": "no summary or Excel report for the date",
+    "warehouse_unreachable": "the warehouse cannot be reached",
+}
 
 
 def send_deadline_alert(

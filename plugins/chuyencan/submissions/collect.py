@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, select
 from chuyencan.core import schema
 from chuyencan.core.reference import Reference
 from chuyencan.core.settings import Settings
-from chuyencan.core.text import fold
+from chuyencan.core.text import fold, rule_codes, safe_display_name
 from chuyencan.submissions.inbox import InboxFile, new_files, scan
 from chuyencan.submissions.load import Stored, store_accepted, store_rejected
 from chuyencan.submissions.reader import read_workbook
@@ -148,14 +148,25 @@ def collect(
         if stored is not None:
             result.stored.append(stored)
             log.info(
-                "submission %d (%s): %s, school %s, week %s, %d errors, %d warnings",
+                "file %s: %s, school %s, week %s, submission %d (%s), %d errors [%s], %d warnings [%s]",
+                safe_display_name(f.relative_path),
+                stored.outcome,
+                stored.school_code or "?",
+                stored.week_ending or "?",
                 stored.submission_id,
                 f.sha256[:12],
-                stored.outcome,
-                stored.school_code,
-                stored.week_ending,
                 len(c.errors),
+                rule_codes([i.rule for i in c.errors]),
                 len(c.warnings),
+                rule_codes([i.rule for i in c.warnings]),
+            )
+        else:
+            log.info(
+                "file %s (%s): already stored by another run, school %s, week %s",
+                safe_display_name(f.relative_path),
+                f.sha256[:12],
+                c.school_code or "?",
+                c.week_ending or "?",
             )
     refresh_weeks(engine, ref, settings, result.weeks, now=now)
     log.info("collection done: %s", result.summary())

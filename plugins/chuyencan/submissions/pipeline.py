@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, select
 
@@ -31,6 +31,30 @@ def prepare_warehouse(settings: Settings) -> dict[str, int]:
     for folder in (settings.archive_dir, settings.quarantine_dir):
         folder.mkdir(parents=True, exist_ok=True)
     return {"schools": len(ref.schools), "communes": len(ref.communes), "school_weeks": len(ref.school_weeks)}
+
+
+class CalendarGap(LookupError):
+    """The school calendar does not reach the week a run works on: every figure computed for it
+    (school days, statuses, reconciliation) would be wrong, so the run stops and says which file
+    to extend."""
+
+
+def check_calendar_covers(settings: Settings, week: date) -> dict[str, object]:
+    """Raise `CalendarGap` unless the school calendar covers the week ending `week`.
+
+    Covered: inside a school year, or in the summer before a school year the calendar lists.
+    """
+    ref = reference_for(settings)
+    year = ref.school_year_of(week)
+    if year is None:
+        last = max((y.end for y in ref.years), default=None)
+        raise CalendarGap(
+            f"the school calendar ends {last.isoformat() if last else '(empty)'} and does not cover the week "
+            f"ending {week.isoformat()}: add the coming school year's rows (year, semester_1, semester_2, "
+            f"tet_break, holiday) to {settings.reference_dir / 'calendar.csv'} (include/reference/calendar.csv, "
+            f"see include/reference/README.md), then clear this run"
+        )
+    return {"week": week.isoformat(), "school_year": year.name, "school_week": ref.is_school_week(week)}
 
 
 def collect_new_files(settings: Settings, now: datetime | None = None) -> dict[str, object]:
@@ -61,10 +85,14 @@ def close_week(settings: Settings, week: date, now: datetime | None = None) -> d
         return {"week": week.isoformat(), "school_week": False}
     statuses = refresh_weeks(engine, ref, settings, {week}, now=now)
     queued = queue_district_weekly(engine, ref, settings, week, statuses)
+    codes = {
+        s: sorted(x.school_code for x in statuses if x.status == s) for s in ("late", "missing", "rejected")
+    }
     return {
         "week": week.isoformat(),
         "school_week": True,
         **_counts(statuses),
+        "schools": codes,
         "district_email_queued": queued,
     }
 
@@ -87,6 +115,36 @@ def _counts(statuses: Iterable[Any]) -> dict[str, int]:
     return {s: found.count(s) for s in ("on_time", "late", "missing", "rejected")}
 
 
+class TooManySchoolsMissing(RuntimeError):
+    """More schools than the threshold have no accepted report at the week's close."""
+
+
+def check_schools_reported(settings: Settings, closed: dict[str, object]) -> dict[str, object]:
+    """Raise `TooManySchoolsMissing` when the share of schools without an accepted file
+    (missing or rejected) at the week's close is above `settings.missing_alert_share`."""
+    if not closed.get("school_week"):
+        return {"week": closed.get("week"), "checked": False}
+    missing = int(closed.get("missing", 0)) + int(closed.get("rejected", 0))  # type: ignore[call-overload]
+    expected = sum(int(closed.get(s, 0)) for s in ("on_time", "late", "missing", "rejected"))  # type: ignore[call-overload]
+    share = missing / expected if expected else 0.0
+    summary = {
+        "week": closed["week"],
+        "without_report": missing,
+        "expected": expected,
+        "share": round(share, 3),
+    }
+    if share > settings.missing_alert_share:
+        codes = cast("dict[str, list[str]]", closed.get("schools", {}))
+        names = ", ".join([*codes.get("missing", []), *codes.get("rejected", [])])
+        raise TooManySchoolsMissing(
+            f"week ending {closed['week']}: {missing} of {expected} schools have no accepted report at the "
+            f"close ({share:.0%} > {settings.missing_alert_share:.0%}, AIRFLOW_VAR_CHUYENCAN_MISSING_ALERT_SHARE): "
+            f"{names}. The district has been emailed the list; files that arrive later are picked up "
+            f"by school_submissions_intake."
+        )
+    return summary
+
+
 def send_emails(settings: Settings, send: Callable | None = None) -> dict[str, object]:
     """Send what the outbox holds; raise if anything could not be sent, so the task retries.
 
@@ -101,7 +159,15 @@ def send_emails(settings: Settings, send: Callable | None = None) -> dict[str, o
         log.warning("no SMTP connection configured: %d emails wait in ops.email_outbox", pending)
         return {"sent": 0, "failed": 0, "pending": pending, "given_up": given_up, "smtp": "not configured"}
     report = send_pending(engine, send, now=datetime.now(UTC))
-    summary: dict[str, object] = {"sent": report.sent, "failed": report.failed, "pending": report.pending}
+    summary: dict[str, object] = {
+        "sent": report.sent,
+        "sent_by_kind": report.sent_by_kind,
+        "failed": report.failed,
+        "pending": report.pending,
+        # The outbox is shared: whichever DAG's send step runs first sends what every DAG
+        # queued, so "0 sent" here can mean another run already sent this run's emails.
+        "left_to_concurrent_sender": report.busy,
+    }
     if report.failed:
         # The task fails so that Airflow retries it with backoff and the outage shows; nothing
         # is lost meanwhile (docs/faults.md).

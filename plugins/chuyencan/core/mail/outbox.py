@@ -62,6 +62,22 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 )
 _LOCK_KEY = "chuyencan_email_outbox"
 
+# Who reads each kind of email: log lines name the role, never the address.
+RECIPIENT_ROLES = {
+    "rejection": "school",
+    "accepted_with_warnings": "school",
+    "calendar_warning": "school",
+    "district_weekly": "district office",
+    "fortnightly_report": "district office",
+    "police_rejected": "district office",
+    "police_counts": "district office",
+}
+
+
+def describe_kind(kind: str) -> str:
+    """'rejection to school': what a log line says about an email."""
+    return f"{kind} to {RECIPIENT_ROLES.get(kind, 'recipients')}"
+
 
 @dataclass(frozen=True)
 class OutgoingEmail:
@@ -82,6 +98,7 @@ class SendReport:
     given_up: int = 0  # unsent and out of attempts: needs a person
     busy: bool = False  # another sender held the lock; nothing was tried
     failures: list[str] = field(default_factory=list)  # "email <id>: <Error>: <message>"
+    sent_by_kind: dict[str, int] = field(default_factory=dict)  # "rejection to school" -> count
     server_unreachable: str | None = None  # why, when the run stopped because of the server
 
 
@@ -145,14 +162,15 @@ def send_pending(
     report = SendReport()
     with _sender_lock(engine) as acquired:
         if not acquired:
-            log.info("another run is sending the outbox; leaving it to that run")
+            log.info("another run is sending the outbox right now; the emails are left to that run")
             report.busy = True
         else:
             _send_all(engine, send, now=now, max_attempts=max_attempts, report=report)
     report.pending, report.given_up = count_unsent(engine, max_attempts)
     log.info(
-        "outbox: %d sent, %d failed, %d pending, %d given up",
+        "outbox: %d sent (%s), %d failed, %d pending, %d given up",
         report.sent,
+        ", ".join(f"{n} {k}" for k, n in sorted(report.sent_by_kind.items())) or "none",
         report.failed,
         report.pending,
         report.given_up,
@@ -204,12 +222,20 @@ def _send_all(
                 report.server_unreachable = reason
                 log.warning("mail server unreachable (%s); the emails wait for the next run", reason)
                 return
-            log.warning("email %d not sent (attempt %d): %s", email_id, row.attempts + 1, reason)
+            log.warning(
+                "email %d (%s) not sent (attempt %d): %s",
+                email_id,
+                describe_kind(row.kind),
+                row.attempts + 1,
+                reason,
+            )
             continue
         with engine.begin() as conn:
             conn.execute(t.update().where(t.c.email_id == email_id).values(sent_at=now, last_error=None))
         report.sent += 1
-        log.info("email %d sent", email_id)
+        what = describe_kind(row.kind)
+        report.sent_by_kind[what] = report.sent_by_kind.get(what, 0) + 1
+        log.info("email %d sent: %s", email_id, what)
 
 
 def _outgoing(row: Row[Any]) -> OutgoingEmail:
