@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -43,7 +44,19 @@ SCHEMAS = ("ref", "ops", "report", "restricted")
 # Changes `create_all` cannot make on an existing warehouse (a new column, a changed index) go
 # here as numbered steps, each written to work on both PostgreSQL and SQLite. New tables need
 # no step: `create_all` adds them. Applied in order, once, recorded in ops.meta.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = ((1, ()),)
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1, ()),
+    # A file of 2 GiB or more is recorded (refused as too large) with its real size.
+    (
+        2,
+        (
+            "ALTER TABLE ops.submission ALTER COLUMN file_size TYPE BIGINT",
+            "ALTER TABLE ops.police_extract ALTER COLUMN file_size TYPE BIGINT",
+        ),
+    ),
+)
+# SQLite stores any integer in 8 bytes: a column type change there is a no-op.
+_POSTGRES_ONLY = ("ALTER TABLE",)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 metadata = MetaData()
@@ -120,7 +133,7 @@ ops_submission = Table(
     Column("submission_id", Integer, primary_key=True, autoincrement=True),
     Column("sha256", String(64), nullable=False, unique=True),
     Column("inbox_path", Text, nullable=False),  # relative to the inbox
-    Column("file_size", Integer, nullable=False),
+    Column("file_size", BigInteger, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),  # the file's time
     Column("processed_at", DateTime(timezone=True), nullable=False),
     Column("school_code", String(32)),  # as read from the workbook (null if unreadable)
@@ -262,6 +275,8 @@ def schema_file(main_db: Path, schema: str) -> Path:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for a SQLAlchemy URL; on SQLite, with the schema files attached."""
     db_path = sqlite_path_from_url(url)
+    # A statement's parameters are children's rows: never in an exception's text or a log.
+    kwargs.setdefault("hide_parameters", True)
     if db_path is None:
         return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -312,6 +327,8 @@ def ensure_schema(engine: Engine) -> None:
         for version, statements in MIGRATIONS:
             if current is not None and version > current:
                 for statement in statements:
+                    if engine.dialect.name != "postgresql" and statement.startswith(_POSTGRES_ONLY):
+                        continue
                     conn.execute(text(statement))
         _upsert_meta(conn, "schema_version", str(SCHEMA_VERSION))
 

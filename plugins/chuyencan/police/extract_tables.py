@@ -12,6 +12,7 @@ loaded (`chuyencan.police.retention`); verdicts, reviewer decisions and the audi
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -36,7 +37,7 @@ police_extract = Table(
     Column("extract_id", Integer, primary_key=True, autoincrement=True),
     Column("sha256", String(64), nullable=False, unique=True),
     Column("inbox_path", Text, nullable=False),  # relative to the police inbox
-    Column("file_size", Integer, nullable=False),
+    Column("file_size", BigInteger, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),  # the file's time
     Column("processed_at", DateTime(timezone=True), nullable=False),
     Column("commune", Text),  # resolved commune name (null when unreadable)

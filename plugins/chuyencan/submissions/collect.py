@@ -3,6 +3,11 @@
 Runs every few minutes on school days (feedback within minutes of a drop) and in every Friday
 and fortnightly run (to sweep in late files). Bad input never fails the step: every file ends
 loaded or quarantined with its reasons.
+
+Each file is judged and stored on its own (docs/faults.md, "One hostile file"): its private
+copy is read under the limits of `chuyencan.core.inbox`, a reader or checker failure on it
+becomes its own rule, and a value the warehouse refuses rejects that file only. Files are
+taken in batches, so a run that dies part-way keeps what it stored.
 """
 
 from __future__ import annotations
@@ -11,15 +16,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import PurePath
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from chuyencan import warehouse as wh
+from chuyencan.core.inbox import FILE_TOO_LARGE, SCHOOL_LIMITS, InboxFile, ReadMarks, Staging, staging_for
 from chuyencan.reference import Reference
 from chuyencan.settings import Settings
-from chuyencan.submissions.inbox import InboxFile, new_files, scan
+from chuyencan.submissions.inbox import new_files, scan
+from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.load import Stored, store_accepted, store_rejected
-from chuyencan.submissions.reader import read_workbook
+from chuyencan.submissions.reader import ParsedWorkbook, read_workbook
 from chuyencan.submissions.status import refresh_weeks
 from chuyencan.submissions.validate import CheckedFile, check_parsed
 from chuyencan.text import fold
@@ -115,6 +124,9 @@ def usual_enrolment(engine: Engine) -> dict[tuple[str, str], int]:
         return {(r.school_code, fold(r.class_name)): int(r.enrolled) for r in rows if r.enrolled is not None}
 
 
+BATCH_FILES = 400  # one GX validation per batch (its cost is mostly fixed); memory bounded
+
+
 def collect(
     engine: Engine,
     ref: Reference,
@@ -125,38 +137,176 @@ def collect(
     now: datetime | None = None,
 ) -> CollectionResult:
     now = now or datetime.now(UTC)
-    found = scan(settings.inbox, settle_seconds=settings.settle_seconds, now=now)
+    found = scan(settings.inbox, settle_seconds=settings.settle_seconds, now=now, limits=SCHOOL_LIMITS)
     files = new_files(engine, found)
     result = CollectionResult(files_found=len(found))
     if not files:
         log.info("no new files among %d in the inbox", len(found))
         return result
     log.info("checking %d new files", len(files))
-    checked = check_parsed(
-        [read_workbook(f.path) for f in files],
-        ref,
-        today=now.astimezone(settings.timezone).date(),
-        usual_rates=usual_rates(engine),
-        attendance_drop=settings.attendance_drop_warning,
-        usual_enrolment=usual_enrolment(engine),
-    )
-    for f, c in zip(files, checked, strict=True):
-        if c.accepted:
-            stored = store_accepted(engine, f, c, settings.archive_dir, now, on_accepted=on_accepted)
-        else:
-            stored = store_rejected(engine, f, c, settings.quarantine_dir, now, on_rejected=on_rejected)
-        if stored is not None:
-            result.stored.append(stored)
-            log.info(
-                "submission %d (%s): %s, school %s, week %s, %d errors, %d warnings",
-                stored.submission_id,
-                f.sha256[:12],
-                stored.outcome,
-                stored.school_code,
-                stored.week_ending,
-                len(c.errors),
-                len(c.warnings),
+    rates, enrolment = usual_rates(engine), usual_enrolment(engine)
+    today = now.astimezone(settings.timezone).date()
+    staging = staging_for(settings.work_dir, SCHOOL_LIMITS)
+    marks = ReadMarks(settings.work_dir / "reading")
+    try:
+        for start in range(0, len(files), BATCH_FILES):
+            batch = [staging.take(f) for f in files[start : start + BATCH_FILES]]
+            parsed = [_read(f, marks) for f in batch]
+            checked = _check(
+                parsed,
+                ref,
+                today=today,
+                rates=rates,
+                drop=settings.attendance_drop_warning,
+                enrolment=enrolment,
             )
+            for f, c in zip(batch, checked, strict=True):
+                _verify(f, c, ref)
+                stored = _store(
+                    engine,
+                    f,
+                    c,
+                    settings=settings,
+                    now=now,
+                    staging=staging,
+                    on_accepted=on_accepted,
+                    on_rejected=on_rejected,
+                )
+                if stored is None:
+                    continue
+                result.stored.append(stored)
+                log.info(
+                    "submission %d (%s): %s, school %s, week %s, %d errors, %d warnings",
+                    stored.submission_id,
+                    f.sha256[:12],
+                    stored.outcome,
+                    stored.school_code,
+                    stored.week_ending,
+                    len(c.errors),
+                    len(c.warnings),
+                )
+    finally:
+        staging.clean()
     refresh_weeks(engine, ref, settings, result.weeks, now=now)
     log.info("collection done: %s", result.summary())
     return result
+
+
+def inbox_issue(f: InboxFile) -> Issue:
+    """The problem of a file the pipeline did not read (too large, unreadable, a link out)."""
+    assert f.problem is not None
+    params: tuple[tuple[str, object], ...] = ()
+    if f.problem == FILE_TOO_LARGE:
+        params = (
+            ("size_mb", f.size // (1024 * 1024)),
+            ("limit_mb", SCHOOL_LIMITS.file_bytes // (1024 * 1024)),
+        )
+    return Issue("error", f.problem, params=params)
+
+
+def _read(f: InboxFile, marks: ReadMarks) -> ParsedWorkbook:
+    if f.problem is not None:
+        return ParsedWorkbook(path=f.path, issues=[inbox_issue(f)])
+    if marks.crashed_before(f.sha256):
+        log.warning("%s killed the reading process before: refused without reading it again", f.relative_path)
+        return ParsedWorkbook(path=f.judged_path, issues=[Issue("error", "reader_failed")])
+    with marks.reading(f.sha256):
+        return read_workbook(f.judged_path, SCHOOL_LIMITS)
+
+
+def _check(
+    parsed: list[ParsedWorkbook],
+    ref: Reference,
+    *,
+    today: date,
+    rates: dict[str, float],
+    drop: float,
+    enrolment: dict[tuple[str, str], int],
+) -> list[CheckedFile]:
+    """All files in one GX run; if that fails, each file alone, so a file that breaks the
+    checker is rejected on its own instead of keeping the others out."""
+
+    def run(files: list[ParsedWorkbook]) -> list[CheckedFile]:
+        return check_parsed(
+            files, ref, today=today, usual_rates=rates, attendance_drop=drop, usual_enrolment=enrolment
+        )
+
+    try:
+        return run(parsed)
+    except Exception:
+        log.warning(
+            "checking %d files together failed; checking them one by one", len(parsed), exc_info=False
+        )
+    out: list[CheckedFile] = []
+    for p in parsed:
+        try:
+            out.extend(run([p]))
+        except Exception as exc:
+            log.warning("checking %s failed (%s): rejected as unreadable", p.path.name, type(exc).__name__)
+            broken = ParsedWorkbook(path=p.path, issues=[Issue("error", "reader_failed")])
+            out.append(CheckedFile(path=p.path, parsed=broken, issues=list(broken.issues)))
+    return out
+
+
+def folder_school(ref: Reference, relative_path: str) -> str | None:
+    """The school whose code names the file's top folder in the inbox, if one does."""
+    parts = PurePath(relative_path).parts
+    if len(parts) < 2:
+        return None
+    top = fold(parts[0])
+    return next((code for code in ref.schools if fold(code) == top), None)
+
+
+def _verify(f: InboxFile, c: CheckedFile, ref: Reference) -> None:
+    """Trust, but verify, what the file says about itself."""
+    folder = folder_school(ref, f.relative_path)
+    if folder is not None and c.school_code is not None and c.school_code != folder:
+        # A file in one school's folder that speaks for another: held, never replacing the
+        # other school's week; both schools and the district are told (notify.rejection_hook).
+        c.issues.insert(
+            0,
+            Issue(
+                "error",
+                "school_folder_differs",
+                params=(("folder_school", folder), ("school", c.school_code)),
+            ),
+        )
+    if f.future_dated:
+        c.issues.append(Issue("warning", "file_dated_in_future"))
+
+
+def _store(
+    engine: Engine,
+    f: InboxFile,
+    c: CheckedFile,
+    *,
+    settings: Settings,
+    now: datetime,
+    staging: Staging,
+    on_accepted: AcceptanceHook | None,
+    on_rejected: RejectionHook | None,
+) -> Stored | None:
+    if c.accepted:
+        try:
+            return store_accepted(
+                engine, f, c, settings.archive_dir, now, staging=staging, on_accepted=on_accepted
+            )
+        except (DataError, StatementError, OverflowError) as exc:
+            if isinstance(exc, IntegrityError) or not _refused_value(exc):
+                raise
+            # A value the checks let through and the warehouse refuses: this file's problem,
+            # never the run's. The error's text is not logged: it may quote a child's row.
+            log.warning(
+                "the warehouse refused a value of %s (%s): quarantined", f.relative_path, type(exc).__name__
+            )
+            c.issues.insert(0, Issue("error", "value_not_storable"))
+    return store_rejected(
+        engine, f, c, settings.quarantine_dir, now, staging=staging, on_rejected=on_rejected
+    )
+
+
+def _refused_value(exc: Exception) -> bool:
+    """A refused value (overflow, too long, bad encoding), not a lost connection or a lock."""
+    from sqlalchemy.exc import OperationalError
+
+    return not isinstance(exc, OperationalError | IntegrityError)

@@ -108,7 +108,10 @@ def check_parsed(
     file_meta = _file_meta(classes)
     for idx, c in enumerate(readable):
         if idx in file_meta.index:
-            c.school_code, c.week_ending = file_meta.at[idx, "file_school"], file_meta.at[idx, "file_week"]
+            code, c.week_ending = file_meta.at[idx, "file_school"], file_meta.at[idx, "file_week"]
+            # The file's identity names folders and goes into the warehouse: only a code of the
+            # reference data, never whatever text the school typed (a name, '../..').
+            c.school_code = code if isinstance(code, str) and ref.school(code) is not None else None
     classes = _derive_classes(classes, file_meta, ref, usual_rates or {}, attendance_drop)
     classes = _derive_enrolment(classes, usual_enrolment or {})
     students = _derive_students(students, ref, file_meta, classes)
@@ -288,6 +291,8 @@ def _derive_students(
     df["grade_max"] = _school_attr(ref, df["file_school"], "grade_max")
     df["school_kind"] = _school_attr(ref, df["file_school"], "kind").fillna("")
     df["birth_ord"] = date_ordinals(df["birth_date"])
+    so_far = {wk: _sessions_so_far(ref, wk) for wk in set(week) if isinstance(wk, date)}
+    df["max_sessions"] = week.map(lambda wk: so_far.get(wk, np.nan) if isinstance(wk, date) else np.nan)
     df["missed_ord"] = date_ordinals(df["first_day_missed"])
     df["name_key"] = df["full_name"].map(lambda v: fold(v) if isinstance(v, str) else None)
 
@@ -330,6 +335,20 @@ def _derive_students(
         for idx, name in zip(df["file_idx"], df["class_name"], strict=True)
     ]
     return df.drop(columns=["_week"])
+
+
+SESSIONS_PER_DAY = 2  # morning and afternoon
+
+
+def _sessions_so_far(ref: Reference, week: Any) -> float:
+    """The most sessions a student can have missed this school year by the file's week."""
+    if not isinstance(week, date):
+        return np.nan
+    year = ref.school_year_of(week)
+    if year is None or not (year.start <= week <= year.end + timedelta(days=6)):
+        return np.nan  # a week outside the school year has its own error
+    days = sum(d for friday, (name, d) in ref.school_weeks.items() if name == year.name and friday <= week)
+    return float(SESSIONS_PER_DAY * days)
 
 
 @cache

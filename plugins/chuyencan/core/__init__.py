@@ -1,0 +1,1 @@
+"""What every flow shares: settings, vocabulary, warehouse, inbox plumbing, messages."""
