@@ -59,9 +59,11 @@ class Limits:
 
 
 SCHOOL_LIMITS = Limits()
+# A commune of a few tens of thousands of people is a few MB of CSV; 64 MB is ~400,000 rows,
+# twice the row limit, and what the reader holds in memory stays a few hundred MB at most.
 POLICE_LIMITS = Limits(
-    file_bytes=200 * 1024 * 1024,
-    uncompressed_bytes=400 * 1024 * 1024,
+    file_bytes=64 * 1024 * 1024,
+    uncompressed_bytes=256 * 1024 * 1024,
     cells=6_000_000,
     cell_elements=6_000_000,
 )
