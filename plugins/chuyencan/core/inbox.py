@@ -191,7 +191,8 @@ def scan(
     limits: Limits = SCHOOL_LIMITS,
 ) -> list[InboxFile]:
     """Every settled file under the inbox, oldest first (so a correction loads after its original)."""
-    now = now or datetime.now(UTC)
+    # Times go into the warehouse in UTC (SQLite keeps no offset).
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     found: list[InboxFile] = []
     if not inbox.is_dir():
         log.warning("inbox %s does not exist or is not a folder", inbox)
