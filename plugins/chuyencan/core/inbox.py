@@ -419,6 +419,10 @@ class ReadMarks:
     def reading(self, sha: str) -> _Reading:
         return _Reading(self._mark(sha))
 
+    def clear(self, sha: str) -> None:
+        """Once the file's record is stored, its past deaths no longer matter."""
+        self._mark(sha).unlink(missing_ok=True)
+
 
 class _Reading:
     def __init__(self, mark: Path) -> None:

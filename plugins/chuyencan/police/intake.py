@@ -162,8 +162,10 @@ def load_extracts(
         base = police_dir(settings)
         staging = staging_for(base, POLICE_LIMITS)
         try:
-            for c in _checked_in_batches(files, ref, settings, staging, ReadMarks(base / "reading")):
+            marks = ReadMarks(base / "reading")
+            for c in _checked_in_batches(files, ref, settings, staging, marks):
                 stored = _store(engine, c, base, now, staging=staging, on_rejected=on_rejected)
+                marks.clear(c.file.sha256)
                 if stored is not None:
                     result.stored.append(stored)
                     log.info(

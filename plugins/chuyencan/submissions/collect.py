@@ -172,6 +172,7 @@ def collect(
                     on_accepted=on_accepted,
                     on_rejected=on_rejected,
                 )
+                marks.clear(f.sha256)
                 if stored is None:
                     continue
                 result.stored.append(stored)
