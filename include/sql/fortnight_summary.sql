@@ -40,7 +40,12 @@ students AS (
         e.first_day_missed,
         e.sessions_missed,
         l.week_ending AS list_week,
-        v.verdict
+        v.verdict,
+        -- A child on two schools' lists (same personal ID, same status) counts once in the
+        -- district, level and commune totals; each school still sees its own row.
+        CASE WHEN ROW_NUMBER() OVER (
+            PARTITION BY e.student_key, e.status ORDER BY l.week_ending DESC, e.school_code
+        ) = 1 THEN 1 ELSE 0 END AS in_totals
     FROM fortnight_list l
     JOIN restricted.student_entry e ON e.submission_id = l.submission_id
     JOIN ref.grade_level gl ON gl.grade = e.grade
@@ -59,7 +64,7 @@ base AS (
         CAST(NULL AS INTEGER) AS absent,
         0 AS dropout, 0 AS new_dropout, 0 AS summer, 0 AS hk1, 0 AS hk2, 0 AS after_tet,
         0 AS left_locality, 0 AS in_locality, 0 AS unverified, 0 AS eligible, 0 AS not_eligible,
-        0 AS returned, 0 AS at_risk
+        0 AS returned, 0 AS at_risk, 1 AS in_totals
     FROM report.submission_status ss
     LEFT JOIN ref.school s ON s.school_code = ss.school_code
     WHERE ss.week_ending IN (:week_1, :week_2)
@@ -71,7 +76,7 @@ base AS (
         CASE WHEN aw.week_ending = al.week_ending THEN aw.enrolled END,
         aw.student_days_scheduled,
         aw.absent_excused + aw.absent_unexcused,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
     FROM report.attendance_weekly aw
     JOIN attendance_latest al ON al.school_code = aw.school_code
     WHERE aw.week_ending IN (:week_1, :week_2)
@@ -98,7 +103,7 @@ base AS (
         CASE WHEN st.status = 'bo_hoc' AND st.sessions_missed > :max_sessions THEN 1 ELSE 0 END,
         CASE WHEN st.status = 'da_tro_lai' AND st.list_week >= :first_day
                   AND st.list_week <= :report_date THEN 1 ELSE 0 END,
-        0
+        0, st.in_totals
     FROM students st
 
     UNION ALL
@@ -107,21 +112,22 @@ base AS (
         0, 0, 0, 0,
         NULL, NULL, NULL,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        1
+        1, 1
     FROM restricted.student_risk sr
     WHERE sr.report_date = :report_date
 ),
 expanded AS (
     SELECT CAST(:district_key AS VARCHAR(64)) AS scope_key, 'district' AS scope, b.*
     FROM base b
+    WHERE b.in_totals = 1
     UNION ALL
     -- A school's submissions count for each level it teaches; everything else has one level.
     SELECT COALESCE(sl.level, b.level), 'level', b.*
     FROM base b
     LEFT JOIN school_level sl ON b.domain = 'submission' AND sl.school_code = b.school_code
-    WHERE COALESCE(sl.level, b.level) IS NOT NULL
+    WHERE COALESCE(sl.level, b.level) IS NOT NULL AND b.in_totals = 1
     UNION ALL
-    SELECT b.commune, 'commune', b.* FROM base b WHERE b.commune IS NOT NULL
+    SELECT b.commune, 'commune', b.* FROM base b WHERE b.commune IS NOT NULL AND b.in_totals = 1
     UNION ALL
     SELECT b.school_code, 'school', b.* FROM base b
 ),

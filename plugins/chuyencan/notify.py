@@ -188,11 +188,18 @@ def acceptance_hook(ref: Reference, settings: Settings) -> AcceptanceHook:
                 warnings=[issue_line(i) for i in checked.warnings],
             )
         )
+        # A child the file shares with another school's dropout list: that school is told too.
+        others = {
+            str(dict(i.params).get("elsewhere_school"))
+            for i in checked.warnings
+            if i.rule == "dropout_listed_elsewhere"
+        }
+        also = [s.email for s in (ref.school(code) for code in sorted(others)) if s is not None and s.email]
         queue_email(
             conn,
             dedup_key=f"accepted_with_warnings:{f.sha256}",
             kind="accepted_with_warnings",
-            recipients=[school.email],
+            recipients=[school.email, *also],
             email=email,
             attachments=[],
             now=datetime.now(UTC),

@@ -124,7 +124,27 @@ def usual_enrolment(engine: Engine) -> dict[tuple[str, str], int]:
         return {(r.school_code, fold(r.class_name)): int(r.enrolled) for r in rows if r.enrolled is not None}
 
 
-BATCH_FILES = 400  # one GX validation per batch (its cost is mostly fixed); memory bounded
+BATCH_FILES = 1000  # one GX validation per batch (its cost is mostly fixed); memory bounded
+
+
+def listed_dropouts(engine: Engine) -> dict[str, str]:
+    """Personal ID -> school, of the dropouts on each school's latest accepted list: so a child
+    another school also lists as a dropout is pointed out to both (counted once: fortnight_summary.sql).
+    Stays in memory; the IDs are never logged or shown."""
+    cs, se = wh.ops_current_submission, wh.restricted_student_entry
+    latest = (
+        select(cs.c.school_code, func.max(cs.c.week_ending).label("week_ending"))
+        .group_by(cs.c.school_code)
+        .subquery()
+    )
+    query = (
+        select(se.c.personal_id, se.c.school_code)
+        .join(cs, cs.c.submission_id == se.c.submission_id)
+        .join(latest, (latest.c.school_code == cs.c.school_code) & (latest.c.week_ending == cs.c.week_ending))
+        .where(se.c.status == "bo_hoc", se.c.personal_id.is_not(None))
+    )
+    with engine.connect() as conn:
+        return dict(conn.execute(query).tuples().all())
 
 
 def collect(
@@ -144,10 +164,11 @@ def collect(
         log.info("no new files among %d in the inbox", len(found))
         return result
     log.info("checking %d new files", len(files))
-    rates, enrolment = usual_rates(engine), usual_enrolment(engine)
+    rates, enrolment, elsewhere = usual_rates(engine), usual_enrolment(engine), listed_dropouts(engine)
     today = now.astimezone(settings.timezone).date()
     staging = staging_for(settings.work_dir, SCHOOL_LIMITS)
     marks = ReadMarks(settings.work_dir / "reading")
+    codes = {fold(code): code for code in ref.schools}
     try:
         for start in range(0, len(files), BATCH_FILES):
             batch = [staging.take(f) for f in files[start : start + BATCH_FILES]]
@@ -159,9 +180,10 @@ def collect(
                 rates=rates,
                 drop=settings.attendance_drop_warning,
                 enrolment=enrolment,
+                elsewhere=elsewhere,
             )
             for f, c in zip(batch, checked, strict=True):
-                _verify(f, c, ref)
+                _verify(f, c, codes)
                 stored = _store(
                     engine,
                     f,
@@ -223,13 +245,20 @@ def _check(
     rates: dict[str, float],
     drop: float,
     enrolment: dict[tuple[str, str], int],
+    elsewhere: dict[str, str],
 ) -> list[CheckedFile]:
     """All files in one GX run; if that fails, each file alone, so a file that breaks the
     checker is rejected on its own instead of keeping the others out."""
 
     def run(files: list[ParsedWorkbook]) -> list[CheckedFile]:
         return check_parsed(
-            files, ref, today=today, usual_rates=rates, attendance_drop=drop, usual_enrolment=enrolment
+            files,
+            ref,
+            today=today,
+            usual_rates=rates,
+            attendance_drop=drop,
+            usual_enrolment=enrolment,
+            dropouts_elsewhere=elsewhere,
         )
 
     try:
@@ -249,18 +278,16 @@ def _check(
     return out
 
 
-def folder_school(ref: Reference, relative_path: str) -> str | None:
-    """The school whose code names the file's top folder in the inbox, if one does."""
+def folder_school(codes: dict[str, str], relative_path: str) -> str | None:
+    """The school whose code names the file's top folder in the inbox, if one does
+    (`codes`: folded code -> code)."""
     parts = PurePath(relative_path).parts
-    if len(parts) < 2:
-        return None
-    top = fold(parts[0])
-    return next((code for code in ref.schools if fold(code) == top), None)
+    return codes.get(fold(parts[0])) if len(parts) >= 2 else None
 
 
-def _verify(f: InboxFile, c: CheckedFile, ref: Reference) -> None:
+def _verify(f: InboxFile, c: CheckedFile, codes: dict[str, str]) -> None:
     """Trust, but verify, what the file says about itself."""
-    folder = folder_school(ref, f.relative_path)
+    folder = folder_school(codes, f.relative_path)
     if folder is not None and c.school_code is not None and c.school_code != folder:
         # A file in one school's folder that speaks for another: held, never replacing the
         # other school's week; both schools and the district are told (notify.rejection_hook).

@@ -97,9 +97,11 @@ def check_parsed(
     usual_rates: dict[str, float] | None = None,
     attendance_drop: float = 0.20,
     usual_enrolment: dict[tuple[str, str], int] | None = None,
+    dropouts_elsewhere: dict[str, str] | None = None,
 ) -> list[CheckedFile]:
     """`usual_enrolment`: (school, folded class name) -> the class's enrolment in the school's
-    latest accepted file, the yardstick for 'sĩ số far off'."""
+    latest accepted file, the yardstick for 'sĩ số far off'. `dropouts_elsewhere`: personal ID
+    -> the school whose latest list has that child as a dropout."""
     checked = [CheckedFile(path=p.path, parsed=p, issues=list(p.issues)) for p in parsed]
     today = today or date.today()
     readable = [c for c in checked if c.parsed.readable]
@@ -115,6 +117,7 @@ def check_parsed(
     classes = _derive_classes(classes, file_meta, ref, usual_rates or {}, attendance_drop)
     classes = _derive_enrolment(classes, usual_enrolment or {})
     students = _derive_students(students, ref, file_meta, classes)
+    students = _derive_elsewhere(students, dropouts_elsewhere or {})
     params = {
         "known_schools": sorted(ref.schools),
         "latest_week_ord": (today.toordinal() + 6),
@@ -349,6 +352,26 @@ def _sessions_so_far(ref: Reference, week: Any) -> float:
         return np.nan  # a week outside the school year has its own error
     days = sum(d for friday, (name, d) in ref.school_weeks.items() if name == year.name and friday <= week)
     return float(SESSIONS_PER_DAY * days)
+
+
+def _derive_elsewhere(students: pd.DataFrame, elsewhere: dict[str, str]) -> pd.DataFrame:
+    """Another school that lists the same child (same personal ID) as a dropout: on its latest
+    accepted list, or in another file of this run (then both files are told)."""
+    if students.empty:
+        return students
+    df = students.copy()
+    dropout = (df["status"] == "bo_hoc") & df["personal_id"].map(lambda p: isinstance(p, str))
+    schools: dict[str, set[str]] = {}
+    for pid, school in zip(df.loc[dropout, "personal_id"], df.loc[dropout, "file_school"], strict=True):
+        if isinstance(school, str):
+            schools.setdefault(pid, set()).add(school)
+    for pid, school in elsewhere.items():
+        schools.setdefault(pid, set()).add(school)
+    df["elsewhere_school"] = [
+        min((schools.get(pid, set()) - {school}), default=None) if is_dropout else None
+        for is_dropout, pid, school in zip(dropout, df["personal_id"], df["file_school"], strict=True)
+    ]
+    return df
 
 
 @cache
