@@ -1,1 +1,1 @@
-"""What every flow shares: settings, vocabulary, warehouse, inbox plumbing, messages."""
+"""What every flow shares: settings, contract vocabulary, reference data, warehouse plumbing."""
