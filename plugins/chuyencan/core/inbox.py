@@ -27,11 +27,11 @@ import stat
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +391,45 @@ def _with_problem(f: InboxFile, problem: str, size: int) -> InboxFile:
 
 def staging_for(work_dir: Path, limits: Limits = SCHOOL_LIMITS) -> Staging:
     return Staging(work_dir / "incoming" / uuid.uuid4().hex, limits)
+
+
+# --- failures that belong to one file -----------------------------------------------------------
+
+# What a reader may raise on hostile bytes: the file's problem (rule `reader_failed`), never the
+# run's. MemoryError and RecursionError included: the limits make them unlikely, not impossible.
+READ_FAILURES = (
+    MemoryError,
+    RecursionError,
+    OverflowError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OSError,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def together_else_alone(
+    items: list[T], check: Callable[[list[T]], list[R]], broken: Callable[[T], R], name: Callable[[T], str]
+) -> list[R]:
+    """`check` all items at once (GX's cost is mostly per run); if that raises, each alone, and
+    an item whose own check raises gets `broken(item)`: one file that breaks the checker is
+    rejected on its own instead of keeping the others out."""
+    try:
+        return check(items)
+    except Exception:
+        log.warning("checking %d files together failed; checking them one by one", len(items))
+    out: list[R] = []
+    for item in items:
+        try:
+            out.extend(check([item]))
+        except Exception as exc:
+            log.warning("checking %s failed (%s): rejected as unreadable", name(item), type(exc).__name__)
+            out.append(broken(item))
+    return out
 
 
 # --- a reader that died on a file ----------------------------------------------------------------

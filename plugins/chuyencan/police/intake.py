@@ -39,6 +39,7 @@ from chuyencan.core.inbox import (
     safe_name,
     scan,
     staging_for,
+    together_else_alone,
 )
 from chuyencan.police.extract_tables import (
     police_extract,
@@ -233,21 +234,17 @@ def _check(
 ) -> list[CheckedExtract]:
     """All extracts of a batch in one GX run; if that fails, each alone: one commune's extract
     that breaks the checker never holds another's."""
-    try:
-        return check_extracts(parsed, files, ref, settings.timezone)
-    except Exception:
-        log.warning("checking %d extracts together failed; checking them one by one", len(parsed))
-    out: list[CheckedExtract] = []
-    for p, f in zip(parsed, files, strict=True):
-        try:
-            out.extend(check_extracts([p], [f], ref, settings.timezone))
-        except Exception as exc:
-            log.warning(
-                "checking %s failed (%s): rejected as unreadable", f.relative_path, type(exc).__name__
-            )
-            broken = ParsedExtract(path=p.path, issues=[ExtractIssue("error", "reader_failed")])
-            out.extend(check_extracts([broken], [f], ref, settings.timezone))
-    return out
+
+    def check(pairs: list[tuple[ParsedExtract, InboxFile]]) -> list[CheckedExtract]:
+        return check_extracts([p for p, _ in pairs], [f for _, f in pairs], ref, settings.timezone)
+
+    def broken(pair: tuple[ParsedExtract, InboxFile]) -> CheckedExtract:
+        unread = ParsedExtract(path=pair[0].path, issues=[ExtractIssue("error", "reader_failed")])
+        return check_extracts([unread], [pair[1]], ref, settings.timezone)[0]
+
+    return together_else_alone(
+        list(zip(parsed, files, strict=True)), check, broken, lambda pair: pair[1].relative_path
+    )
 
 
 def _checked_in_batches(

@@ -23,7 +23,7 @@ import pandas as pd
 import python_calamine as pc
 
 from chuyencan.contract import sex_code
-from chuyencan.core.inbox import FILE_TOO_LARGE, POLICE_LIMITS, Limits, sniff
+from chuyencan.core.inbox import FILE_TOO_LARGE, POLICE_LIMITS, READ_FAILURES, Limits, sniff
 from chuyencan.core.messages import CellError, to_date
 from chuyencan.police.extract_contract import EXTRACT_COLUMNS, FRAME_COLUMNS, ExtractColumn, residence_code
 from chuyencan.police.issues import UNREADABLE_RULES, ExtractIssue
@@ -61,16 +61,7 @@ def read_extract(path: Path, limits: Limits = POLICE_LIMITS) -> ParsedExtract:
     reader failure on hostile bytes is the file's problem (`reader_failed`)."""
     try:
         return _read_extract(path, limits)
-    except (
-        MemoryError,
-        RecursionError,
-        OverflowError,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        OSError,
-    ) as exc:
+    except READ_FAILURES as exc:
         log.warning("reading %s failed: %s", path.name, type(exc).__name__)
         parsed = ParsedExtract(path=path)
         parsed.issues.append(ExtractIssue("error", "reader_failed"))

@@ -22,7 +22,15 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from chuyencan import warehouse as wh
-from chuyencan.core.inbox import FILE_TOO_LARGE, SCHOOL_LIMITS, InboxFile, ReadMarks, Staging, staging_for
+from chuyencan.core.inbox import (
+    FILE_TOO_LARGE,
+    SCHOOL_LIMITS,
+    InboxFile,
+    ReadMarks,
+    Staging,
+    staging_for,
+    together_else_alone,
+)
 from chuyencan.reference import Reference
 from chuyencan.settings import Settings
 from chuyencan.submissions.inbox import new_files, scan
@@ -261,21 +269,11 @@ def _check(
             dropouts_elsewhere=elsewhere,
         )
 
-    try:
-        return run(parsed)
-    except Exception:
-        log.warning(
-            "checking %d files together failed; checking them one by one", len(parsed), exc_info=False
-        )
-    out: list[CheckedFile] = []
-    for p in parsed:
-        try:
-            out.extend(run([p]))
-        except Exception as exc:
-            log.warning("checking %s failed (%s): rejected as unreadable", p.path.name, type(exc).__name__)
-            broken = ParsedWorkbook(path=p.path, issues=[Issue("error", "reader_failed")])
-            out.append(CheckedFile(path=p.path, parsed=broken, issues=list(broken.issues)))
-    return out
+    def broken(p: ParsedWorkbook) -> CheckedFile:
+        unread = ParsedWorkbook(path=p.path, issues=[Issue("error", "reader_failed")])
+        return CheckedFile(path=p.path, parsed=unread, issues=list(unread.issues))
+
+    return together_else_alone(parsed, run, broken, lambda p: p.path.name)
 
 
 def folder_school(codes: dict[str, str], relative_path: str) -> str | None:

@@ -19,7 +19,7 @@ import pandas as pd
 import python_calamine as pc
 
 from chuyencan.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
-from chuyencan.core.inbox import SCHOOL_LIMITS, Limits, Refusal, XlsxScan, check_file
+from chuyencan.core.inbox import READ_FAILURES, SCHOOL_LIMITS, Limits, Refusal, XlsxScan, check_file
 from chuyencan.core.messages import CellError, to_date
 from chuyencan.submissions.issues import Issue
 from chuyencan.text import clean_cell_text, fold, nfc
@@ -88,16 +88,7 @@ def read_workbook(path: Path, limits: Limits = SCHOOL_LIMITS) -> ParsedWorkbook:
     holds: a reader failure on hostile bytes is the file's problem (`reader_failed`)."""
     try:
         return _read_workbook(path, limits)
-    except (
-        MemoryError,
-        RecursionError,
-        OverflowError,
-        ValueError,
-        TypeError,
-        KeyError,
-        IndexError,
-        OSError,
-    ) as exc:
+    except READ_FAILURES as exc:
         log.warning("reading %s failed: %s", path.name, type(exc).__name__)
         parsed = ParsedWorkbook(path=path)
         parsed.issues.append(Issue("error", "reader_failed"))
