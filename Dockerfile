@@ -20,6 +20,7 @@ COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 COPY --chown=airflow:0 include/ /opt/airflow/include/
 COPY --chown=airflow:0 deploy/ /opt/airflow/deploy/
+# devtools/ (sample generator, mail sink) stays out: it is for demos and tests, not production.
 
 # `python -m chuyencan...` (init service, CLI) finds the package like Airflow's processes do.
 ENV PYTHONPATH=/opt/airflow/plugins \

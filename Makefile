@@ -25,10 +25,12 @@ demo: venv
 
 test: venv postgres
 	$(BIN)/ruff check .
+	PYTHONPATH=plugins $(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check .
+	PYTHONPATH=plugins $(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
 format: venv
@@ -54,7 +56,7 @@ bench-linkage: venv
 # triggerer, Celery worker, Redis, PostgreSQL), every DAG through the REST API, a worker killed
 # mid-load; see docs/deploying.md.
 integration: venv postgres
-	PYTHONPATH=plugins $(BIN)/python -m scripts.integration.run
+	PYTHONPATH=plugins:devtools $(BIN)/python -m scripts.integration.run
 
 clean:
 	rm -rf var/demo .pytest_cache

@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "devtools"))
 sys.path.insert(0, str(ROOT))
 
 GIB = 1024**3
@@ -115,9 +116,9 @@ def build_cases(tmp: Path, tags: int) -> dict[str, tuple[Path, bool]]:
 
 
 def weekly(inbox: Path, reference: Path, work: Path) -> tuple[float, dict]:
-    from chuyencan import warehouse as wh
-    from chuyencan.reference import load_reference, write_reference
-    from chuyencan.settings import Settings
+    from chuyencan.core import warehouse as wh
+    from chuyencan.core.reference import load_reference, write_reference
+    from chuyencan.core.settings import Settings
     from chuyencan.submissions.collect import collect
 
     url = f"sqlite:///{work / 'warehouse' / 'w.db'}"
@@ -154,7 +155,7 @@ def main() -> None:
                 f"{label:<34} {r['seconds']:7.2f} {r['peak_mb']:9.0f}  {', '.join(r['rules']) or 'readable'}"
             )
 
-        from chuyencan.synth import generate
+        from chuyencan_dev.synth import generate
 
         summary = generate(tmp / "sample", seed=args.seed, first_week=args.week, last_week=args.week)
         inbox, reference = tmp / "sample" / "inbox", summary.reference_dir

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/intake.py [--seed 11] [--week 2025-03-14] [--keep]
 
-1. generates one week of files for ~700 schools (chuyencan.synth, --scale province);
+1. generates one week of files for ~700 schools (chuyencan_dev.synth, --scale province);
 2. pipeline: inbox scan + hash -> read (calamine) -> validate (GX suites, one batch per sheet)
    -> load or quarantine into PostgreSQL, one transaction per file -> submission status;
 3. floor, on the same files: read with calamine into pandas, the same rule families checked
@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "devtools"))
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -51,9 +52,9 @@ def drop_database(name: str) -> None:
 
 
 def run_pipeline(inbox: Path, reference_dir: Path, url: str, work: Path) -> tuple[float, dict]:
-    from chuyencan import warehouse as wh
-    from chuyencan.reference import load_reference, write_reference
-    from chuyencan.settings import Settings
+    from chuyencan.core import warehouse as wh
+    from chuyencan.core.reference import load_reference, write_reference
+    from chuyencan.core.settings import Settings
     from chuyencan.submissions.collect import collect
 
     engine = wh.make_engine(url)
@@ -76,7 +77,7 @@ _FOLD = re.compile(r"[^0-9a-z]+")
 
 
 def _fold(value: object) -> str:
-    from chuyencan.text import strip_diacritics
+    from chuyencan.core.text import strip_diacritics
 
     return _FOLD.sub("", strip_diacritics(str(value)).lower())
 
@@ -101,8 +102,8 @@ def run_floor(inbox: Path, reference_dir: Path, url: str) -> tuple[float, dict]:
     import psycopg
     import python_calamine as pc
 
-    from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, header_keys
-    from chuyencan.reference import load_reference
+    from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, header_keys
+    from chuyencan.core.reference import load_reference
 
     ref = load_reference(reference_dir)
     class_keys = {k: c.name for c in CLASS_SHEET.columns for k in header_keys(c)}
@@ -229,7 +230,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated files and databases")
     args = parser.parse_args()
 
-    from chuyencan.synth import generate
+    from chuyencan_dev.synth import generate
 
     tmp = Path(tempfile.mkdtemp(prefix="chuyencan-bench-"))
     t0 = time.perf_counter()

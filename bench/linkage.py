@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "devtools"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 SCALES = {"small": (10_000, 200_000), "large": (100_000, 2_000_000)}
@@ -79,8 +80,8 @@ def run_ours(cases, residents):
 def _splink_frame(frame, *, name_col: str, relative_col: str, id_col: str):
     import pandas as pd
 
+    from chuyencan.core.reference import commune_key
     from chuyencan.police.names import tokens, village_key
-    from chuyencan.reference import commune_key
 
     def fold_all(values):
         codes, uniques = pd.factorize(values)

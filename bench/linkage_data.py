@@ -3,7 +3,7 @@
     generate(n_cases, n_residents, seed) -> LinkageData
 
 Communes of about 13,000 people with the ethnic mix of Bát Xát's highland communes
-(chuyencan.synth.names); households of a father, a mother, children (siblings share surname,
+(chuyencan_dev.synth.names); households of a father, a mother, children (siblings share surname,
 father and village; a few twins), sometimes a grandparent as head. Cases are school-age
 children as the school writes them (correct spelling; a personal ID for 70 %, 3 % of those
 mistyped and 1 % the sibling's; the father's name for 65 %, the mother's for 25 %, none for
@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devtools"))
 
+from chuyencan.core.text import strip_diacritics
 from chuyencan.police.match_step import MATCHER_RESIDENT_COLUMNS
-from chuyencan.synth import names as nm
-from chuyencan.text import strip_diacritics
+from chuyencan_dev.synth import names as nm
 
 COMMUNE_SIZE = 13_000
 SCHOOL_YEAR = 2024

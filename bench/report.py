@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/report.py [--seed 5] [--report-date 2025-05-16] [--keep]
 
-1. a fresh PostgreSQL database with the province reference of chuyencan.synth (~700 schools,
+1. a fresh PostgreSQL database with the province reference of chuyencan_dev.synth (~700 schools,
    ~150 communes) and a whole school year (38 weeks of 2024-25) written straight into the
    tables the collection step fills: submissions and their status, class attendance and
    report.attendance_weekly, each school's weekly student list (restricted.student_entry:
@@ -30,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "devtools"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -270,7 +271,6 @@ def timed(label: str, step: Callable[[], Any], times: dict[str, float]) -> Any:
 
 
 def publish(settings: Any, ref: Any, report_date: date, out_dir: Path) -> dict[str, float]:
-    from chuyencan.pipeline import engine_for
     from chuyencan.report.calendar_periods import Fortnight
     from chuyencan.report.early_warning import flag_students
     from chuyencan.report.email import queue_district_report
@@ -278,6 +278,7 @@ def publish(settings: Any, ref: Any, report_date: date, out_dir: Path) -> dict[s
     from chuyencan.report.lists import write_school_risk_lists
     from chuyencan.report.school_warnings import warn_schools
     from chuyencan.report.summary import publish_summary
+    from chuyencan.submissions.pipeline import engine_for
     from chuyencan.submissions.status import refresh_weeks
 
     engine = engine_for(settings.warehouse_url)
@@ -308,10 +309,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     args = parser.parse_args()
 
-    from chuyencan import warehouse as wh
-    from chuyencan.reference import load_reference, write_reference
-    from chuyencan.settings import Settings
-    from chuyencan.synth.province import write_province_reference
+    from chuyencan.core import warehouse as wh
+    from chuyencan.core.reference import load_reference, write_reference
+    from chuyencan.core.settings import Settings
+    from chuyencan_dev.synth.province import write_province_reference
 
     work = Path(tempfile.mkdtemp(prefix="chuyencan-bench-report-"))
     write_province_reference(work / "reference", args.seed)
@@ -341,7 +342,7 @@ def main() -> None:
             )
         engine.dispose()
     finally:
-        from chuyencan.pipeline import engine_for
+        from chuyencan.submissions.pipeline import engine_for
 
         engine_for.cache_clear()
         if args.keep:

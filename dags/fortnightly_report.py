@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import chain, dag
 
-from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
-from chuyencan.report.airflow_tasks import (
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.orchestration.report_tasks import (
     close_both_weeks,
     email_district_report,
     flag_students_at_risk,
@@ -17,7 +16,8 @@ from chuyencan.report.airflow_tasks import (
     write_excel_report,
     write_school_risk_lists,
 )
-from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.orchestration.school_tasks import collect_new_files, prepare_warehouse, send_emails
+from chuyencan.orchestration.timetable import FortnightlyFridays
 
 DOC = """
 ### Fortnightly report to the district (báo cáo định kỳ 2 tuần)

@@ -6,9 +6,9 @@ from datetime import datetime, time
 
 from airflow.sdk import dag
 
-from chuyencan.dag_defaults import DEFAULT_ARGS, LOCAL
-from chuyencan.report.airflow_tasks import check_report_is_out
-from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, LOCAL
+from chuyencan.orchestration.report_tasks import check_report_is_out
+from chuyencan.orchestration.timetable import FortnightlyFridays
 
 DOC = """
 ### Is the fortnightly report out by 15:30?

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag
 
-from chuyencan.airflow_tasks import prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
-from chuyencan.police.airflow_tasks import (
+from chuyencan.orchestration.assets import POLICE_EXTRACTS, SCHOOL_CASES
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.police_tasks import (
     apply_retention,
     email_district_counts,
     load_police_extracts,
@@ -18,7 +18,7 @@ from chuyencan.police.airflow_tasks import (
     take_review_decisions,
     write_review_list,
 )
-from chuyencan.police.assets import POLICE_EXTRACTS, SCHOOL_CASES
+from chuyencan.orchestration.school_tasks import prepare_warehouse, send_emails
 
 DOC = """
 ### Police reconciliation: who has left the commune, who is still there, who needs checking

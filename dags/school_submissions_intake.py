@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.airflow_tasks import collect_new_files, prepare_warehouse, send_emails
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
-from chuyencan.police.airflow_tasks import announce_new_cases
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.police_tasks import announce_new_cases
+from chuyencan.orchestration.school_tasks import collect_new_files, prepare_warehouse, send_emails
 
 DOC = """
 ### School submissions: continuous intake

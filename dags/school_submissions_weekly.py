@@ -6,15 +6,15 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag
 
-from chuyencan.airflow_tasks import (
+from chuyencan.orchestration.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
+from chuyencan.orchestration.police_tasks import announce_new_cases
+from chuyencan.orchestration.school_tasks import (
     close_the_week,
     collect_new_files,
     prepare_warehouse,
     send_emails,
     write_next_week_templates,
 )
-from chuyencan.dag_defaults import DEFAULT_ARGS, START, TIMEZONE_NAME
-from chuyencan.police.airflow_tasks import announce_new_cases
 
 DOC = """
 ### Weekly school submissions: close the week

@@ -3,8 +3,9 @@
 # service starts, on every `docker compose up`. Everything here is idempotent.
 #   1. Airflow's metadata database: created or upgraded (airflow db migrate);
 #   2. the admin user of the simple auth manager: its password file, from the environment;
-#   3. the warehouse roles and grants (python -m chuyencan.roles), passwords from the
-#      environment, and the warehouse tables, owned by the writer role;
+#   3. the warehouse roles and grants (python -m chuyencan.core.roles), passwords from the
+#      environment, and the warehouse tables, owned by the writer role (Alembic `upgrade head`,
+#      plugins/chuyencan/core/migrations; a warehouse from before Alembic is adopted at 0001);
 #   4. ownership of the folders the containers write (work dir, logs, secrets).
 # Runs as root for step 4 only; no password is printed.
 set -euo pipefail
@@ -32,7 +33,7 @@ os.chmod(path, 0o600)
 PY
 
 echo "3/4 warehouse roles, grants and tables"
-python -m chuyencan.roles --create-schema
+python -m chuyencan.core.roles --create-schema
 
 echo "4/4 ownership of the work dir, logs and secrets"
 for dir in /data/work /opt/airflow/logs "$(dirname "$passwords_file")"; do

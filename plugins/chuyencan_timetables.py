@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from chuyencan.report.timetable import FortnightlyFridays
+from chuyencan.orchestration.timetable import FortnightlyFridays
 
 
 class ChuyencanTimetables(AirflowPlugin):

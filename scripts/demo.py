@@ -60,12 +60,13 @@ def main() -> None:
         }
     )
     sys.path.insert(0, str(ROOT / "plugins"))
+    sys.path.insert(0, str(ROOT / "devtools"))
 
     fridays = [LAST_FRIDAY - timedelta(weeks=n) for n in reversed(range(args.weeks))]
     print(
         f"1/4 generating a sample term for Bát Xát: weeks ending {fridays[0]:%d/%m} to {fridays[-1]:%d/%m/%Y}"
     )
-    from chuyencan.synth import generate
+    from chuyencan_dev.synth import generate
 
     summary = generate(sample, seed=args.seed, scale="district", first_week=fridays[0], last_week=fridays[-1])
     print(f"    {summary}")
@@ -76,7 +77,7 @@ def main() -> None:
         [str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=True, capture_output=True
     )
 
-    from chuyencan.mail.sink import SmtpSink
+    from chuyencan_dev.mail_sink import SmtpSink
 
     with SmtpSink(mail) as sink:
         os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps(
@@ -152,7 +153,7 @@ def _deliver(source: Path, inbox: Path, until: datetime) -> int:
 def _print_fortnight(work: Path, report_date: date) -> None:
     from sqlalchemy import text
 
-    from chuyencan import warehouse as wh
+    from chuyencan.core import warehouse as wh
 
     engine = wh.make_engine(f"sqlite:///{work / 'warehouse.db'}")
     with engine.connect() as conn:
@@ -184,7 +185,7 @@ def _print_fortnight(work: Path, report_date: date) -> None:
 def _print_summary(work: Path, mail: Path, fridays: list[date]) -> None:
     from sqlalchemy import text
 
-    from chuyencan import warehouse as wh
+    from chuyencan.core import warehouse as wh
 
     engine = wh.make_engine(f"sqlite:///{work / 'warehouse.db'}")
     with engine.connect() as conn:

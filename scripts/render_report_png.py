@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/render_report_png.py [--seed 7] [--out docs/report-first-sheet.png]
 
-1. generates a sample school year for Bát Xát (chuyencan.synth), 6 Sep 2024 to 4 Apr 2025;
+1. generates a sample school year for Bát Xát (chuyencan_dev.synth), 6 Sep 2024 to 4 Apr 2025;
 2. runs the pipeline's own steps without Airflow: intake of every file, the fortnight's
    submission statuses, early warning, the summary, the Excel report dated 4 Apr 2025
    (police reconciliation is left out: every case shows as not yet verified);
@@ -43,6 +43,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed; see this script's docstring")
     sys.path.insert(0, str(ROOT / "plugins"))
+    sys.path.insert(0, str(ROOT / "devtools"))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="chuyencan-report-png-") as tmp:
         work = Path(tmp)
@@ -56,10 +57,10 @@ def main() -> None:
 
 
 def _publish(work: Path, seed: int) -> Path:
-    from chuyencan.pipeline import collect_new_files, prepare_warehouse
+    from chuyencan.core.settings import Settings
     from chuyencan.report import pipeline as report
-    from chuyencan.settings import Settings
-    from chuyencan.synth import generate
+    from chuyencan.submissions.pipeline import collect_new_files, prepare_warehouse
+    from chuyencan_dev.synth import generate
 
     print(f"1/3 sample school year, weeks ending {FIRST_WEEK:%d/%m/%Y} to {REPORT_DATE:%d/%m/%Y}")
     sample = generate(

@@ -50,7 +50,7 @@ def pg_url() -> Iterator[str]:
         try:
             yield url
         finally:
-            from chuyencan.pipeline import engine_for
+            from chuyencan.submissions.pipeline import engine_for
 
             engine_for.cache_clear()
 
@@ -72,7 +72,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 @pytest.fixture
 def smtp_sink(tmp_path: Path) -> Iterator[object]:
     """A real SMTP server on a free loopback port that keeps every message it receives."""
-    from chuyencan.mail.sink import SmtpSink
+    from chuyencan_dev.mail_sink import SmtpSink
 
     with SmtpSink(tmp_path / "mail") as sink:
         yield sink

@@ -218,8 +218,8 @@ _COLLECT = """
 import sys
 from datetime import datetime
 from pathlib import Path
-from chuyencan.pipeline import collect_new_files
-from chuyencan.settings import Settings
+from chuyencan.submissions.pipeline import collect_new_files
+from chuyencan.core.settings import Settings
 inbox, work, url, now = sys.argv[1:5]
 collect_new_files(Settings(inbox=Path(inbox), work_dir=Path(work), warehouse_url=url),
                   now=datetime.fromisoformat(now))

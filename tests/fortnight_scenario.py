@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from chuyencan.reference import Reference
-from chuyencan.settings import TIMEZONE
+from chuyencan.core.reference import Reference
+from chuyencan.core.settings import TIMEZONE
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
 REPORT_DATE = date(2025, 4, 4)

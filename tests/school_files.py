@@ -10,9 +10,9 @@ from typing import Any
 
 import openpyxl
 
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET
-from chuyencan.reference import Reference
-from chuyencan.school_template import FIRST_DATA_ROW, write_template
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET
+from chuyencan.core.reference import Reference
+from chuyencan.submissions.school_template import FIRST_DATA_ROW, write_template
 
 
 @dataclass(frozen=True)

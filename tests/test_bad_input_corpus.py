@@ -27,11 +27,17 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan.mail.sink import SmtpSink
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse, send_emails, write_templates
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import Settings
 from chuyencan.police.pipeline import load_police_extracts
-from chuyencan.reference import load_reference
-from chuyencan.settings import Settings
+from chuyencan.submissions.pipeline import (
+    collect_new_files,
+    engine_for,
+    prepare_warehouse,
+    send_emails,
+    write_templates,
+)
+from chuyencan_dev.mail_sink import SmtpSink
 from tests.bad_input import harness
 from tests.bad_input.harness import Observed
 from tests.bad_input.hostile_cases import PHOTOS, police_hostile_cases, school_hostile_cases
@@ -156,7 +162,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
             }
         )
         try:
-            from chuyencan.mail import airflow_smtp_sender
+            from chuyencan.orchestration.smtp import airflow_smtp_sender
 
             send_emails(settings, airflow_smtp_sender())
         finally:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan import warehouse as wh
-from chuyencan.reference import load_reference, write_reference
-from chuyencan.settings import TIMEZONE, Settings
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import load_reference, write_reference
+from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.submissions.collect import collect
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
@@ -157,7 +157,7 @@ def test_adult_learners_at_the_continuing_education_centre_and_a_blank_list_shee
     leave the student sheet entirely blank."""
     import openpyxl
 
-    from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET
+    from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET
     from chuyencan.submissions.validate import check_workbooks
 
     paths = []
@@ -204,8 +204,8 @@ def test_a_file_accepted_with_warnings_tells_its_school_what_to_check_once(
 ) -> None:
     """Warnings do not reject a file, but the school must hear about them while it can still
     correct the figures; a file without warnings, or the same bytes again, emails nobody."""
-    from chuyencan.mail.sink import SmtpSink
-    from chuyencan.pipeline import collect_new_files, send_emails
+    from chuyencan.submissions.pipeline import collect_new_files, send_emails
+    from chuyencan_dev.mail_sink import SmtpSink
     from tests.fortnight_scenario import student
     from tests.test_dag_weekly import body
 
@@ -252,7 +252,7 @@ def _sender_to(sink: Any) -> Any:
     import smtplib
     from email.utils import parseaddr
 
-    from chuyencan.mail.smtp import build_message, encode_address
+    from chuyencan.orchestration.smtp import build_message, encode_address
 
     sender = encode_address("Phòng GD&ĐT Bát Xát <pgd@example.org>")
 

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan.pipeline import engine_for
-from chuyencan.reference import load_reference
-from chuyencan.settings import TIMEZONE
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.submissions.pipeline import engine_for
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
 pytestmark = pytest.mark.airflow

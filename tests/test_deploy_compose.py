@@ -127,7 +127,7 @@ def test_connections_point_at_the_services() -> None:
     metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     assert warehouse.hostname == metadata.hostname == "postgres"
     assert warehouse.path.strip("/") != metadata.path.strip("/") == "airflow"  # separate databases
-    assert warehouse.username == "chuyencan_writer"  # the role chuyencan.roles creates
+    assert warehouse.username == "chuyencan_writer"  # the role chuyencan.core.roles creates
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
     assert "mailpit:1025" in env["AIRFLOW_CONN_SMTP_DEFAULT"]
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
@@ -168,7 +168,7 @@ def test_healthchecks_init_and_scaling() -> None:
     script = (ROOT / "deploy" / "airflow-init.sh").read_text(encoding="utf-8")
     assert "/opt/airflow/deploy/airflow-init.sh" in init["command"]
     assert "airflow db migrate" in script
-    assert "python -m chuyencan.roles" in script
+    assert "python -m chuyencan.core.roles" in script
     for name in topology.AIRFLOW_COMPONENTS:
         assert SERVICES[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     worker = SERVICES["airflow-worker"]

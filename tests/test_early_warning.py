@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from chuyencan import warehouse as wh
-from chuyencan.pipeline import engine_for, prepare_warehouse
-from chuyencan.reference import load_reference
+from chuyencan.core import schema
+from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import student_risk
+from chuyencan.core.settings import Settings
 from chuyencan.report.early_warning import flag_students
-from chuyencan.report.tables import student_risk
-from chuyencan.settings import Settings
+from chuyencan.submissions.pipeline import engine_for, prepare_warehouse
 
 REPORT = date(2025, 4, 4)
 WEEKS = [date(2025, 3, 14), date(2025, 3, 21), date(2025, 3, 28), date(2025, 4, 4)]
@@ -47,12 +47,12 @@ def add_list(engine: Engine, school: str, week: date, students: list[dict[str, o
     submission = next(_ids)
     with engine.begin() as conn:
         conn.execute(
-            wh.ops_current_submission.insert().values(
+            schema.ops_current_submission.insert().values(
                 school_code=school, week_ending=week, submission_id=submission
             )
         )
         conn.execute(
-            wh.restricted_student_entry.insert(),
+            schema.restricted_student_entry.insert(),
             [
                 {
                     "submission_id": submission,
@@ -194,6 +194,6 @@ def test_rerun_replaces_the_report_dates_rows(engine: Engine, tmp_path: Path) ->
     assert flagged(engine, settings) == first
     # The school corrects its 4 April list: "near" is back to 3 missed sessions.
     with engine.begin() as conn:
-        e = wh.restricted_student_entry
+        e = schema.restricted_student_entry
         conn.execute(e.update().where(e.c.student_key == "near").values(sessions_missed=3))
     assert set(flagged(engine, settings)) == set(first) - {"near"}

@@ -25,13 +25,19 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from chuyencan import warehouse as wh
-from chuyencan.mail.outbox import count_unsent
-from chuyencan.mail.sink import SmtpSink
-from chuyencan.mail.smtp import airflow_smtp_sender
-from chuyencan.pipeline import close_week, collect_new_files, engine_for, prepare_warehouse, send_emails
-from chuyencan.reference import load_reference
-from chuyencan.settings import TIMEZONE, Settings
+from chuyencan.core import warehouse as wh
+from chuyencan.core.mail.outbox import count_unsent
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import TIMEZONE, Settings
+from chuyencan.orchestration.smtp import airflow_smtp_sender
+from chuyencan.submissions.pipeline import (
+    close_week,
+    collect_new_files,
+    engine_for,
+    prepare_warehouse,
+    send_emails,
+)
+from chuyencan_dev.mail_sink import SmtpSink
 from tests.databases import fresh_pg_database
 from tests.faults import (
     SqliteReadGate,
@@ -421,9 +427,8 @@ def test_two_overlapping_police_reconciliations_on_postgresql_agree_with_one(
     refresh of the reconciliation can run together. Both are held where each rewrites its
     table (the matches, then the verdicts) and released together: both finish, every case
     has the verdict one run gives, and no cross-agency match is audited twice."""
+    from chuyencan.core.schema import case_verdict, match_audit
     from chuyencan.police import pipeline as police
-    from chuyencan.police.extract_tables import match_audit
-    from chuyencan.police.tables import case_verdict
     from tests.test_police_intake import make_settings
     from tests.test_police_verdicts import AMS_STUDENTS, EXPECTED, key_of, write_scenario
 

@@ -6,11 +6,11 @@ a school's class names, students' reasons and destinations, the police's destina
 workplaces and household relations. The real pipeline then loads the files, reconciles with
 the police extract and publishes the fortnight, and every workbook it writes is opened:
 - the district's report (`report/excel.py`), the principals' lists (`report/lists.py`), the
-  police review list (`police/review.py`) and next week's templates (`school_template.py`);
+  police review list (`police/review.py`) and next week's templates (`submissions/school_template.py`);
 - in each, the sheet XML holds no `<f>` formula element (the project writes none on purpose:
   the templates' checks are data-validation and conditional-format rules, which are not cell
   formulas), and every injected text arrived as text with Excel's quote prefix.
-`chuyencan.synth` is exempt: it writes the schools' own files, broken ones included, as test
+`chuyencan_dev.synth` is exempt: it writes the schools' own files, broken ones included, as test
 data, not what the pipeline publishes.
 """
 
@@ -25,12 +25,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse, write_templates
+from chuyencan.core.reference import load_reference
+from chuyencan.core.safe_cells import set_value
+from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.police import pipeline as police
-from chuyencan.reference import load_reference
 from chuyencan.report.pipeline import publish_fortnight
-from chuyencan.report.safe_cells import set_value
-from chuyencan.settings import TIMEZONE, Settings
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse, write_templates
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 from tests.test_police_intake import AMS_BOOK, make_settings, write_extract
 from tests.test_police_verdicts import AMS_STUDENTS, WEEK, YTY_STUDENTS

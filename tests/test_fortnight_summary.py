@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
-from chuyencan.reference import load_reference
+from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import fortnight_summary
+from chuyencan.core.settings import Settings
 from chuyencan.report import pipeline as report
-from chuyencan.report.tables import fortnight_summary
-from chuyencan.settings import Settings
 from chuyencan.submissions.load import student_key
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.fortnight_scenario import REPORT_DATE, SCHOOL_OF, VERDICTS, S, write_drops
 
 

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from chuyencan.pipeline import engine_for
-from chuyencan.reference import load_reference
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import TIMEZONE
 from chuyencan.report.calendar_periods import report_date_on_or_before
-from chuyencan.settings import TIMEZONE
+from chuyencan.submissions.pipeline import engine_for
 from tests.fortnight_scenario import REPORT_DATE, S, write_drops
 
 pytestmark = pytest.mark.airflow
@@ -111,7 +111,7 @@ def run(dag: Any, day: date, at: tuple[int, int] = (15, 0)) -> str:
 
 
 def settings_of(setup: dict[str, Any]) -> Any:
-    from chuyencan.settings import Settings
+    from chuyencan.core.settings import Settings
 
     return Settings(
         inbox=setup["inbox"],
@@ -210,7 +210,7 @@ def test_the_check_runs_at_1530_on_every_report_friday_without_catch_up(dag: Any
 def test_a_report_not_out_by_1530_alerts_the_district_and_the_engineers(
     deadline_dag: Any, setup: dict[str, Any]
 ) -> None:
-    from chuyencan.pipeline import prepare_warehouse
+    from chuyencan.submissions.pipeline import prepare_warehouse
 
     prepare_warehouse(settings_of(setup))  # the warehouse is there; the report never ran
     current = report_date_on_or_before(datetime.now(TIMEZONE).date())
@@ -228,8 +228,8 @@ def test_a_report_not_out_by_1530_alerts_the_district_and_the_engineers(
 
 
 def test_an_older_fortnight_not_out_alerts_nobody(setup: dict[str, Any]) -> None:
-    from chuyencan.pipeline import prepare_warehouse
     from chuyencan.report.pipeline import check_report_out
+    from chuyencan.submissions.pipeline import prepare_warehouse
 
     settings = settings_of(setup)
     prepare_warehouse(settings)

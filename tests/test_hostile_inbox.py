@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from chuyencan import warehouse as wh
+from chuyencan.core import schema
+from chuyencan.core import warehouse as wh
 from chuyencan.core.inbox import (
     NAME_BYTES,
     UNREADABLE_FILE,
@@ -25,8 +26,8 @@ from chuyencan.core.inbox import (
     scan,
     staging_for,
 )
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
-from chuyencan.settings import Settings
+from chuyencan.core.settings import Settings
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.bad_input.school_cases import good
 
 SECRET_NAME = "Giàng Thị Bí Mật"
@@ -70,7 +71,7 @@ def test_a_database_error_names_no_child(
         else _child_row(sex=None)
     )
     with pytest.raises((DBAPIError, StatementError, OverflowError)) as caught, engine.begin() as conn:
-        conn.execute(insert(wh.restricted_student_entry), [bad])
+        conn.execute(insert(schema.restricted_student_entry), [bad])
     text = str(caught.value) + repr(caught.value)
     assert SECRET_NAME not in text
     assert SECRET_ID not in text
@@ -113,7 +114,7 @@ def test_a_file_that_killed_the_reader_twice_is_refused_and_the_others_load(tmp_
 
     assert (summary["accepted"], summary["rejected"]) == (1, 1)
     with engine_for(settings.warehouse_url).connect() as conn:
-        rules = [r.rule for r in conn.execute(wh.ops_submission_issue.select())]
+        rules = [r.rule for r in conn.execute(schema.ops_submission_issue.select())]
     assert rules == ["reader_failed"]
     assert not list((settings.work_dir / "reading").glob("*.reading"))
 

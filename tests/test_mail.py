@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, make_url, select
 
-from chuyencan.mail import (
+from chuyencan.core.mail import (
     DistrictWeeklyContext,
     IssueLine,
     LateSchool,
@@ -32,16 +32,17 @@ from chuyencan.mail import (
     SendReport,
     UnattributedFile,
     UnreadableFileContext,
-    airflow_smtp_sender,
     queue_email,
     render_district_weekly,
     render_rejection,
     render_unreadable_file,
     send_pending,
 )
-from chuyencan.mail.sink import SmtpSink
-from chuyencan.settings import TIMEZONE
-from chuyencan.warehouse import ensure_schema, make_engine, ops_email_outbox
+from chuyencan.core.schema import ops_email_outbox
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.warehouse import ensure_schema, make_engine
+from chuyencan.orchestration.smtp import airflow_smtp_sender
+from chuyencan_dev.mail_sink import SmtpSink
 from tests.databases import PG_ADMIN_URL, fresh_pg_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -453,9 +454,9 @@ def test_unreadable_file_goes_to_the_school_or_to_the_district() -> None:
 
 def test_sink_command_line_stores_messages(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("plugins", "devtools"))}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chuyencan.mail.sink", "--dir", str(tmp_path), "--port", str(port)],
+        [sys.executable, "-m", "chuyencan_dev.mail_sink", "--dir", str(tmp_path), "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -23,7 +23,7 @@ from chuyencan.core.organisation import (
     load_organisation,
     validate_organisation,
 )
-from chuyencan.reference import INCLUDE_DIR, REFERENCE_DIR, commune_key, load_reference
+from chuyencan.core.reference import INCLUDE_DIR, REFERENCE_DIR, commune_key, load_reference
 
 BEFORE = date(2025, 4, 4)  # a report date of 2024-25, under the district
 AFTER = date(2025, 10, 3)  # a report date of 2025-26, after the reform

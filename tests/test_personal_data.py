@@ -1,6 +1,6 @@
 """No child's personal data outside the restricted places, shown on a whole pipeline run.
 
-One run per module, on sample data from the generator (`chuyencan.synth`), reusing the demo's
+One run per module, on sample data from the generator (`chuyencan_dev.synth`), reusing the demo's
 building blocks (`scripts/demo.py`): four schools over two Fridays (28 March and 4 April 2025,
 with broken files and corrections), the police extracts of their communes, and every DAG run
 through Airflow's own `dag.test()` on SQLite with a real SMTP server on loopback:
@@ -42,10 +42,10 @@ import openpyxl
 import pytest
 from sqlalchemy import inspect, text
 
-from chuyencan.pipeline import engine_for
-from chuyencan.reference import load_reference
-from chuyencan.settings import TIMEZONE
-from chuyencan.text import strip_diacritics
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.text import strip_diacritics
+from chuyencan.submissions.pipeline import engine_for
 from scripts.demo import _dag, _date_police_extracts, _deliver
 
 pytestmark = pytest.mark.airflow
@@ -329,8 +329,8 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture(scope="module")
 def run(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    from chuyencan.mail.sink import SmtpSink
-    from chuyencan.synth import generate
+    from chuyencan_dev.mail_sink import SmtpSink
+    from chuyencan_dev.synth import generate
 
     base = tmp_path_factory.mktemp("personal-data")
     generated = base / "generated"

@@ -21,12 +21,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
-from chuyencan.police.airflow_tasks import announce_new_cases, announce_new_extracts
-from chuyencan.police.extract_tables import match_audit
-from chuyencan.police.tables import case_verdict
-from chuyencan.settings import TIMEZONE
-from chuyencan.warehouse import ops_email_outbox
+from chuyencan.core.schema import case_verdict, match_audit, ops_email_outbox
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.orchestration.police_tasks import announce_new_cases, announce_new_extracts
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.test_dag_weekly import body, received, warehouse_conn
 from tests.test_police_intake import AMS_BOOK, DISTRICT, assert_no_personal_data, make_settings, write_extract
 from tests.test_police_verdicts import EXPECTED, STUDENT_ROWS, key_of, write_scenario

@@ -21,11 +21,11 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
-from chuyencan.contract import POLICE_COLUMNS
-from chuyencan.pipeline import engine_for, prepare_warehouse
+from chuyencan.core.contract import POLICE_COLUMNS
+from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.police.pipeline import load_police_extracts
 from chuyencan.police.reader import read_extract
-from chuyencan.settings import TIMEZONE, Settings
+from chuyencan.submissions.pipeline import engine_for, prepare_warehouse
 
 DISTRICT = "pgd.batxat@example.org"
 NOW = datetime(2025, 3, 14, 3, 0, tzinfo=UTC)  # Friday 10:00 in Vietnam

@@ -1,6 +1,6 @@
 """The police matcher on hand-built households, one kind of noise or trap per household.
 
-A seeded background commune (a few hundred households named like Bát Xát's, chuyencan.synth
+A seeded background commune (a few hundred households named like Bát Xát's, chuyencan_dev.synth
 names) gives the matcher realistic name frequencies; each scenario household lives in a village
 of its own and its police record carries exactly the noise the test is about. Expected outcomes
 come from the construction: which record is the student, which is a sibling, who is absent.
@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chuyencan.core.text import strip_diacritics
 from chuyencan.police import matching
 from chuyencan.police.names import split_name, surname_groups, within_one_edit
 from chuyencan.police.records import personal_ids
-from chuyencan.synth import names as nm
-from chuyencan.text import strip_diacritics
+from chuyencan_dev.synth import names as nm
 
 COMMUNE = "Y Tý"
 CASE_COLUMNS = [

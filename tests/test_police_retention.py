@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
+from chuyencan.core.schema import case_match, case_verdict, match_audit, police_extract, police_resident
+from chuyencan.core.settings import Settings
 from chuyencan.police import pipeline as police
-from chuyencan.police.extract_tables import case_match, match_audit, police_extract, police_resident
-from chuyencan.police.tables import case_verdict
-from chuyencan.settings import Settings
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.test_police_intake import AMS_BOOK, make_settings
 from tests.test_police_verdicts import EXPECTED, WEEK, key_of, write_scenario
 
@@ -97,7 +96,7 @@ def test_a_configured_period_deletes_household_data_and_keeps_verdicts_and_audit
 
 
 def test_the_period_comes_from_the_airflow_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from chuyencan.airflow_adapter import settings_from_airflow
+    from chuyencan.orchestration.adapter import settings_from_airflow
 
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_WORK_DIR", str(tmp_path))
     assert settings_from_airflow().police_retention_days == 90

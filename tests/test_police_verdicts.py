@@ -18,15 +18,14 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
+from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import case_match, case_verdict, match_audit, police_resident, review_decision
+from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.police import pipeline as police
-from chuyencan.police.extract_tables import case_match, match_audit, police_resident, review_decision
 from chuyencan.police.review import DECISION_HEADER, REVIEWER_HEADER, STUDENT_KEY_HEADER
-from chuyencan.police.tables import case_verdict
 from chuyencan.police.verdicts import MatchRow, Resident, ReviewDecision, decide
-from chuyencan.reference import load_reference
-from chuyencan.settings import TIMEZONE, Settings
 from chuyencan.submissions.load import student_key
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 from tests.test_police_intake import AMS_BOOK, make_settings, write_extract
 

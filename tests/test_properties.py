@@ -30,17 +30,17 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chuyencan.contract import CLASS_SHEET, HEADER_ALIASES, SHEETS, Column, Sheet, header_keys
+from chuyencan.core.contract import CLASS_SHEET, HEADER_ALIASES, SHEETS, Column, Sheet, header_keys
 from chuyencan.core.messages import CellError
 from chuyencan.core.messages import to_date as _to_date
+from chuyencan.core.text import clean_cell_text, fold, nfc, strip_diacritics
 from chuyencan.police import reader as police_reader
 from chuyencan.police.extract_contract import COLUMN_BY_KEY, EXTRACT_COLUMNS, ExtractColumn
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.names import VARIANTS_CSV, split_name, surname_groups, tokens, within_one_edit
 from chuyencan.submissions import reader as school_reader
 from chuyencan.submissions.issues import Issue
-from chuyencan.synth import names as synth_names
-from chuyencan.text import clean_cell_text, fold, nfc, strip_diacritics
+from chuyencan_dev.synth import names as synth_names
 
 
 def _settings(examples: int) -> settings:

@@ -1,6 +1,6 @@
 """The public version of the fortnightly report, on a sample district's real fortnight.
 
-Sample data from `chuyencan.synth` (the 14 schools, weeks ending 28 March and 4 April 2025)
+Sample data from `chuyencan_dev.synth` (the 14 schools, weeks ending 28 March and 4 April 2025)
 collected and published by the report pipeline's own steps on SQLite. The public files
 (`bao_cao_cong_khai_<date>.xlsx` and `.csv`) are then read back as a reader would: no count of
 children from 1 to 4 in any cell, no hidden cell that a total gives away by subtraction (the
@@ -21,12 +21,12 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from chuyencan.pipeline import collect_new_files, engine_for, prepare_warehouse
-from chuyencan.reference import load_reference
+from chuyencan.core.reference import load_reference
+from chuyencan.core.schema import fortnight_summary
+from chuyencan.core.settings import Settings
 from chuyencan.report import pipeline as report
 from chuyencan.report.content import table_metrics
-from chuyencan.report.tables import fortnight_summary
-from chuyencan.settings import Settings
+from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 
 REPORT_DATE = date(2025, 4, 4)
 SUPPRESSED = "<5"
@@ -36,7 +36,7 @@ NAME = "Tên"
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from chuyencan.synth import generate
+    from chuyencan_dev.synth import generate
 
     base = tmp_path_factory.mktemp("public-report")
     sample = generate(

@@ -22,17 +22,18 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 from sqlalchemy import Engine, select, update
 
-from chuyencan import warehouse as wh
-from chuyencan.mail import airflow_smtp_sender, send_pending
-from chuyencan.police.tables import case_verdict
-from chuyencan.reference import Reference, load_reference
+from chuyencan.core import schema
+from chuyencan.core import warehouse as wh
+from chuyencan.core.mail import send_pending
+from chuyencan.core.reference import Reference, load_reference
+from chuyencan.core.schema import case_verdict, fortnight_summary, student_risk
+from chuyencan.core.settings import TIMEZONE, Settings
+from chuyencan.orchestration.smtp import airflow_smtp_sender
 from chuyencan.report.early_warning import RULES
 from chuyencan.report.email import queue_district_report
 from chuyencan.report.excel import write_report
 from chuyencan.report.files import ReportFiles
 from chuyencan.report.lists import reason_labels, write_school_risk_lists
-from chuyencan.report.tables import fortnight_summary, student_risk
-from chuyencan.settings import TIMEZONE, Settings
 
 REPORT = date(2025, 4, 4)
 WEEK_1, WEEK_2 = date(2025, 3, 28), date(2025, 4, 4)
@@ -181,7 +182,7 @@ def _build(engine: Engine) -> None:
             [{"report_date": REPORT, "scope": s, "scope_key": k, **v} for (s, k), v in SUMMARY.items()],
         )
         conn.execute(
-            wh.report_attendance_weekly.insert(),
+            schema.report_attendance_weekly.insert(),
             [
                 {
                     "week_ending": w,
@@ -200,7 +201,7 @@ def _build(engine: Engine) -> None:
             ],
         )
         conn.execute(
-            wh.report_submission_status.insert(),
+            schema.report_submission_status.insert(),
             [
                 {
                     "school_code": code,
@@ -216,12 +217,12 @@ def _build(engine: Engine) -> None:
         for n, (code, week) in enumerate(sorted({(s.school, s.week) for s in STUDENTS}), start=1):
             submission_ids[(code, week)] = 100 + n
             conn.execute(
-                wh.ops_current_submission.insert().values(
+                schema.ops_current_submission.insert().values(
                     school_code=code, week_ending=week, submission_id=100 + n
                 )
             )
         conn.execute(
-            wh.restricted_student_entry.insert(),
+            schema.restricted_student_entry.insert(),
             [
                 {
                     "submission_id": submission_ids[(s.school, s.week)],
@@ -671,8 +672,8 @@ def test_school_lists_rerun_drops_schools_no_longer_listed(engine: Engine, tmp_p
     with engine.begin() as conn:
         conn.execute(student_risk.delete().where(student_risk.c.school_code == "BX-SMS"))
         conn.execute(
-            update(wh.restricted_student_entry)
-            .where(wh.restricted_student_entry.c.school_code == "BX-SMS")
+            update(schema.restricted_student_entry)
+            .where(schema.restricted_student_entry.c.school_code == "BX-SMS")
             .values(status="da_tro_lai")
         )
     paths = write_school_risk_lists(engine, REPORT, out, _reference())
@@ -735,7 +736,7 @@ def test_district_email_arrives_with_the_report_and_is_queued_once(
     _assert_no_personal_data(body, "the email body")
     _assert_no_personal_data(attachment.get_content().decode("latin-1"), "the attachment bytes")
     with engine.begin() as conn:
-        [row] = conn.execute(select(wh.ops_email_outbox)).all()
+        [row] = conn.execute(select(schema.ops_email_outbox)).all()
     _assert_no_personal_data(row.body_text + row.body_html + row.subject, "the outbox row")
     assert re.fullmatch(r"fortnightly_report:2025-04-04:[0-9a-f]{16}", row.dedup_key)
 
@@ -752,4 +753,4 @@ def test_no_district_address_queues_nothing(engine: Engine, report: ReportFiles,
     settings = dataclasses.replace(_settings(tmp_path, "sqlite://"), district_emails=())
     assert queue_district_report(engine, settings, REPORT, report) is False
     with engine.begin() as conn:
-        assert conn.execute(select(wh.ops_email_outbox)).all() == []
+        assert conn.execute(select(schema.ops_email_outbox)).all() == []

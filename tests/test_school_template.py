@@ -18,11 +18,11 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
-from chuyencan import contract
-from chuyencan import school_template as tpl
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
-from chuyencan.reference import REFERENCE_DIR, Reference, School, load_reference
-from chuyencan.text import fold
+from chuyencan.core import contract
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
+from chuyencan.core.reference import REFERENCE_DIR, Reference, School, load_reference
+from chuyencan.core.text import fold
+from chuyencan.submissions import school_template as tpl
 from tests.school_files import ClassRow
 
 WEEK = date(2025, 4, 11)

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet, header_keys, sex_code, status_code
-from chuyencan.reference import Reference, load_reference
-from chuyencan.synth import generate
-from chuyencan.synth.mistakes import KINDS
-from chuyencan.text import fold
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet, header_keys, sex_code, status_code
+from chuyencan.core.reference import Reference, load_reference
+from chuyencan.core.text import fold
+from chuyencan_dev.synth import generate
+from chuyencan_dev.synth.mistakes import KINDS
 
 FIRST, LAST = date(2025, 1, 17), date(2025, 2, 21)  # spans the Tết break
 TET_WEEK = date(2025, 1, 31)

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from chuyencan.contract import CLASS_SHEET, SHEETS, STATUS_LABELS, STUDENT_SHEET
-from chuyencan.reference import Reference, load_reference
+from chuyencan.core.contract import CLASS_SHEET, SHEETS, STATUS_LABELS, STUDENT_SHEET
+from chuyencan.core.reference import Reference, load_reference
+from chuyencan.core.text import strip_diacritics
 from chuyencan.submissions.issues import MASK, Issue, messages
 from chuyencan.submissions.reader import read_workbook
 from chuyencan.submissions.validate import CheckedFile, check_workbooks
-from chuyencan.text import strip_diacritics
 from tests.bad_input import raw as raw_files
 from tests.workbooks import (
     CLASSES,

@@ -6,7 +6,7 @@ columns and sheets) and every way to break it (override a cell, drop or duplicat
 rename or drop a sheet, add rows) is a field or a chainable method, so a test states in one
 line what it changed and can compute the expected sheet/row/column from the same object.
 
-Headers come from `chuyencan.contract`, never retyped here, so a contract change moves the
+Headers come from `chuyencan.core.contract`, never retyped here, so a contract change moves the
 tests with it.
 """
 
@@ -23,9 +23,9 @@ from typing import Any, Literal
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from chuyencan.contract import CLASS_SHEET, SHEETS, STUDENT_SHEET, Column, Sheet
-from chuyencan.reference import REFERENCE_DIR
-from chuyencan.text import strip_diacritics
+from chuyencan.core.contract import CLASS_SHEET, SHEETS, STUDENT_SHEET, Column, Sheet
+from chuyencan.core.reference import REFERENCE_DIR
+from chuyencan.core.text import strip_diacritics
 
 CLASSES = CLASS_SHEET.name
 STUDENTS = STUDENT_SHEET.name

@@ -2,7 +2,7 @@
 # Runs once, when the postgres container starts on an empty data volume
 # (/docker-entrypoint-initdb.d): Airflow's metadata database with a role of its own, and the
 # warehouse database. The warehouse roles and grants are not made here but by the airflow-init
-# service on every start (python -m chuyencan.roles), so that a changed policy or a rotated
+# service on every start (python -m chuyencan.core.roles), so that a changed policy or a rotated
 # password reaches an existing warehouse too.
 set -euo pipefail
 

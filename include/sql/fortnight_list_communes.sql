@@ -1,5 +1,5 @@
 -- The home communes as the schools wrote them on the latest lists; resolved to today's commune
--- names in Python (spellings, aliases, merged communes: chuyencan.reference) and written to
+-- names in Python (spellings, aliases, merged communes: chuyencan.core.reference) and written to
 -- the scratch table fortnight_commune_map.
 SELECT DISTINCT e.commune
 FROM fortnight_list l

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, create_engine, text
 
-from chuyencan.reference import Reference, load_reference
+from chuyencan.core.reference import Reference, load_reference
 
 
 class CheckFailed(AssertionError):

@@ -91,7 +91,7 @@ class Workspace:
 
 
 def roles_for_run() -> Any:
-    from chuyencan.roles import WarehouseRoles
+    from chuyencan.core.roles import WarehouseRoles
 
     return WarehouseRoles(f"{PREFIX}_writer", f"{PREFIX}_district_reader", f"{PREFIX}_restricted_reader")
 
@@ -107,7 +107,7 @@ def ensure_postgres() -> bool:
 
 def create_databases(ws: Workspace) -> None:
     """Fresh databases; the warehouses get the project's roles, the pipeline writes as the writer."""
-    from chuyencan.roles import ensure_roles
+    from chuyencan.core.roles import ensure_roles
 
     drop_databases(ws)
     admin = create_engine(pg_url("postgres"), isolation_level="AUTOCOMMIT")

@@ -1,6 +1,6 @@
 """`make integration`: the docker-compose deployment's topology, started natively on this machine.
 
-    PYTHONPATH=plugins .venv/bin/python -m scripts.integration.run [--dags a,b] [--keep]
+    PYTHONPATH=plugins:devtools .venv/bin/python -m scripts.integration.run [--dags a,b] [--keep]
 
 1. Fresh PostgreSQL databases for Airflow's metadata and two warehouses (A: undisturbed,
    B: disturbed), the project's warehouse roles in both (the pipeline writes as the writer);
@@ -8,7 +8,7 @@
 2. Airflow api-server, scheduler, dag-processor, triggerer and a Celery worker on loopback
    ports, each in a process group of its own, configured through the environment only, like
    the containers (AIRFLOW__*, AIRFLOW_CONN_*, AIRFLOW_VAR_*).
-3. A few weeks of district data from chuyencan.synth in the schools' and the police inboxes.
+3. A few weeks of district data from chuyencan_dev.synth in the schools' and the police inboxes.
 4. Phase A: every DAG of topology.DAG_IDS that is in dags/ triggered through the REST API
    (/api/v2, JWT from /auth/token), one run at a time in a fixed order, each waited for; the
    warehouse checked against the generator's ground truth, the emails the SMTP server received
@@ -135,7 +135,7 @@ class Cluster:
             [
                 sys.executable,
                 "-m",
-                "chuyencan.mail.sink",
+                "chuyencan_dev.mail_sink",
                 "--dir",
                 str(self.ws.mail),
                 "--port",
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             clock.say("started PostgreSQL")
         started_redis = envs.ensure_redis(clock.left(30))
         envs.create_databases(ws)
-        from chuyencan.synth import generate
+        from chuyencan_dev.synth import generate
 
         made = generate(
             ws.sample,

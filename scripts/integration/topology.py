@@ -51,7 +51,7 @@ def airflow_version_pinned() -> str:
 
 
 # How the package names the Airflow variables it reads: `_variable("chuyencan_x", ...)` in
-# airflow_adapter.py, `Variable.get("chuyencan_x")`, or a `..._VARIABLE = "chuyencan_x"` constant.
+# orchestration/adapter.py, `Variable.get("chuyencan_x")`, or a `..._VARIABLE = "chuyencan_x"` constant.
 _VARIABLE_USES = (
     r"""_variable\(\s*["'](chuyencan_\w+)["']""",
     r"""Variable\.get\(\s*["'](chuyencan_\w+)["']""",
@@ -71,7 +71,7 @@ def pipeline_variables() -> list[str]:
 
 
 def connection_variables() -> list[str]:
-    from chuyencan.airflow_adapter import SMTP_CONN_ID, WAREHOUSE_CONN_ID
+    from chuyencan.orchestration.adapter import SMTP_CONN_ID, WAREHOUSE_CONN_ID
 
     return [f"AIRFLOW_CONN_{c.upper()}" for c in (WAREHOUSE_CONN_ID, SMTP_CONN_ID)]
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from chuyencan.contract import POLICE_COLUMNS
+from chuyencan.core.contract import POLICE_COLUMNS
 from tests.bad_input import raw
 from tests.bad_input.school_cases import Case, _case
 

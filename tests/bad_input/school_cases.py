@@ -19,8 +19,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET
-from chuyencan.settings import TIMEZONE
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET
+from chuyencan.core.settings import TIMEZONE
 from tests.bad_input import raw
 from tests.workbooks import CLASSES, STUDENTS, Workbook, baseline_students, class_row
 

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from chuyencan.text import clean_cell_text
+from chuyencan.core.text import clean_cell_text
 
 MASK = "(đã ẩn)"
 SHOWN_CHARS = 60

@@ -25,8 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chuyencan.reference import REFERENCE_DIR, Reference, School, commune_key, load_reference
-from chuyencan.text import fold
+from chuyencan.core.reference import REFERENCE_DIR, Reference, School, commune_key, load_reference
+from chuyencan.core.text import fold
 
 # Level of each kind of administrative unit: 1 province, 2 district (until 2025-06-30), 3 commune.
 ADMIN_LEVEL = {"tinh": 1, "huyen": 2, "thanh_pho": 2, "thi_xa": 2, "xa": 3, "phuong": 3, "thi_tran": 3}

@@ -16,10 +16,10 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, Engine, Row, func, select
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import OPEN_STATUSES
-from chuyencan.police.extract_tables import police_extract_current, police_resident
-from chuyencan.reference import Reference
+from chuyencan.core import schema
+from chuyencan.core.contract import OPEN_STATUSES
+from chuyencan.core.reference import Reference
+from chuyencan.core.schema import police_extract_current, police_resident
 
 CASE_COLUMNS = (
     "case_id",
@@ -59,7 +59,7 @@ def resident_id(extract_id: int, source_row: int) -> str:
 
 def open_cases(engine: Engine, ref: Reference) -> pd.DataFrame:
     """One row per open case (CASE_COLUMNS); `commune` resolved, None when unknown."""
-    cs, se = wh.ops_current_submission, wh.restricted_student_entry
+    cs, se = schema.ops_current_submission, schema.restricted_student_entry
     latest = (
         select(cs.c.school_code, func.max(cs.c.week_ending).label("week"))
         .group_by(cs.c.school_code)

@@ -1,6 +1,6 @@
 """The commune police's household extract (CONTRACTS §4): columns, headers, labels.
 
-The contract's ASCII keys and residence codes come from `chuyencan.contract`; this module adds
+The contract's ASCII keys and residence codes come from `chuyencan.core.contract`; this module adds
 the Vietnamese headers a clerk may type instead, the package's English names, and which values
 are personal (all of them except the commune, the residence status and the verification date).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from chuyencan.contract import POLICE_COLUMNS, RESIDENCE_LABELS
-from chuyencan.text import fold
+from chuyencan.core.contract import POLICE_COLUMNS, RESIDENCE_LABELS
+from chuyencan.core.text import fold
 
 ExtractKind = Literal["code", "text", "birth", "sex", "residence", "date"]
 

@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 
-from chuyencan import warehouse as wh
+from chuyencan.core import warehouse as wh
 from chuyencan.core.inbox import (
     FILE_TOO_LARGE,
     POLICE_LIMITS,
@@ -41,18 +41,18 @@ from chuyencan.core.inbox import (
     staging_for,
     together_else_alone,
 )
-from chuyencan.police.extract_tables import (
+from chuyencan.core.reference import Reference, commune_key
+from chuyencan.core.schema import (
     police_extract,
     police_extract_current,
     police_extract_issue,
     police_resident,
 )
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import fold, strip_diacritics
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import ParsedExtract, read_extract
 from chuyencan.police.validate import CheckedExtract, check_extracts
-from chuyencan.reference import Reference, commune_key
-from chuyencan.settings import Settings
-from chuyencan.text import fold, strip_diacritics
 
 log = logging.getLogger(__name__)
 

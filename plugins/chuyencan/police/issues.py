@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 
 from chuyencan.core.messages import MASK, format_message, shorten
+from chuyencan.core.reference import INCLUDE_DIR
 from chuyencan.police.extract_contract import COLUMN_BY_KEY, PERSONAL_KEYS
-from chuyencan.reference import INCLUDE_DIR
 from chuyencan.submissions.issues import Issue
 
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "police_messages.vi.json"

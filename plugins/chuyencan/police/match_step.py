@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from chuyencan import warehouse as wh
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import Reference
+from chuyencan.core.schema import case_match, police_extract_current
 from chuyencan.police.cases import current_residents, open_cases
-from chuyencan.police.extract_tables import case_match, police_extract_current
-from chuyencan.reference import Reference
 
 log = logging.getLogger(__name__)
 

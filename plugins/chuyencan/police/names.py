@@ -14,7 +14,7 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 
-from chuyencan.text import fold, is_missing, strip_diacritics
+from chuyencan.core.text import fold, is_missing, strip_diacritics
 
 VARIANTS_CSV = Path(__file__).resolve().parents[3] / "include" / "reference" / "name_variants.csv"
 

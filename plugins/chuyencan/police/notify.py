@@ -18,14 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from chuyencan.mail.outbox import queue_email
-from chuyencan.mail.render import render_email
-from chuyencan.police.extract_tables import police_extract, police_extract_current
+from chuyencan.core.mail.outbox import queue_email
+from chuyencan.core.mail.render import render_email
+from chuyencan.core.schema import VERDICTS, case_verdict, police_extract, police_extract_current
+from chuyencan.core.settings import Settings
 from chuyencan.police.intake import ExtractRejectedHook
 from chuyencan.police.issues import ExtractIssue
-from chuyencan.police.tables import VERDICTS, case_verdict
 from chuyencan.police.validate import CheckedExtract
-from chuyencan.settings import Settings
 
 MAX_REASONS = 20
 MAX_ROWS_SHOWN = 10

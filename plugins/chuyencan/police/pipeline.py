@@ -11,8 +11,8 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
-from chuyencan.pipeline import engine_for, reference_for
-from chuyencan.settings import Settings
+from chuyencan.core.runs import engine_for, reference_for
+from chuyencan.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

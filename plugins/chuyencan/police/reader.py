@@ -22,12 +22,12 @@ from typing import Any
 import pandas as pd
 import python_calamine as pc
 
-from chuyencan.contract import sex_code
+from chuyencan.core.contract import sex_code
 from chuyencan.core.inbox import FILE_TOO_LARGE, POLICE_LIMITS, READ_FAILURES, Limits, sniff
 from chuyencan.core.messages import CellError, to_date
+from chuyencan.core.text import clean_cell_text, fold, nfc
 from chuyencan.police.extract_contract import EXTRACT_COLUMNS, FRAME_COLUMNS, ExtractColumn, residence_code
 from chuyencan.police.issues import UNREADABLE_RULES, ExtractIssue
-from chuyencan.text import clean_cell_text, fold, nfc
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from chuyencan.core.reference import commune_key
 from chuyencan.police import names
-from chuyencan.reference import commune_key
 
 _ID_DIGITS = 12
 _NO_YEAR = -1

@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from chuyencan.police.extract_tables import case_match, police_extract, police_resident
+from chuyencan.core.schema import case_match, police_extract, police_resident
+from chuyencan.core.settings import Settings
 from chuyencan.police.intake import refresh_current
 from chuyencan.police.review import review_dir
-from chuyencan.settings import Settings
 
 log = logging.getLogger(__name__)
 

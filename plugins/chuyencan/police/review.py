@@ -36,17 +36,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Connection, Engine, select
 
-from chuyencan.contract import RESIDENCE_LABELS, SEX_LABELS
+from chuyencan.core.contract import RESIDENCE_LABELS, SEX_LABELS
+from chuyencan.core.reference import Reference
+from chuyencan.core.safe_cells import CellValue, set_value
+from chuyencan.core.schema import case_match, case_verdict, police_resident, review_decision
+from chuyencan.core.settings import Settings
+from chuyencan.core.sql import as_utc
+from chuyencan.core.text import clean_cell_text, fold
 from chuyencan.police.cases import fetch_residents, open_cases
-from chuyencan.police.extract_tables import case_match, police_resident, review_decision
 from chuyencan.police.intake import police_dir
-from chuyencan.police.tables import case_verdict
 from chuyencan.police.verdicts import confirmed_records, load_decisions
-from chuyencan.reference import Reference
-from chuyencan.report.safe_cells import CellValue, set_value
-from chuyencan.settings import Settings
-from chuyencan.submissions.load import as_utc
-from chuyencan.text import clean_cell_text, fold
 
 log = logging.getLogger(__name__)
 

@@ -22,13 +22,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from chuyencan.core.gx_suites import EXPECTATIONS_DIR, date_ordinals, suite_failures
 from chuyencan.core.inbox import InboxFile
-from chuyencan.gx_suites import date_ordinals, suite_failures
+from chuyencan.core.reference import Reference
 from chuyencan.police.extract_contract import COLUMN_BY_KEY
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import ParsedExtract
-from chuyencan.reference import Reference
-from chuyencan.submissions.validate import EXPECTATIONS_DIR
 
 log = logging.getLogger(__name__)
 

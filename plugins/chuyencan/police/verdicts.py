@@ -33,19 +33,20 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
-from chuyencan import warehouse as wh
-from chuyencan.police.cases import fetch_residents
-from chuyencan.police.extract_contract import LEFT_STATUSES, PRESENT_STATUSES
-from chuyencan.police.extract_tables import (
+from chuyencan.core import warehouse as wh
+from chuyencan.core.schema import (
+    VERDICTS,
     case_match,
+    case_verdict,
     match_audit,
     police_extract,
     police_extract_current,
     police_resident,
     review_decision,
 )
-from chuyencan.police.tables import VERDICTS, case_verdict
-from chuyencan.submissions.load import as_utc
+from chuyencan.core.sql import as_utc
+from chuyencan.police.cases import fetch_residents
+from chuyencan.police.extract_contract import LEFT_STATUSES, PRESENT_STATUSES
 
 log = logging.getLogger(__name__)
 

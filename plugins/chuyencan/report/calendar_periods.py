@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chuyencan.reference import Reference, SchoolYear
+    from chuyencan.core.reference import Reference, SchoolYear
 
 FIRST_REPORT = date(2025, 4, 4)
 FORTNIGHT = timedelta(days=14)

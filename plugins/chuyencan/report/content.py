@@ -20,13 +20,13 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, func, select
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import LEVELS
-from chuyencan.reference import INCLUDE_DIR, Reference
+from chuyencan.core import schema as wh  # the tables
+from chuyencan.core.contract import LEVELS
+from chuyencan.core.reference import INCLUDE_DIR, Reference
+from chuyencan.core.schema import fortnight_summary
+from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import Fortnight, report_year
-from chuyencan.report.tables import fortnight_summary
-from chuyencan.settings import TIMEZONE
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 

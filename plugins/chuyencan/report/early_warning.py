@@ -29,12 +29,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from chuyencan.reference import Reference
+from chuyencan.core.reference import Reference
+from chuyencan.core.schema import student_risk
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import SESSIONS_PER_DAY, year_boundaries
 from chuyencan.report.scratch import load_latest_lists, statement
-from chuyencan.report.tables import student_risk
-from chuyencan.settings import Settings
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from datetime import date, datetime
 from markupsafe import Markup
 from sqlalchemy import Engine
 
-from chuyencan.mail.outbox import queue_email
-from chuyencan.mail.render import MAX_TABLE_ROWS, RenderedEmail, render_email
-from chuyencan.reference import load_reference
+from chuyencan.core.mail.outbox import queue_email
+from chuyencan.core.mail.render import MAX_TABLE_ROWS, RenderedEmail, render_email
+from chuyencan.core.reference import load_reference
+from chuyencan.core.settings import Settings
 from chuyencan.report import markdown
 from chuyencan.report.content import Issuer, ReportContent, load_content, load_issuer, status_text
 from chuyencan.report.files import ReportFiles
-from chuyencan.settings import Settings
 
 log = logging.getLogger(__name__)
 

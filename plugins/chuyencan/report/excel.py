@@ -28,7 +28,25 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
-from chuyencan.reference import Reference
+from chuyencan.core.reference import Reference
+from chuyencan.core.sheet_style import (
+    BORDER,
+    CENTER,
+    COUNT_FORMAT,
+    DATE_FORMAT,
+    HEADER_FILL,
+    LEFT,
+    RATE_FORMAT,
+    RIGHT,
+    TOTAL_FILL,
+    fit_rows,
+    font,
+    header_row,
+    merge,
+    page_setup,
+    put,
+    widths,
+)
 from chuyencan.report import markdown
 from chuyencan.report.content import (
     COMPLETENESS_TITLE,
@@ -51,24 +69,6 @@ from chuyencan.report.content import (
     summary_lines,
 )
 from chuyencan.report.files import ReportFiles, report_files, save_text, save_workbook
-from chuyencan.report.sheet_style import (
-    BORDER,
-    CENTER,
-    COUNT_FORMAT,
-    DATE_FORMAT,
-    HEADER_FILL,
-    LEFT,
-    RATE_FORMAT,
-    RIGHT,
-    TOTAL_FILL,
-    fit_rows,
-    font,
-    header_row,
-    merge,
-    page_setup,
-    put,
-    widths,
-)
 
 log = logging.getLogger(__name__)
 

@@ -29,15 +29,11 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine, column, select, table
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import REASON_LABELS, SEX_LABELS, STATUS_LABELS
-from chuyencan.police.tables import case_verdict
-from chuyencan.reference import Reference
-from chuyencan.report.calendar_periods import report_year, year_boundaries
-from chuyencan.report.content import DEFAULT_MAX_SESSIONS, PERIOD_LABELS, REPORT_TEMPLATE_DIR
-from chuyencan.report.files import RESTRICTED_MODE, restricted_dir, save_workbook
-from chuyencan.report.scratch import load_latest_lists
-from chuyencan.report.sheet_style import (
+from chuyencan.core import schema as wh  # the tables
+from chuyencan.core.contract import REASON_LABELS, SEX_LABELS, STATUS_LABELS
+from chuyencan.core.reference import Reference
+from chuyencan.core.schema import case_verdict, student_risk
+from chuyencan.core.sheet_style import (
     CENTER,
     DATE_FORMAT,
     LEFT,
@@ -50,7 +46,10 @@ from chuyencan.report.sheet_style import (
     put,
     widths,
 )
-from chuyencan.report.tables import student_risk
+from chuyencan.report.calendar_periods import report_year, year_boundaries
+from chuyencan.report.content import DEFAULT_MAX_SESSIONS, PERIOD_LABELS, REPORT_TEMPLATE_DIR
+from chuyencan.report.files import RESTRICTED_MODE, restricted_dir, save_workbook
+from chuyencan.report.scratch import load_latest_lists
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader
 
-from chuyencan.mail import render as mail_render
+from chuyencan.core.mail import render as mail_render
 from chuyencan.report.content import (
     COMPLETENESS_TITLE,
     DISTRICT_LABEL,

@@ -15,12 +15,12 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chuyencan.pipeline import engine_for, friday_of, reference_for
+from chuyencan.core.runs import engine_for, friday_of, reference_for
+from chuyencan.core.settings import Settings
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
-from chuyencan.settings import Settings
 
 if TYPE_CHECKING:
-    from chuyencan.mail.outbox import OutgoingEmail
+    from chuyencan.core.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +165,8 @@ def report_is_out(settings: Settings, report_date: date) -> bool:
     report is written (what the district reads and what it files)."""
     from sqlalchemy import func, select
 
+    from chuyencan.core.schema import fortnight_summary as t
     from chuyencan.report.files import report_files
-    from chuyencan.report.tables import fortnight_summary as t
 
     query = select(func.count()).where(t.c.report_date == report_date, t.c.scope == "district")
     with engine_for(settings.warehouse_url).connect() as conn:
@@ -234,8 +234,8 @@ def send_deadline_alert(
     and is emptied by a later task of the very run that is late, either of which may be what
     broke. False when there is nobody to tell.
     """
-    from chuyencan.mail.outbox import OutgoingEmail
-    from chuyencan.mail.render import render_email
+    from chuyencan.core.mail.outbox import OutgoingEmail
+    from chuyencan.core.mail.render import render_email
 
     if not recipients:
         log.warning("report %s missed its deadline and no recipients are configured", report_date)

@@ -29,20 +29,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from chuyencan.report.content import (
-    DISTRICT_LABEL,
-    SMALL_COUNT_LIMIT,
-    SUPPRESSED_TEXT,
-    Issuer,
-    Metric,
-    ReportContent,
-    ScopeRow,
-    figure,
-    table_metrics,
-)
-from chuyencan.report.files import save_text, save_workbook
-from chuyencan.report.safe_cells import is_formula_like
-from chuyencan.report.sheet_style import (
+from chuyencan.core.safe_cells import is_formula_like
+from chuyencan.core.sheet_style import (
     CENTER,
     COUNT_FORMAT,
     LEFT,
@@ -55,6 +43,18 @@ from chuyencan.report.sheet_style import (
     put,
     widths,
 )
+from chuyencan.report.content import (
+    DISTRICT_LABEL,
+    SMALL_COUNT_LIMIT,
+    SUPPRESSED_TEXT,
+    Issuer,
+    Metric,
+    ReportContent,
+    ScopeRow,
+    figure,
+    table_metrics,
+)
+from chuyencan.report.files import save_text, save_workbook
 
 log = logging.getLogger(__name__)
 

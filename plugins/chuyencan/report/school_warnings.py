@@ -34,10 +34,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, select
 
-from chuyencan.contract import STUDENT_SHEET
-from chuyencan.mail.outbox import queue_email
-from chuyencan.mail.render import TEMPLATE_DIR, IssueLine, RenderedEmail, format_date
-from chuyencan.reference import Reference, SchoolYear
+from chuyencan.core.contract import STUDENT_SHEET
+from chuyencan.core.mail.outbox import queue_email
+from chuyencan.core.mail.render import TEMPLATE_DIR, IssueLine, RenderedEmail, format_date
+from chuyencan.core.reference import Reference, SchoolYear
+from chuyencan.core.schema import ops_email_outbox
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import strip_diacritics
 from chuyencan.report.calendar_periods import (
     YearBoundaries,
     report_year,
@@ -45,9 +48,6 @@ from chuyencan.report.calendar_periods import (
     year_boundaries,
 )
 from chuyencan.report.scratch import load_latest_lists, statement
-from chuyencan.settings import Settings
-from chuyencan.text import strip_diacritics
-from chuyencan.warehouse import ops_email_outbox
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def render_calendar_warning(
     warnings: Iterable[CalendarWarning],
 ) -> RenderedEmail:
     # The mail package's renderer: same layout, filters and signature as every other email.
-    from chuyencan.mail.render import render_email
+    from chuyencan.core.mail.render import render_email
 
     return render_email(
         "calendar_warning",

@@ -15,8 +15,8 @@ from functools import cache
 from sqlalchemy import Connection, Date, Integer, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
-from chuyencan.reference import Reference
-from chuyencan.submissions.load import sql
+from chuyencan.core.reference import Reference
+from chuyencan.core.sql import sql
 
 _TABLES = {
     "fortnight_list": "school_code VARCHAR(32) NOT NULL, week_ending DATE NOT NULL, submission_id INTEGER NOT NULL",

@@ -14,11 +14,11 @@ from datetime import date
 
 from sqlalchemy import Engine, func, select
 
-from chuyencan.reference import Reference
+from chuyencan.core.reference import Reference
+from chuyencan.core.schema import fortnight_summary
+from chuyencan.core.settings import DISTRICT_KEY, Settings
 from chuyencan.report.calendar_periods import Fortnight, year_boundaries
 from chuyencan.report.scratch import load_latest_lists, statement
-from chuyencan.report.tables import fortnight_summary
-from chuyencan.settings import DISTRICT_KEY, Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pathlib import PurePath
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
-from chuyencan import warehouse as wh
+from chuyencan.core import schema
 from chuyencan.core.inbox import (
     FILE_TOO_LARGE,
     SCHOOL_LIMITS,
@@ -31,15 +31,15 @@ from chuyencan.core.inbox import (
     staging_for,
     together_else_alone,
 )
-from chuyencan.reference import Reference
-from chuyencan.settings import Settings
+from chuyencan.core.reference import Reference
+from chuyencan.core.settings import Settings
+from chuyencan.core.text import fold
 from chuyencan.submissions.inbox import new_files, scan
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.load import Stored, store_accepted, store_rejected
 from chuyencan.submissions.reader import ParsedWorkbook, read_workbook
 from chuyencan.submissions.status import refresh_weeks
 from chuyencan.submissions.validate import CheckedFile, check_parsed
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class CollectionResult:
 
 def usual_rates(engine: Engine) -> dict[str, float]:
     """Each school's attendance over its last few reported weeks: the yardstick for warnings."""
-    aw = wh.report_attendance_weekly
+    aw = schema.report_attendance_weekly
     recent = (
         select(
             aw.c.school_code,
@@ -115,7 +115,7 @@ def usual_rates(engine: Engine) -> dict[str, float]:
 
 def usual_enrolment(engine: Engine) -> dict[tuple[str, str], int]:
     """(school, folded class name) -> sĩ số in the school's latest accepted week."""
-    cs, ca = wh.ops_current_submission, wh.ops_class_attendance
+    cs, ca = schema.ops_current_submission, schema.ops_class_attendance
     latest: dict[str, int] = {}
     with engine.connect() as conn:
         for row in conn.execute(
@@ -139,7 +139,7 @@ def listed_dropouts(engine: Engine) -> dict[str, str]:
     """Personal ID -> school, of the dropouts on each school's latest accepted list: so a child
     another school also lists as a dropout is pointed out to both (counted once: fortnight_summary.sql).
     Stays in memory; the IDs are never logged or shown."""
-    cs, se = wh.ops_current_submission, wh.restricted_student_entry
+    cs, se = schema.ops_current_submission, schema.restricted_student_entry
     latest = (
         select(cs.c.school_code, func.max(cs.c.week_ending).label("week_ending"))
         .group_by(cs.c.school_code)

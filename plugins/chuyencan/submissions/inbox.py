@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, select
 
-from chuyencan import warehouse as wh
+from chuyencan.core import schema
 from chuyencan.core.inbox import InboxFile, scan, sha256_of
 
 __all__ = ["InboxFile", "new_files", "scan", "sha256_of"]
@@ -21,7 +21,7 @@ __all__ = ["InboxFile", "new_files", "scan", "sha256_of"]
 def new_files(engine: Engine, files: Iterable[InboxFile]) -> list[InboxFile]:
     """Drop files whose bytes were already processed, and repeats within this batch."""
     with engine.connect() as conn:
-        known = set(conn.execute(select(wh.ops_submission.c.sha256)).scalars())
+        known = set(conn.execute(select(schema.ops_submission.c.sha256)).scalars())
     out: list[InboxFile] = []
     for f in files:
         if f.sha256 in known:

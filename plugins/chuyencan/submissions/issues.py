@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from chuyencan.contract import SHEETS
+from chuyencan.core.contract import SHEETS
 from chuyencan.core.messages import MASK, format_message, shorten
-from chuyencan.reference import INCLUDE_DIR
+from chuyencan.core.reference import INCLUDE_DIR
 
 Severity = Literal["error", "warning"]
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "messages.vi.json"

@@ -13,24 +13,23 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import cache
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Date, Engine, String, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from chuyencan import warehouse as wh
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
+from chuyencan.core import schema
+from chuyencan.core import warehouse as wh
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
 from chuyencan.core.inbox import InboxFile, Staging, safe_name
-from chuyencan.reference import INCLUDE_DIR
+from chuyencan.core.sql import as_utc, sql
+from chuyencan.core.text import fold
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.validate import CheckedFile
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
-SQL_DIR = INCLUDE_DIR / "sql"
 
 
 @dataclass(frozen=True)
@@ -41,16 +40,6 @@ class Stored:
     week_ending: date | None
     version: int | None
     stored_path: Path
-
-
-@cache
-def sql(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def student_key(personal_id: Any, full_name: Any, birth_date: Any, school_code: str) -> str:
@@ -86,7 +75,7 @@ def _insert_issues(conn: Connection, submission_id: int, issues: list[Issue]) ->
     if not issues:
         return
     conn.execute(
-        wh.ops_submission_issue.insert(),
+        schema.ops_submission_issue.insert(),
         [
             {
                 "submission_id": submission_id,
@@ -106,11 +95,11 @@ def _insert_issues(conn: Connection, submission_id: int, issues: list[Issue]) ->
 def _insert_submission(conn: Connection, row: dict[str, Any]) -> int | None:
     """Insert the submission record; None when another run already stored the same bytes."""
     exists = conn.execute(
-        select(wh.ops_submission.c.submission_id).where(wh.ops_submission.c.sha256 == row["sha256"])
+        select(schema.ops_submission.c.submission_id).where(schema.ops_submission.c.sha256 == row["sha256"])
     ).first()
     if exists is not None:
         return None
-    result = conn.execute(wh.ops_submission.insert().values(**row))
+    result = conn.execute(schema.ops_submission.insert().values(**row))
     return int(result.inserted_primary_key[0])
 
 
@@ -135,11 +124,11 @@ def store_accepted(
             row = _submission_row(f, checked, "accepted", target, now)
             previous = conn.execute(
                 select(func.count())
-                .select_from(wh.ops_submission)
+                .select_from(schema.ops_submission)
                 .where(
-                    wh.ops_submission.c.school_code == school,
-                    wh.ops_submission.c.week_ending == week,
-                    wh.ops_submission.c.outcome == "accepted",
+                    schema.ops_submission.c.school_code == school,
+                    schema.ops_submission.c.week_ending == week,
+                    schema.ops_submission.c.outcome == "accepted",
                 )
             ).scalar_one()
             row["version"] = previous + 1
@@ -188,7 +177,7 @@ def _insert_classes(
         }
         for r in checked.records(CLASS_SHEET)
     ]
-    conn.execute(wh.ops_class_attendance.insert(), rows)
+    conn.execute(schema.ops_class_attendance.insert(), rows)
 
 
 def _insert_students(
@@ -210,7 +199,7 @@ def _insert_students(
             }
         )
     if rows:
-        conn.execute(wh.restricted_student_entry.insert(), rows)
+        conn.execute(schema.restricted_student_entry.insert(), rows)
 
 
 def _make_current_if_newest(
@@ -218,7 +207,7 @@ def _make_current_if_newest(
 ) -> None:
     """The file in effect for a school and week is the newest by file time, whatever the order
     in which files were processed."""
-    cs, sub = wh.ops_current_submission, wh.ops_submission
+    cs, sub = schema.ops_current_submission, schema.ops_submission
     current = conn.execute(
         select(sub.c.submission_id, sub.c.received_at)
         .join(cs, cs.c.submission_id == sub.c.submission_id)
@@ -232,7 +221,7 @@ def _make_current_if_newest(
 
 
 def rebuild_attendance(conn: Connection, school: str, week: date) -> None:
-    aw = wh.report_attendance_weekly
+    aw = schema.report_attendance_weekly
     conn.execute(aw.delete().where(aw.c.school_code == school, aw.c.week_ending == week))
     conn.execute(
         text(sql("attendance_weekly.sql")).bindparams(

@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 import python_calamine as pc
 
-from chuyencan.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.core.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
 from chuyencan.core.inbox import READ_FAILURES, SCHOOL_LIMITS, Limits, Refusal, XlsxScan, check_file
 from chuyencan.core.messages import CellError, to_date
+from chuyencan.core.text import clean_cell_text, fold, nfc
 from chuyencan.submissions.issues import Issue
-from chuyencan.text import clean_cell_text, fold, nfc
 
 log = logging.getLogger(__name__)
 

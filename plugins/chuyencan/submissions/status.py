@@ -21,10 +21,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, select
 
-from chuyencan import warehouse as wh
-from chuyencan.reference import Reference
-from chuyencan.settings import Settings
-from chuyencan.submissions.load import as_utc
+from chuyencan.core import schema
+from chuyencan.core import warehouse as wh
+from chuyencan.core.reference import Reference
+from chuyencan.core.settings import Settings
+from chuyencan.core.sql import as_utc
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class SchoolWeekStatus:
 def compute_week(
     conn: Connection, ref: Reference, settings: Settings, week: date, now: datetime
 ) -> list[SchoolWeekStatus]:
-    sub, cs = wh.ops_submission, wh.ops_current_submission
+    sub, cs = schema.ops_submission, schema.ops_current_submission
     deadline = settings.deadline_for(week)
     rows = conn.execute(
         select(sub.c.submission_id, sub.c.school_code, sub.c.outcome, sub.c.received_at, sub.c.error_count)
@@ -92,7 +93,7 @@ def refresh_weeks(
 ) -> list[SchoolWeekStatus]:
     """Recompute the status rows of the given school weeks, each week in one transaction."""
     now = now or datetime.now(UTC)
-    table = wh.report_submission_status
+    table = schema.report_submission_status
     result: list[SchoolWeekStatus] = []
     for week in sorted(w for w in weeks if ref.is_school_week(w)):
         with engine.begin() as conn:

@@ -22,16 +22,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chuyencan.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
-from chuyencan.gx_suites import date_ordinals, suite_failures
-from chuyencan.reference import INCLUDE_DIR, Reference
+from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
+from chuyencan.core.gx_suites import EXPECTATIONS_DIR, date_ordinals, suite_failures
+from chuyencan.core.reference import Reference
+from chuyencan.core.text import fold
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.reader import ParsedWorkbook, read_workbook
-from chuyencan.text import fold
 
 log = logging.getLogger(__name__)
 
-EXPECTATIONS_DIR = INCLUDE_DIR / "expectations"
 SUITES = {CLASS_SHEET.name: "school_classes.json", STUDENT_SHEET.name: "school_students.json"}
 
 
