@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: demo test lint format bench-intake bench-hostile bench-report bench-linkage venv postgres integration clean
+.PHONY: demo test test-fast lint typecheck format bench-intake bench-hostile bench-report bench-linkage venv postgres \
+	integration clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +27,22 @@ demo: venv
 test: venv postgres
 	$(BIN)/ruff check .
 	PYTHONPATH=plugins $(BIN)/lint-imports
+	$(BIN)/mypy plugins/chuyencan devtools/chuyencan_dev
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-lint: venv
+# The fast lane: no PostgreSQL server, no Airflow at run time (metadata DB, DAG parsing,
+# `dag.test()`), property-based tests with a fifth of their examples.
+test-fast: venv
+	CHUYENCAN_FAST_TESTS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not postgres and not airflow"
+
+lint: venv typecheck
 	$(BIN)/ruff check .
 	PYTHONPATH=plugins $(BIN)/lint-imports
 	$(BIN)/ruff format --check .
+
+# The package and the dev tools, type-checked; the core (pyproject.toml, [tool.mypy]) to --strict.
+typecheck: venv
+	$(BIN)/mypy plugins/chuyencan devtools/chuyencan_dev
 
 format: venv
 	$(BIN)/ruff format .

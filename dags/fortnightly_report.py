@@ -1,4 +1,5 @@
-"""Every other Friday 15:00: the district's fortnightly report (CONTRACTS §2, `fortnightly_report`)."""
+"""Every other Friday 15:00: the district's fortnightly report (`fortnightly_report`,
+docs/contracts.md#2-dags)."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ DOC = """
 ### Police extracts: continuous intake
 
 Every 30 minutes, 07:00–17:30 Monday to Saturday: new household extracts that commune police
-dropped into the police inbox (`AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX`, CSV or .xlsx, CONTRACTS §4)
-are checked and loaded, or quarantined with reasons, and the district is emailed row numbers
-and rules (never the records). The inbox is never modified.
+dropped into the police inbox (`AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX`, CSV or .xlsx,
+docs/contracts.md#4-police-extract) are checked and loaded, or quarantined with reasons, and
+the district is emailed row numbers and rules (never the records). The inbox is never modified.
 
 When a new extract is accepted, **announce_new_extracts** emits the `chuyencan_police_extracts`
 asset, which starts `police_reconciliation`: the commune's open cases are matched against the

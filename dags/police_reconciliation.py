@@ -1,4 +1,4 @@
-"""Police reconciliation (CONTRACTS §2, dag_id `police_reconciliation`): which out-of-school
+"""Police reconciliation (docs/contracts.md#2-dags, dag_id `police_reconciliation`): which out-of-school
 students left the commune, which are still there, and which need a person to check."""
 
 from __future__ import annotations

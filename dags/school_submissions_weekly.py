@@ -1,4 +1,4 @@
-"""Friday: close the schools' reporting week (CONTRACTS §2, dag_id `school_submissions_weekly`)."""
+"""Friday: close the schools' reporting week (`school_submissions_weekly`, docs/contracts.md#2-dags)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ Friday:
 
 A run for logical date on Friday F works on the week ending F; reruns leave the warehouse
 unchanged. Files that arrive later are picked up by `school_submissions_intake` (every 10
-minutes on school days) or the next run. Settings: CONTRACTS §1 (all optional).
+minutes on school days) or the next run. Settings: docs/contracts.md#1-configuration (all optional).
 """
 
 

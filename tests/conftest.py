@@ -2,6 +2,12 @@
 
 Airflow reads its configuration when first imported, so the environment is set here, before
 any test module imports it.
+
+Markers keep the fast lane (`make test-fast`: `-m "not postgres and not airflow"`) honest: a
+test that asks for `pg_url`, or for the PostgreSQL side of `warehouse_url`, is marked `postgres`
+here, and one that asks for Airflow's metadata DB (`airflow_db`) is marked `airflow`; any other
+test that opens a PostgreSQL database (databases.py) or loads a DAG (helpers.load_dag) without
+the marker fails.
 """
 
 from __future__ import annotations
@@ -60,7 +66,25 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'warehouse' / 'warehouse.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "pg_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+        if "airflow_db" in fixtures:
+            item.add_marker(pytest.mark.airflow)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture of the test, module-scoped ones included, is set up.
+    from tests import databases, helpers
+
+    databases.postgres_allowed = item.get_closest_marker("postgres") is not None
+    helpers.airflow_allowed = item.get_closest_marker("airflow") is not None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each test using this runs on both warehouse kinds."""
     if request.param == "sqlite":

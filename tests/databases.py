@@ -12,11 +12,19 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 PG_ADMIN_URL = os.environ.get("CHUYENCAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Set by conftest before each test: whether it carries the `postgres` marker.
+postgres_allowed = True
 
 
 @contextmanager
 def fresh_pg_database(prefix: str = "chuyencan_test") -> Iterator[str]:
     """The URL of a new, empty database on the test server."""
+    if not postgres_allowed:
+        raise RuntimeError(
+            "this test opens a PostgreSQL database but is not marked `postgres`, so the fast lane "
+            "(-m 'not postgres') would need a server: add @pytest.mark.postgres or "
+            "pytest.param(..., marks=pytest.mark.postgres)"
+        )
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:

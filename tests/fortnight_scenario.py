@@ -43,7 +43,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from chuyencan.core.reference import Reference
-from chuyencan.core.settings import TIMEZONE
+from tests.helpers import local
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
 REPORT_DATE = date(2025, 4, 4)
@@ -54,10 +54,6 @@ W0a, W0b, W1, W2, W3 = (
     date(2025, 4, 4),
     date(2025, 4, 11),
 )
-
-
-def local(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=TIMEZONE)
 
 
 def student(

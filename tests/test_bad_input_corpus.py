@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import html
 import json
 import os
 import re
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from chuyencan.core.reference import load_reference
 from chuyencan.core.settings import Settings
@@ -38,6 +36,7 @@ from chuyencan.submissions.pipeline import (
     write_templates,
 )
 from chuyencan_dev.mail_sink import SmtpSink
+from tests import helpers
 from tests.bad_input import harness
 from tests.bad_input.harness import Observed
 from tests.bad_input.hostile_cases import PHOTOS, police_hostile_cases, school_hostile_cases
@@ -51,6 +50,7 @@ from tests.bad_input.school_cases import (
     history,
     school_cases,
 )
+from tests.helpers import digest_tree, query
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "bad-input-corpus.md"
@@ -109,8 +109,8 @@ def run_corpus(
     placed = harness.place(school, settings.inbox, NOW)
     placed_police = harness.place(police, settings.police_inbox, NOW, police=True)
     before = {
-        "school": harness.digest_tree(settings.inbox),
-        "police": harness.digest_tree(settings.police_inbox),
+        "school": digest_tree(settings.inbox),
+        "police": digest_tree(settings.police_inbox),
     }
     collect_new_files(settings, now=NOW)
     load_police_extracts(settings, now=NOW)
@@ -134,8 +134,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     reruns = [collect_new_files(settings, now=NOW), load_police_extracts(settings, now=NOW)]
     assert settings.police_inbox is not None
     after = {
-        "school": harness.digest_tree(settings.inbox),
-        "police": harness.digest_tree(settings.police_inbox),
+        "school": digest_tree(settings.inbox),
+        "police": digest_tree(settings.police_inbox),
     }
     # The file that was still being copied is complete a little later, and the next run takes it.
     growing = observed["growing_file"].paths[0]
@@ -180,18 +180,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     return run
 
 
-def query(settings: Settings, sql: str, **params: Any) -> list[Any]:
-    with engine_for(settings.warehouse_url).connect() as conn:
-        return list(conn.execute(text(sql), params))
-
-
 def body(message: email.message.EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    assert part is not None
-    content = part.get_content()
-    if part.get_content_subtype() == "html":
-        content = html.unescape(re.sub(r"<[^>]+>", " ", content))
-    return re.sub(r"\s+", " ", content)
+    return re.sub(r"\s+", " ", helpers.body(message, prefer=("plain", "html")))
 
 
 def passed(obs: Observed) -> bool:
@@ -256,7 +246,7 @@ def test_loaded_case_is_in_the_warehouse_exactly_once(corpus: CorpusRun, case: C
     obs = corpus.observed[case.id]
     (submission_id,) = obs.ids  # one file stored, whatever the number of copies
     rows = query(
-        corpus.settings,
+        corpus.settings.warehouse_url,
         "SELECT s.school_code, s.week_ending, c.class_count, cur.submission_id AS current_id "
         "FROM ops.submission s "
         "JOIN (SELECT submission_id, COUNT(*) AS class_count FROM ops.class_attendance GROUP BY submission_id) c "
@@ -270,7 +260,7 @@ def test_loaded_case_is_in_the_warehouse_exactly_once(corpus: CorpusRun, case: C
     assert (school, date.fromisoformat(str(week)[:10]), classes) == (case.school, case.week, case.classes)
     assert current == submission_id
     (reported,) = query(
-        corpus.settings,
+        corpus.settings.warehouse_url,
         "SELECT SUM(classes) FROM report.attendance_weekly WHERE school_code = :s AND week_ending = :w",
         s=case.school,
         w=case.week,
@@ -300,7 +290,9 @@ def test_the_growing_file_loads_once_the_copy_is_complete(corpus: CorpusRun) -> 
 def test_a_date_like_07_03_is_day_first(corpus: CorpusRun) -> None:
     (submission_id,) = corpus.observed["date_ambiguous_ddmm"].ids
     (row,) = query(
-        corpus.settings, "SELECT week_ending FROM ops.submission WHERE submission_id = :i", i=submission_id
+        corpus.settings.warehouse_url,
+        "SELECT week_ending FROM ops.submission WHERE submission_id = :i",
+        i=submission_id,
     )
     assert str(row[0])[:10] == "2025-03-07"
 
@@ -312,7 +304,7 @@ def test_formula_like_text_is_kept_as_text_and_never_written_back_as_a_formula(c
     names = {
         r[0]
         for r in query(
-            corpus.settings,
+            corpus.settings.warehouse_url,
             "SELECT class_name FROM ops.class_attendance WHERE submission_id = :i",
             i=submission_id,
         )
@@ -331,7 +323,7 @@ def test_control_characters_are_not_stored(corpus: CorpusRun) -> None:
     texts = [
         v
         for r in query(
-            corpus.settings,
+            corpus.settings.warehouse_url,
             "SELECT village, destination, reason_text, class_name FROM restricted.student_entry WHERE submission_id = :i "
             "UNION ALL SELECT class_name, NULL, NULL, NULL FROM ops.class_attendance WHERE submission_id = :i",
             i=submission_id,
@@ -346,7 +338,7 @@ def test_control_characters_are_not_stored(corpus: CorpusRun) -> None:
 def test_a_newer_round_of_a_commune_supersedes_the_older(corpus: CorpusRun) -> None:
     older, newer = corpus.observed["p_two_rounds"].ids
     rows = query(
-        corpus.settings,
+        corpus.settings.warehouse_url,
         "SELECT extract_id FROM ops.police_extract_current WHERE commune = :c",
         c="Dền Thàng",
     )
@@ -472,7 +464,8 @@ def render_table(observed: dict[str, Observed]) -> str:
         "Each file is built by code (`tests/bad_input/`), dropped into an inbox, and collected with",
         "the other cases in one run (school files: `collect_new_files`, police extracts:",
         "`load_police_extracts`) on SQLite; a subset also runs on PostgreSQL and through the weekly",
-        "DAG with `dag.test()`. Expected outcomes and rules come from CONTRACTS §3–4 and",
+        "DAG with `dag.test()`. Expected outcomes and rules come from the contracts",
+        "([§3](contracts.md#3-school-weekly-submission), [§4](contracts.md#4-police-extract)) and",
         "[the rules catalogue](validation-rules.md); *observed* is read back from the warehouse.",
         "A quarantined file's reasons are in Vietnamese in `<file>.errors.txt` beside its copy and in",
         "the email to the school (police extracts: to the district).",
@@ -509,8 +502,8 @@ def test_a_subset_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     }
     assert settings.police_inbox is not None
     assert before == {
-        "school": harness.digest_tree(settings.inbox),
-        "police": harness.digest_tree(settings.police_inbox),
+        "school": digest_tree(settings.inbox),
+        "police": digest_tree(settings.police_inbox),
     }
 
 
@@ -518,7 +511,8 @@ def test_a_subset_on_postgresql(tmp_path: Path, pg_url: str) -> None:
 def test_the_nastiest_cases_never_fail_the_weekly_dag(
     tmp_path: Path, sqlite_url: str, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_dag_weekly import run_weekly, warehouse_conn
+    from tests.helpers import warehouse_conn
+    from tests.test_dag_weekly import run_weekly
 
     nasty = [c for c in SCHOOL_CASES if "nasty" in c.tags]
     inbox = tmp_path / "inbox"
@@ -535,7 +529,7 @@ def test_the_nastiest_cases_never_fail_the_weekly_dag(
     engine_for.cache_clear()
     now = datetime.now(NOW.tzinfo)
     placed = harness.place(nasty, inbox, now)
-    before = harness.digest_tree(inbox)
+    before = digest_tree(inbox)
 
     assert run_weekly(date(2025, 3, 21)) == "success"
 
@@ -545,10 +539,10 @@ def test_the_nastiest_cases_never_fail_the_weekly_dag(
     assert {k: (o.outcome, o.rules) for k, o in observed.items()} == {
         c.id: (c.outcome, c.rules) for c in nasty
     }
-    assert harness.digest_tree(inbox) == before
+    assert digest_tree(inbox) == before
     # Every quarantined school's email is queued (no mail server here: they wait in the outbox).
     (queued,) = query(
-        Settings(inbox=inbox, work_dir=tmp_path, warehouse_url=sqlite_url),
+        sqlite_url,
         "SELECT COUNT(*) FROM ops.email_outbox WHERE kind = 'rejection'",
     )
     # One email per school per run for files that cannot be read at all, so: every school with

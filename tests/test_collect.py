@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -18,6 +17,7 @@ from chuyencan.core import warehouse as wh
 from chuyencan.core.reference import load_reference, write_reference
 from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.submissions.collect import collect
+from tests.helpers import digest_tree
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
 WEEK = date(2025, 3, 14)
@@ -43,14 +43,6 @@ def env(tmp_path: Path, warehouse_url: str) -> dict[str, Any]:
 def rows(engine: Any, sql: str, **params: Any) -> list[tuple]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql), params)]
-
-
-def digest_tree(folder: Path) -> dict[str, tuple[str, float]]:
-    return {
-        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_same_bytes_under_two_names_are_one_submission_and_the_inbox_is_untouched(
@@ -207,7 +199,7 @@ def test_a_file_accepted_with_warnings_tells_its_school_what_to_check_once(
     from chuyencan.submissions.pipeline import collect_new_files, send_emails
     from chuyencan_dev.mail_sink import SmtpSink
     from tests.fortnight_scenario import student
-    from tests.test_dag_weekly import body
+    from tests.helpers import body
 
     sink: SmtpSink = smtp_sink
     dropped = student(1, 6, "6A", "bo_hoc", 12, first_day=date(2025, 3, 10))  # no reason given

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Airflow parses the DAG files here (in this process and in fresh interpreters): not fast-lane work.
+pytestmark = pytest.mark.airflow
+
 DAGS_DIR = Path(__file__).resolve().parents[1] / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 CONTRACT_DAG_IDS = {"school_submissions_weekly", "police_reconciliation", "fortnightly_report"}

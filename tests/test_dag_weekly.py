@@ -11,12 +11,7 @@ The scenario (week ending Friday 14 March 2025, deadline 10:00 Asia/Ho_Chi_Minh)
 
 from __future__ import annotations
 
-import email
-import email.policy
-import html
-import json
 import os
-import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +20,17 @@ import pytest
 from sqlalchemy import text
 
 from chuyencan.core.reference import load_reference
-from chuyencan.core.settings import TIMEZONE
 from chuyencan.submissions.pipeline import engine_for
+from tests.helpers import (
+    body,
+    configure_airflow,
+    load_dag,
+    local,
+    received,
+    smtp_conn,
+    snapshot,
+    warehouse_conn,
+)
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
 pytestmark = pytest.mark.airflow
@@ -58,84 +62,39 @@ YTY_BROKEN = [ClassRow(6, "6A", 35, 5, 100, 90)]
 YTY_FIXED = [ClassRow(6, "6A", 35, 5, 10, 9)]
 
 
-def local(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2025, 3, day, hour, minute, tzinfo=TIMEZONE)
-
-
 @pytest.fixture
 def setup(
     tmp_path: Path, warehouse_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Any]:
     inbox, work = tmp_path / "inbox", tmp_path / "work"
     inbox.mkdir()
-    for key, value in {
-        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(inbox),
-        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(work),
-        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(warehouse_url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": smtp_sink.port,
-                "extra": {"disable_ssl": True, "disable_tls": True},
-            }
-        ),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine_for.cache_clear()
+    configure_airflow(
+        monkeypatch,
+        warehouse_url=warehouse_url,
+        smtp_port=smtp_sink.port,
+        inbox=str(inbox),
+        work_dir=str(work),
+        district_email=DISTRICT,
+    )
     return {"inbox": inbox, "work": work, "url": warehouse_url, "sink": smtp_sink, "ref": load_reference()}
 
 
-def warehouse_conn(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        return json.dumps({"conn_type": "sqlite", "host": url.removeprefix("sqlite:///")})
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def run_weekly(day: date) -> str:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags")).get_dag(
-        "school_submissions_weekly"
+    run = load_dag("school_submissions_weekly").test(
+        logical_date=datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)
     )
-    assert dag is not None
-    run = dag.test(logical_date=datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC))
     return str(run.state)
 
 
-def snapshot(url: str) -> dict[str, list[tuple]]:
-    tables = {
-        "report.submission_status": "week_ending, school_code",
-        "report.attendance_weekly": "week_ending, school_code, grade",
-        "ops.submission": "submission_id",
-        "ops.current_submission": "school_code, week_ending",
-        "ops.class_attendance": "submission_id, class_name",
-        "restricted.student_entry": "submission_id, source_row",
-        "ops.email_outbox": "email_id",
-    }
-    with engine_for(url).connect() as conn:
-        return {
-            t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY {o}"))]
-            for t, o in tables.items()
-        }
-
-
-def received(sink: Any) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(Path(sink.directory).glob("*.eml"))
-    ]
-
-
-def body(message: email.message.EmailMessage) -> str:
-    """The email as a reader sees it: tags dropped, entities decoded."""
-    part = message.get_body(preferencelist=("html", "plain"))
-    assert part is not None
-    content = part.get_content()
-    return (
-        html.unescape(re.sub(r"<[^>]+>", " ", content)) if part.get_content_subtype() == "html" else content
-    )
+TABLES = {
+    "report.submission_status": "week_ending, school_code",
+    "report.attendance_weekly": "week_ending, school_code, grade",
+    "ops.submission": "submission_id",
+    "ops.current_submission": "school_code, week_ending",
+    "ops.class_attendance": "submission_id, class_name",
+    "restricted.student_entry": "submission_id, source_row",
+    "ops.email_outbox": "email_id",
+}
 
 
 def rate(classes: list[ClassRow]) -> float:
@@ -145,16 +104,24 @@ def rate(classes: list[ClassRow]) -> float:
 def test_weekly_run_end_to_end(setup: dict[str, Any]) -> None:
     ref, inbox = setup["ref"], setup["inbox"]
     write_school_file(
-        ref, SchoolWeek("BX-AMS", WEEK, AMS, [STUDENT]), inbox / "BX-AMS" / "tuan 14-3.xlsx", local(13, 15)
+        ref,
+        SchoolWeek("BX-AMS", WEEK, AMS, [STUDENT]),
+        inbox / "BX-AMS" / "tuan 14-3.xlsx",
+        local(date(2025, 3, 13), 15),
     )
-    write_school_file(ref, SchoolWeek("BX-ALU", WEEK, ALU), inbox / "BX-ALU" / "bao cao.xlsx", local(14, 14))
     write_school_file(
-        ref, SchoolWeek("BX-YTY", WEEK, YTY_BROKEN), inbox / "BX-YTY" / "chuyen can.xlsx", local(14, 8)
+        ref, SchoolWeek("BX-ALU", WEEK, ALU), inbox / "BX-ALU" / "bao cao.xlsx", local(date(2025, 3, 14), 14)
+    )
+    write_school_file(
+        ref,
+        SchoolWeek("BX-YTY", WEEK, YTY_BROKEN),
+        inbox / "BX-YTY" / "chuyen can.xlsx",
+        local(date(2025, 3, 14), 8),
     )
     fake = inbox / "BX-SMS" / "bao cao tuan.xlsx"
     fake.parent.mkdir()
     fake.write_bytes(b"%PDF-1.4 not a workbook")
-    os.utime(fake, (local(14, 7).timestamp(),) * 2)
+    os.utime(fake, (local(date(2025, 3, 14), 7).timestamp(),) * 2)
 
     assert run_weekly(WEEK) == "success"
 
@@ -205,20 +172,23 @@ def test_weekly_run_end_to_end(setup: dict[str, Any]) -> None:
     assert len(quarantined) == 2
 
     # Rerun of the same Friday: nothing changes and nobody is emailed twice.
-    before = snapshot(setup["url"])
+    before = snapshot(setup["url"], TABLES)
     assert run_weekly(WEEK) == "success"
-    assert snapshot(setup["url"]) == before
+    assert snapshot(setup["url"], TABLES) == before
     assert len(received(setup["sink"])) == len(mails)
 
     # Resubmissions: BX-YTY's corrected file after the deadline, BX-AMS corrects its numbers.
     write_school_file(
-        ref, SchoolWeek("BX-YTY", WEEK, YTY_FIXED), inbox / "BX-YTY" / "chuyen can (sua).xlsx", local(14, 16)
+        ref,
+        SchoolWeek("BX-YTY", WEEK, YTY_FIXED),
+        inbox / "BX-YTY" / "chuyen can (sua).xlsx",
+        local(date(2025, 3, 14), 16),
     )
     write_school_file(
         ref,
         SchoolWeek("BX-AMS", WEEK, AMS_CORRECTED, [STUDENT]),
         inbox / "BX-AMS" / "tuan 14-3 v2.xlsx",
-        local(14, 9),
+        local(date(2025, 3, 14), 9),
     )
     assert run_weekly(WEEK) == "success"
     with engine_for(setup["url"]).connect() as conn:
@@ -256,7 +226,9 @@ def test_without_a_mail_server_emails_wait_and_go_out_once_one_is_configured(
 ) -> None:
     inbox = tmp_path / "inbox"
     ref = load_reference()
-    write_school_file(ref, SchoolWeek("BX-YTY", WEEK, YTY_BROKEN), inbox / "BX-YTY" / "a.xlsx", local(14, 8))
+    write_school_file(
+        ref, SchoolWeek("BX-YTY", WEEK, YTY_BROKEN), inbox / "BX-YTY" / "a.xlsx", local(date(2025, 3, 14), 8)
+    )
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_INBOX", str(inbox))
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_WORK_DIR", str(tmp_path / "work"))
     monkeypatch.setenv("AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL", DISTRICT)
@@ -271,16 +243,6 @@ def test_without_a_mail_server_emails_wait_and_go_out_once_one_is_configured(
         ).scalar_one()
     assert waiting == 2  # the school's rejection and the district's summary
 
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SMTP_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": smtp_sink.port,
-                "extra": {"disable_ssl": True, "disable_tls": True},
-            }
-        ),
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_conn(smtp_sink.port))
     assert run_weekly(WEEK) == "success"
     assert sorted(m["To"] for m in received(smtp_sink)) == sorted([DISTRICT, ref.schools["BX-YTY"].email])

@@ -1,7 +1,8 @@
 """docker-compose.yaml, the Dockerfile and .env.example describe the deployment that
 `make integration` runs natively (scripts/integration/topology.py): same Airflow components and
 executor, same Airflow version as requirements.txt, same connection ids and variables
-(CONTRACTS §1), the three shared folders, healthchecks, and every setting in .env.example.
+(docs/contracts.md#1-configuration), the three shared folders, healthchecks, and every setting in
+.env.example.
 
 Docker cannot run here; the file is parsed with PyYAML (merge keys resolved) and compose's
 variable interpolation is checked against .env.example. `docker compose config` runs too where
@@ -141,7 +142,7 @@ def test_every_pipeline_variable_is_configured() -> None:
         assert name in env, f"{name} is read by the pipeline but not set in docker-compose.yaml"
         if name not in topology.DATA_MOUNTS:
             assert name in example, f"{name} missing from .env.example"
-    # Every name of CONTRACTS §1 is among them.
+    # Every name of docs/contracts.md#1-configuration is among them.
     for name in ("INBOX", "POLICE_INBOX", "WORK_DIR", "DISTRICT_EMAIL"):
         assert f"AIRFLOW_VAR_CHUYENCAN_{name}" in topology.pipeline_variables()
 

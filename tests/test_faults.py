@@ -10,7 +10,6 @@ queued email, compared by content), and the inbox is untouched.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import signal
@@ -50,6 +49,7 @@ from tests.faults import (
     wait_until,
     warehouse_facts,
 )
+from tests.helpers import digest_tree, load_dag, local, smtp_conn
 from tests.school_files import ClassRow, SchoolWeek, write_school_file
 
 WEEK = date(2025, 3, 14)
@@ -69,10 +69,6 @@ STUDENT = {  # invented; compared only by pseudonymous key
     "sessions_missed": 40,
     "reason": "Đi làm ăn xa",
 }
-
-
-def local(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2025, 3, day, hour, minute, tzinfo=TIMEZONE)
 
 
 # The week's inbox, in file-time order (the order a run stores them): an accepted file, two
@@ -115,7 +111,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("batch")
     for n, (path, school, classes, with_student) in enumerate(BATCH):
         students = [STUDENT] if with_student else []
-        write_school_file(REF, SchoolWeek(school, WEEK, classes, students), folder / path, local(13, 7 + n))
+        write_school_file(
+            REF, SchoolWeek(school, WEEK, classes, students), folder / path, local(date(2025, 3, 13), 7 + n)
+        )
     return folder
 
 
@@ -124,14 +122,6 @@ def inbox(tmp_path: Path, batch: Path) -> Path:
     target = tmp_path / "inbox"
     shutil.copytree(batch, target)  # copy2: file times kept
     return target
-
-
-def digest_tree(folder: Path) -> dict[str, tuple[str, float]]:
-    return {
-        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def settings_for(inbox: Path, work: Path, url: str) -> Settings:
@@ -308,7 +298,7 @@ def copy_files(batch: Path, inbox: Path, files: list[tuple[str, str, list[ClassR
         shutil.copy2(batch / path, inbox / path)
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_collection_killed_mid_load_and_rerun_ends_as_a_clean_run(
     dialect: str, tmp_path: Path, batch: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -460,24 +450,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def smtp_conn(port: int) -> str:
-    return json.dumps(
-        {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": port,
-            "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 5},
-        }
-    )
-
-
 def intake_dag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags")).get_dag(
-        "school_submissions_intake"
-    )
-    assert dag is not None
+    dag = load_dag("school_submissions_intake")
     # The DAG's retry policy as written (3 retries, exponential backoff), but without the
     # minutes between tries: dag.test() would sit them out in real time.
     dag.task_dict["send_emails"].retry_delay = timedelta(0)
@@ -514,7 +488,7 @@ def test_mail_server_down_emails_wait_in_the_outbox_and_each_arrives_once_when_i
         "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": json.dumps(
             {"conn_type": "sqlite", "host": sqlite_url.removeprefix("sqlite:///")}
         ),
-        "AIRFLOW_CONN_SMTP_DEFAULT": smtp_conn(port),
+        "AIRFLOW_CONN_SMTP_DEFAULT": smtp_conn(port, timeout=5),
     }.items():
         monkeypatch.setenv(key, value)
     engine_for.cache_clear()

@@ -29,7 +29,7 @@ def summary_rows(url: str, report_date: date = REPORT_DATE) -> dict[tuple[str, s
 
 
 def insert_verdicts(url: str) -> None:
-    """The police reconciliation's verdicts for five of the dropouts (CONTRACTS: case_verdict)."""
+    """The police reconciliation's verdicts for five of the dropouts (`restricted.case_verdict`)."""
     rows = [
         {
             "student_key": student_key(None, S[n]["full_name"], S[n]["birth_date"], SCHOOL_OF[n]),

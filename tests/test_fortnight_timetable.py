@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
+from tests.helpers import load_dag
 
-DAGS = Path(__file__).resolve().parents[1] / "dags"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_TEN = [
     date(2025, 4, 4),
@@ -29,12 +30,8 @@ FIRST_TEN = [
 
 
 @pytest.fixture(scope="module")
-def dag(airflow_db: Path):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / "fortnightly_report.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag("fortnightly_report")
+def dag(airflow_db: Path) -> Any:
+    return load_dag("fortnightly_report")
 
 
 def scheduled_runs(timetable, start: datetime, n: int, *, catchup: bool = True) -> list:

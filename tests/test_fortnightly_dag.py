@@ -9,9 +9,6 @@ emails the district the report as an attachment.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import json
 import stat
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,45 +22,17 @@ from chuyencan.core.settings import TIMEZONE
 from chuyencan.report.calendar_periods import report_date_on_or_before
 from chuyencan.submissions.pipeline import engine_for
 from tests.fortnight_scenario import REPORT_DATE, S, write_drops
+from tests.helpers import configure_airflow, load_dag, received, snapshot
 
 pytestmark = pytest.mark.airflow
 
-DAGS = Path(__file__).resolve().parents[1] / "dags"
 DISTRICT = "pgd.batxat@example.org"
 ENGINEERS = "data.engineers@example.org"
 
 
-def received(sink: Any) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(Path(sink.directory).glob("*.eml"))
-    ]
-
-
-def smtp_conn(sink: Any) -> str:
-    return json.dumps(
-        {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": sink.port,
-            "extra": {"disable_ssl": True, "disable_tls": True},
-        }
-    )
-
-
-def warehouse_conn(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        return json.dumps({"conn_type": "sqlite", "host": url.removeprefix("sqlite:///")})
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 @pytest.fixture(scope="module")
-def dag(airflow_db: Path):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / "fortnightly_report.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag("fortnightly_report")
+def dag(airflow_db: Path) -> Any:
+    return load_dag("fortnightly_report")
 
 
 @pytest.fixture
@@ -72,36 +41,29 @@ def setup(
 ) -> dict[str, Any]:
     inbox, work, police = tmp_path / "inbox", tmp_path / "work", tmp_path / "police"
     police.mkdir()
-    for key, value in {
-        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(inbox),
-        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(work),
-        "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(police),
-        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
-        "AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL": ENGINEERS,
-        "AIRFLOW_VAR_CHUYENCAN_SETTLE_SECONDS": "0",
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(warehouse_url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": smtp_conn(smtp_sink),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine_for.cache_clear()
+    configure_airflow(
+        monkeypatch,
+        warehouse_url=warehouse_url,
+        smtp_port=smtp_sink.port,
+        inbox=str(inbox),
+        work_dir=str(work),
+        police_inbox=str(police),
+        district_email=DISTRICT,
+        engineer_email=ENGINEERS,
+        settle_seconds="0",
+    )
     return {"inbox": inbox, "work": work, "url": warehouse_url, "sink": smtp_sink}
 
 
-def snapshot(url: str) -> dict[str, list[tuple]]:
-    tables = {
-        "report.fortnight_summary": "report_date, scope, scope_key",
-        "restricted.student_risk": "report_date, student_key",
-        "report.submission_status": "week_ending, school_code",
-        "report.attendance_weekly": "week_ending, school_code, grade",
-        "ops.submission": "submission_id",
-        "restricted.student_entry": "submission_id, source_row",
-        "ops.email_outbox": "email_id",
-    }
-    with engine_for(url).connect() as conn:
-        return {
-            t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY {o}"))]
-            for t, o in tables.items()
-        }
+TABLES = {
+    "report.fortnight_summary": "report_date, scope, scope_key",
+    "restricted.student_risk": "report_date, student_key",
+    "report.submission_status": "week_ending, school_code",
+    "report.attendance_weekly": "week_ending, school_code, grade",
+    "ops.submission": "submission_id",
+    "restricted.student_entry": "submission_id, source_row",
+    "ops.email_outbox": "email_id",
+}
 
 
 def run(dag: Any, day: date, at: tuple[int, int] = (15, 0)) -> str:
@@ -169,9 +131,9 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
         assert not [n for n, s in S.items() if str(s["full_name"]) in content]
 
     # Rerun of the same Friday: the warehouse is as it was and nobody is emailed again.
-    before = snapshot(setup["url"])
+    before = snapshot(setup["url"], TABLES)
     assert run(dag, REPORT_DATE) == "success"
-    assert snapshot(setup["url"]) == before
+    assert snapshot(setup["url"], TABLES) == before
     assert len(received(setup["sink"])) == len(mails)
 
     # The 15:30 check finds it out (send=None would raise if it tried to alert anyone).
@@ -183,12 +145,8 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def deadline_dag(airflow_db: Path):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / "fortnightly_report_deadline.py"))
-    assert bag.import_errors == {}
-    return bag.get_dag("fortnightly_report_deadline")
+def deadline_dag(airflow_db: Path) -> Any:
+    return load_dag("fortnightly_report_deadline")
 
 
 def test_the_check_runs_at_1530_on_every_report_friday_without_catch_up(dag: Any, deadline_dag: Any) -> None:

@@ -11,7 +11,6 @@ nothing and emails nobody.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import UTC, date, datetime
@@ -25,7 +24,7 @@ from chuyencan.core.schema import case_verdict, match_audit, ops_email_outbox
 from chuyencan.core.settings import TIMEZONE
 from chuyencan.orchestration.police_tasks import announce_new_cases, announce_new_extracts
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
-from tests.test_dag_weekly import body, received, warehouse_conn
+from tests.helpers import body, configure_airflow, load_dag, received
 from tests.test_police_intake import AMS_BOOK, DISTRICT, assert_no_personal_data, make_settings, write_extract
 from tests.test_police_verdicts import EXPECTED, STUDENT_ROWS, key_of, write_scenario
 
@@ -55,23 +54,15 @@ def setup(
     tmp_path: Path, warehouse_url: str, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Any]:
     settings = make_settings(tmp_path, warehouse_url)
-    for key, value in {
-        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(settings.inbox),
-        "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(settings.police_inbox),
-        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(settings.work_dir),
-        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
-        "AIRFLOW_CONN_CHUYENCAN_WAREHOUSE": warehouse_conn(warehouse_url),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": smtp_sink.port,
-                "extra": {"disable_ssl": True, "disable_tls": True},
-            }
-        ),
-    }.items():
-        monkeypatch.setenv(key, value)
-    engine_for.cache_clear()
+    configure_airflow(
+        monkeypatch,
+        warehouse_url=warehouse_url,
+        smtp_port=smtp_sink.port,
+        inbox=str(settings.inbox),
+        police_inbox=str(settings.police_inbox),
+        work_dir=str(settings.work_dir),
+        district_email=DISTRICT,
+    )
     prepare_warehouse(settings)
     write_scenario(settings)
     assert settings.police_inbox is not None
@@ -87,13 +78,7 @@ def setup(
 
 
 def run_reconciliation(logical_date: datetime) -> str:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags")).get_dag(
-        "police_reconciliation"
-    )
-    assert dag is not None
-    return str(dag.test(logical_date=logical_date).state)
+    return str(load_dag("police_reconciliation").test(logical_date=logical_date).state)
 
 
 def test_police_reconciliation_end_to_end(

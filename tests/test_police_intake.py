@@ -1,4 +1,5 @@
-"""Police extract intake (CONTRACTS §4) on hand-made .csv and .xlsx files, on both warehouses.
+"""Police extract intake (docs/contracts.md#4-police-extract) on hand-made .csv and .xlsx files,
+on both warehouses.
 
 Every expected number comes from the rows written here. Personal values are never printed in an
 assertion message: checks compare counts, keys or hashes.
@@ -19,20 +20,16 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy import text
 
 from chuyencan.core.contract import POLICE_COLUMNS
-from chuyencan.core.settings import TIMEZONE, Settings
+from chuyencan.core.settings import Settings
 from chuyencan.police.pipeline import load_police_extracts
 from chuyencan.police.reader import read_extract
 from chuyencan.submissions.pipeline import engine_for, prepare_warehouse
+from tests.helpers import local, query
 
 DISTRICT = "pgd.batxat@example.org"
 NOW = datetime(2025, 3, 14, 3, 0, tzinfo=UTC)  # Friday 10:00 in Vietnam
-
-
-def local(day: date, hour: int = 9) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=TIMEZONE)
 
 
 def person(**values: Any) -> dict[str, Any]:
@@ -304,11 +301,6 @@ def make_settings(tmp_path: Path, url: str) -> Settings:
         district_emails=(DISTRICT,),
         settle_seconds=0,
     )
-
-
-def query(url: str, sql: str, **params: Any) -> list[Any]:
-    with engine_for(url).connect() as conn:
-        return list(conn.execute(text(sql), params))
 
 
 def as_date(value: Any) -> date:

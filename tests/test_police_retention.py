@@ -23,6 +23,7 @@ from chuyencan.core.schema import case_match, case_verdict, match_audit, police_
 from chuyencan.core.settings import Settings
 from chuyencan.police import pipeline as police
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
+from tests.helpers import load_dag
 from tests.test_police_intake import AMS_BOOK, make_settings
 from tests.test_police_verdicts import EXPECTED, WEEK, key_of, write_scenario
 
@@ -105,11 +106,7 @@ def test_the_period_comes_from_the_airflow_variable(monkeypatch: pytest.MonkeyPa
 
 
 def test_retention_runs_in_the_reconciliation_dag_before_matching(airflow_db: Path) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dags = Path(__file__).resolve().parents[1] / "dags"
-    dag = DagBag(dag_folder=str(dags / "police_reconciliation.py")).get_dag("police_reconciliation")
-    assert dag is not None
+    dag = load_dag("police_reconciliation")
     retention = dag.get_task("apply_retention")
     assert retention.upstream_task_ids == {"load_police_extracts"}
     assert "apply_retention" in dag.get_task("match_open_cases").get_flat_relative_ids(upstream=True)

@@ -1,4 +1,5 @@
-"""Property-based tests of what CONTRACTS §3/§4 promise about headers, dates and names.
+"""Property-based tests of what the contracts (docs/contracts.md#3-school-weekly-submission,
+#4-police-extract) promise about headers, dates and names.
 
 The properties state the contract, not the implementation: a header typed any way the contract
 allows (diacritics or not, any case, any spacing, line breaks, NFC or NFD, the ASCII key, title
@@ -41,12 +42,13 @@ from chuyencan.police.names import VARIANTS_CSV, split_name, surname_groups, tok
 from chuyencan.submissions import reader as school_reader
 from chuyencan.submissions.issues import Issue
 from chuyencan_dev.synth import names as synth_names
+from tests import helpers
 
 
 def _settings(examples: int) -> settings:
     # Sized so the module stays a few seconds on a loaded 2-core machine.
     return settings(
-        max_examples=examples,
+        max_examples=helpers.examples(examples),
         deadline=None,
         derandomize=True,
         database=None,
@@ -456,7 +458,8 @@ def _serial(day: date) -> int:
 
 @st.composite
 def written_date(draw: st.DrawFn, day: date) -> Any:
-    """`day` in one of the forms a cell may hold it (CONTRACTS §3: Excel dates or text dd/mm/yyyy)."""
+    """`day` in one of the forms a cell may hold it (Excel dates or text dd/mm/yyyy:
+    docs/contracts.md#3-school-weekly-submission)."""
     d, m, y = day.day, day.month, day.year
     form = draw(
         st.sampled_from(("dd/mm", "d/m", "dd-mm", "dd.mm", "iso", "serial", "serial_f", "datetime", "date"))
@@ -571,7 +574,8 @@ _BIRTH = COLUMN_BY_KEY["ngay_sinh"]
 )
 @example(year=1900, form="text", pad="\u200b").via("a zero-width space pasted with the year")
 def test_police_birth_year_alone(year: int, form: str, pad: str) -> None:
-    """CONTRACTS §4: ngay_sinh is a date or a year alone, typed as a number or as text."""
+    """ngay_sinh is a date or a year alone, typed as a number or as text
+    (docs/contracts.md#4-police-extract)."""
     value: Any = {"int": year, "float": float(year), "text": pad + str(year) + pad}[form]
     assert police_reader._coerce(_BIRTH, value) == ({"birth_year": year}, None)
 

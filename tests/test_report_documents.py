@@ -76,7 +76,8 @@ def _figures(*values: float | None) -> dict[str, Any]:
     return dict(zip(COLUMNS, values, strict=True))
 
 
-# scope -> key -> the 20 numbers, in CONTRACTS §5 order. Distinct values so a misplaced column shows.
+# scope -> key -> the 20 numbers, in docs/contracts.md#5-warehouse order. Distinct values so a
+# misplaced column shows.
 SUMMARY: dict[tuple[str, str], dict[str, Any]] = {
     ("district", "BAT_XAT"): _figures(
         14, 20, 3, 4, 1, 6789, 0.9734, 159, 12, 7, 31, 45, 76, 23, 41, 95, 101, 58, 9, 37

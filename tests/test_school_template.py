@@ -23,6 +23,7 @@ from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet
 from chuyencan.core.reference import REFERENCE_DIR, Reference, School, load_reference
 from chuyencan.core.text import fold
 from chuyencan.submissions import school_template as tpl
+from tests.helpers import examples
 from tests.school_files import ClassRow
 
 WEEK = date(2025, 4, 11)
@@ -453,7 +454,7 @@ def _fill(path: Path, classes: list[ClassRow], students: list[StudentFill], pref
 
 
 def test_a_template_filled_in_correctly_is_always_accepted(validate: Any, ref: Reference) -> None:
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(case=_filled_week(ref))
     def check(case: tuple[School, date, list[ClassRow], list[StudentFill], bool]) -> None:
         school, week, classes, students, prefill = case

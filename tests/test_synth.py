@@ -1,8 +1,8 @@
 """The sample-data generator: deterministic, contract-valid, broken exactly where it says.
 
 The checks below re-read the generated workbooks with openpyxl and apply the rules of
-CONTRACTS §3 that can be decided from the files and the reference alone, independently of the
-generator's own code, so a generator bug cannot hide behind itself.
+docs/contracts.md#3-school-weekly-submission that can be decided from the files and the reference
+alone, independently of the generator's own code, so a generator bug cannot hide behind itself.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import itertools
 import os
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from openpyxl import load_workbook
 
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, Sheet, header_keys, sex_code, status_code
-from chuyencan.core.reference import Reference, load_reference
+from chuyencan.core.reference import Reference, School, load_reference
 from chuyencan.core.text import fold
 from chuyencan_dev.synth import generate
 from chuyencan_dev.synth.mistakes import KINDS
@@ -116,6 +117,9 @@ def _int(value: Any) -> int | str:
     return "percent_attendance" if "%" in str(value) else "text_in_number"
 
 
+Bad = Callable[[str, str], None]  # (kind, column name): one violation on the row being checked
+
+
 def check_workbook(path: Path, school_code: str, week: date, ref: Reference) -> set[tuple[str, str, int]]:
     """Contract violations as (kind, column key, excel row)."""
     school = ref.school(school_code)
@@ -136,90 +140,106 @@ def check_workbook(path: Path, school_code: str, week: date, ref: Reference) -> 
                 def bad(kind: str, name: str, n: int = n, sheet: Sheet = sheet) -> None:
                     out.add((kind, sheet.column(name).key, n))
 
-                if "grade" in r:
-                    grade = _int(r["grade"])
-                    if isinstance(grade, str):
-                        bad(grade, "grade")
-                    elif not school.grade_min <= grade <= school.grade_max:
-                        bad("grade_out_of_range", "grade")
-                if not str(r.get("class_name") or "").strip():
-                    bad("empty", "class_name")
+                _check_grade_and_class(r, bad, school)
                 if sheet is CLASS_SHEET:
-                    if str(r["school_code"]).strip().upper() != school_code:
-                        bad("wrong_school_code", "school_code")
-                    written = _date(r["week_ending"])
-                    if isinstance(written, str):
-                        bad(written, "week_ending")
-                    elif written.weekday() != 4:
-                        bad("week_not_friday", "week_ending")
-                    elif written != week:
-                        bad("other_week", "week_ending")
-                    if r["class_name"] in seen_classes:
-                        bad("duplicate_class", "class_name")
-                    seen_classes.add(r["class_name"])
-                    nums = {}
-                    for name in ("enrolled", "school_days", "absent_excused", "absent_unexcused"):
-                        if name in r:
-                            nums[name] = _int(r[name])
-                            if isinstance(nums[name], str):
-                                bad(nums[name], name)
-                            elif nums[name] < 0:
-                                bad("negative", name)
-                    if isinstance(nums.get("school_days"), int) and nums["school_days"] != days:
-                        bad("school_days", "school_days")
-                    counts = [v for v in nums.values() if isinstance(v, int)]
-                    if len(counts) == 4 and counts[2] + counts[3] > counts[0] * counts[1]:
-                        bad("absences_over_capacity", "absent_unexcused")
-                    continue
-                # Student rows.
-                birth = _date(r["birth_date"]) if "birth_date" in r else None
-                if isinstance(birth, str):
-                    bad(birth, "birth_date")
-                sex = sex_code(str(r.get("sex") or "")) if "sex" in r else "M"
-                if r.get("sex") not in (None, "Nam", "Nữ") or sex is None:
-                    bad("sex", "sex")
-                grade = _int(r.get("grade"))
-                if (
-                    isinstance(birth, date)
-                    and isinstance(grade, int)
-                    and not 5 <= start_year - birth.year - grade <= 9
-                ):
-                    bad("implausible_age", "birth_date")
-                pid = r.get("personal_id")
-                if pid not in (None, ""):
-                    text = str(pid)
-                    ok = re.fullmatch(r"\d{12}", text) is not None
-                    if ok and isinstance(birth, date):
-                        century = (birth.year // 100 - 19) * 2 + (sex == "F")
-                        ok = text[3] == str(century) and text[4:6] == f"{birth.year % 100:02d}"
-                    if not ok:
-                        bad("invalid_personal_id", "personal_id")
-                if "full_name" in r and not str(r["full_name"] or "").strip():
-                    bad("empty", "full_name")
-                if ref.resolve_commune(str(r["commune"]), week) is None:
-                    bad("unknown_commune", "commune")
-                if not str(r["village"] or "").strip():
-                    bad("empty", "village")
-                code = status_code(str(r["status"])) if "status" in r else "nguy_co"
-                if code is None:
-                    bad("unknown_status", "status")
-                first = r.get("first_day_missed")
-                if first in (None, ""):
-                    if code == "bo_hoc":
-                        bad("missing_first_day", "first_day_missed")
+                    _check_class_row(r, bad, school_code, week, days, seen_classes=seen_classes)
                 else:
-                    first = _date(first)
-                    if isinstance(first, str):
-                        bad(first, "first_day_missed")
-                    elif first > week:
-                        bad("first_day_after_week", "first_day_missed")
-                if "sessions_missed" in r:
-                    sessions = _int(r["sessions_missed"])
-                    if isinstance(sessions, str) or sessions < 0:
-                        bad("sessions", "sessions_missed")
+                    _check_student_row(r, bad, ref, week, start_year)
     finally:
         wb.close()
     return out
+
+
+def _check_grade_and_class(r: dict[str, Any], bad: Bad, school: School) -> None:
+    if "grade" in r:
+        grade = _int(r["grade"])
+        if isinstance(grade, str):
+            bad(grade, "grade")
+        elif not school.grade_min <= grade <= school.grade_max:
+            bad("grade_out_of_range", "grade")
+    if not str(r.get("class_name") or "").strip():
+        bad("empty", "class_name")
+
+
+def _check_class_row(
+    r: dict[str, Any], bad: Bad, school_code: str, week: date, days: int, *, seen_classes: set[str]
+) -> None:
+    if str(r["school_code"]).strip().upper() != school_code:
+        bad("wrong_school_code", "school_code")
+    written = _date(r["week_ending"])
+    if isinstance(written, str):
+        bad(written, "week_ending")
+    elif written.weekday() != 4:
+        bad("week_not_friday", "week_ending")
+    elif written != week:
+        bad("other_week", "week_ending")
+    if r["class_name"] in seen_classes:
+        bad("duplicate_class", "class_name")
+    seen_classes.add(r["class_name"])
+    nums = {}
+    for name in ("enrolled", "school_days", "absent_excused", "absent_unexcused"):
+        if name in r:
+            nums[name] = _int(r[name])
+            if isinstance(nums[name], str):
+                bad(nums[name], name)
+            elif nums[name] < 0:
+                bad("negative", name)
+    if isinstance(nums.get("school_days"), int) and nums["school_days"] != days:
+        bad("school_days", "school_days")
+    counts = [v for v in nums.values() if isinstance(v, int)]
+    if len(counts) == 4 and counts[2] + counts[3] > counts[0] * counts[1]:
+        bad("absences_over_capacity", "absent_unexcused")
+
+
+def _check_student_row(r: dict[str, Any], bad: Bad, ref: Reference, week: date, start_year: int) -> None:
+    birth = _date(r["birth_date"]) if "birth_date" in r else None
+    if isinstance(birth, str):
+        bad(birth, "birth_date")
+    sex = sex_code(str(r.get("sex") or "")) if "sex" in r else "M"
+    if r.get("sex") not in (None, "Nam", "Nữ") or sex is None:
+        bad("sex", "sex")
+    grade = _int(r.get("grade"))
+    if isinstance(birth, date) and isinstance(grade, int) and not 5 <= start_year - birth.year - grade <= 9:
+        bad("implausible_age", "birth_date")
+    _check_personal_id(r.get("personal_id"), birth, sex, bad)
+    if "full_name" in r and not str(r["full_name"] or "").strip():
+        bad("empty", "full_name")
+    if ref.resolve_commune(str(r["commune"]), week) is None:
+        bad("unknown_commune", "commune")
+    if not str(r["village"] or "").strip():
+        bad("empty", "village")
+    code = status_code(str(r["status"])) if "status" in r else "nguy_co"
+    if code is None:
+        bad("unknown_status", "status")
+    _check_first_day(r.get("first_day_missed"), code, week, bad)
+    if "sessions_missed" in r:
+        sessions = _int(r["sessions_missed"])
+        if isinstance(sessions, str) or sessions < 0:
+            bad("sessions", "sessions_missed")
+
+
+def _check_personal_id(pid: Any, birth: date | str | None, sex: str | None, bad: Bad) -> None:
+    if pid in (None, ""):
+        return
+    text = str(pid)
+    ok = re.fullmatch(r"\d{12}", text) is not None
+    if ok and isinstance(birth, date):
+        century = (birth.year // 100 - 19) * 2 + (sex == "F")
+        ok = text[3] == str(century) and text[4:6] == f"{birth.year % 100:02d}"
+    if not ok:
+        bad("invalid_personal_id", "personal_id")
+
+
+def _check_first_day(first: Any, status: str | None, week: date, bad: Bad) -> None:
+    if first in (None, ""):
+        if status == "bo_hoc":
+            bad("missing_first_day", "first_day_missed")
+        return
+    day = _date(first)
+    if isinstance(day, str):
+        bad(day, "first_day_missed")
+    elif day > week:
+        bad("first_day_after_week", "first_day_missed")
 
 
 # -- tests ----------------------------------------------------------------------------------------

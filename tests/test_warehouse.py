@@ -49,7 +49,7 @@ def test_report_tables_have_the_contract_columns(warehouse_url: str) -> None:
             for t in ("submission_status", "attendance_weekly")
         }
     engine.dispose()
-    # CONTRACTS §5, in order.
+    # docs/contracts.md#5-warehouse, in order.
     assert columns["submission_status"] == [
         "week_ending",
         "school_code",

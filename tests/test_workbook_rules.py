@@ -1,4 +1,4 @@
-"""CONTRACTS §3, rule by rule, on real .xlsx files written with openpyxl.
+"""docs/contracts.md#3-school-weekly-submission, rule by rule, on real .xlsx files written with openpyxl.
 
 Every workbook is the valid baseline (tests/workbooks.py) with one thing changed. The expected
 rule, sheet, Excel row and column come from what the test changed, never from running the

@@ -1,4 +1,5 @@
-"""Hand-made school workbooks for the CONTRACTS §3 rule tests (a builder, not a test module).
+"""Hand-made school workbooks for the rule tests of docs/contracts.md#3-school-weekly-submission
+(a builder, not a test module).
 
 `baseline()` is a valid weekly file for one school and week: a few classes and one student of
 each status. Every knob the contract allows (title rows, header spellings, text dates, extra
@@ -318,7 +319,7 @@ def baseline(school: str = SCHOOL, week: date = WEEK, **knobs: Any) -> Workbook:
 
 def reference_with_school_closed(target: Path, school_code: str, closed_on: date) -> Path:
     """A copy of the project's reference data in which one school closed on `closed_on`
-    (CONTRACTS §6: schools carry validity dates)."""
+    (docs/contracts.md#6-reference-data: schools carry validity dates)."""
     shutil.copytree(REFERENCE_DIR, target)
     schools = target / "schools.csv"
     with schools.open(encoding="utf-8", newline="") as fh:

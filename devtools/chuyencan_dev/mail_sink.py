@@ -9,6 +9,7 @@ relayed anywhere; the files are the delivered mail.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import re
 import signal
@@ -52,7 +53,7 @@ class _Store:
 class _Controller(Controller):
     def _trigger_server(self) -> None:
         # Port 0 lets the OS pick a free port; aiosmtpd would then try to connect to port 0.
-        if self.port == 0 and self.server is not None:
+        if self.port == 0 and isinstance(self.server, asyncio.Server):
             self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
@@ -105,7 +106,7 @@ class SmtpSink:
 
     def messages(self) -> list[EmailMessage]:
         parser = BytesParser(policy=policy.default)
-        return [parser.parsebytes(p.read_bytes()) for p in self.paths()]  # type: ignore[misc]
+        return [parser.parsebytes(p.read_bytes()) for p in self.paths()]
 
 
 def _number(path: Path) -> int:

@@ -1,5 +1,5 @@
 -- report.attendance_weekly for one school and week, from the file currently in effect
--- (CONTRACTS §5). Commune is the school's; level comes from ref.grade_level.
+-- (docs/contracts.md#5-warehouse). Commune is the school's; level comes from ref.grade_level.
 -- Bound by name: school_code, week_ending.
 INSERT INTO report.attendance_weekly (
     week_ending, school_code, commune, level, grade, classes, enrolled,

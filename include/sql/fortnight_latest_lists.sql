@@ -1,6 +1,6 @@
 -- Each school's latest accepted student list (HocSinh) of the report's school year, as of the
--- report date: the school's full current picture (CONTRACTS §3), into the scratch table
--- fortnight_list that the summary and early warning read.
+-- report date: the school's full current picture (docs/contracts.md#3-school-weekly-submission),
+-- into the scratch table fortnight_list that the summary and early warning read.
 -- Bound by name: year_start, report_date.
 INSERT INTO fortnight_list (school_code, week_ending, submission_id)
 SELECT cs.school_code, cs.week_ending, cs.submission_id

@@ -1,4 +1,4 @@
--- report.fortnight_summary for one report date (CONTRACTS §5): one row per scope, for the
+-- report.fortnight_summary for one report date (docs/contracts.md#5-warehouse): one row per scope, for the
 -- district, each level, each commune and each school, from
 --   submissions: report.submission_status of the fortnight's two weeks, counted per school-week;
 --     schools_expected counts distinct schools; a school belongs to every level its grades span

@@ -1,5 +1,5 @@
--- Who may read what in the PostgreSQL warehouse (CONTRACTS §5: personal data only in
--- `restricted`, readable only by roles that need it). Applied by chuyencan.core.roles.ensure_roles
+-- Who may read what in the PostgreSQL warehouse (docs/contracts.md#5-warehouse: personal data
+-- only in `restricted`, readable only by roles that need it). Applied by chuyencan.core.roles.ensure_roles
 -- on every deploy, after the roles exist; {writer}, {district_reader}, {restricted_reader} and
 -- {database} are quoted identifiers. Every statement can run any number of times.
 

@@ -105,7 +105,7 @@ def check_fortnight(conn: Connection, ref: Reference, report_days: list[date]) -
             f"report.fortnight_summary: district rows for {[r.report_date for r in rows]}, expected {report_days}"
         )
     for r in rows:
-        # Submissions are counted per school-week (CONTRACTS §5): every active school in each
+        # Submissions are counted per school-week (docs/contracts.md#5-warehouse): every active school in each
         # school week of the two.
         weeks = [r.report_date - timedelta(days=7), r.report_date]
         school_weeks = sum(len(ref.active_schools(w)) for w in weeks if ref.is_school_week(w))

@@ -2,7 +2,8 @@
 databases and roles, the Redis broker, and the environment every component gets.
 
 Airflow is configured through the environment only, as the docker-compose containers are:
-`AIRFLOW__*` for Airflow itself, `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` for the pipeline (CONTRACTS §1).
+`AIRFLOW__*` for Airflow itself, `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` for the pipeline
+(docs/contracts.md#1-configuration).
 """
 
 from __future__ import annotations
@@ -212,7 +213,7 @@ def airflow_env(ws: Workspace, ports: Ports) -> dict[str, str]:
 
 
 def pipeline_env(ws: Workspace, ports: Ports, warehouse_db: str) -> dict[str, str]:
-    """The pipeline's settings (CONTRACTS §1), as the containers get them."""
+    """The pipeline's settings (docs/contracts.md#1-configuration), as the containers get them."""
     smtp = {
         "conn_type": "smtp",
         "host": "127.0.0.1",

@@ -49,7 +49,7 @@ from scripts.integration.dump import compare, dump
 from scripts.integration.processes import ComponentDied, Supervisor
 
 FIRST_WEEK, LAST_WEEK = date(2025, 3, 14), date(2025, 4, 4)
-FIRST_REPORT_FRIDAY = date(2025, 4, 4)  # CONTRACTS §2
+FIRST_REPORT_FRIDAY = date(2025, 4, 4)  # docs/contracts.md#2-dags
 SEED = 7
 MISTAKE_RATE = 0.15  # enough broken first files that several schools must be told what to fix
 

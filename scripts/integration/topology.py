@@ -33,7 +33,7 @@ DAG_IDS = (
     "fortnightly_report_deadline",
 )
 
-# Where the containers see the three shared folders (CONTRACTS §1 variables point here).
+# Where the containers see the three shared folders (docs/contracts.md#1-configuration variables point here).
 DATA_MOUNTS = {
     "AIRFLOW_VAR_CHUYENCAN_INBOX": "/data/inbox",
     "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": "/data/police_inbox",
@@ -60,7 +60,7 @@ _VARIABLE_USES = (
 
 
 def pipeline_variables() -> list[str]:
-    """Every Airflow variable the pipeline reads (CONTRACTS §1 and the extra settings), as
+    """Every Airflow variable the pipeline reads (docs/contracts.md#1-configuration), as
     environment names, found in the code under plugins/ and dags/."""
     names: set[str] = set()
     for path in [*(ROOT / "plugins").rglob("*.py"), *(ROOT / "dags").glob("*.py")]:

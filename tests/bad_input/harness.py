@@ -39,7 +39,8 @@ class Observed:
 
 
 def corpus_reference(target: Path) -> Path:
-    """The project's reference data, with one school closed (CONTRACTS §6: validity dates)."""
+    """The project's reference data, with one school closed (validity dates,
+    docs/contracts.md#6-reference-data)."""
     return reference_with_school_closed(target, CLOSED_SCHOOL, CLOSED_ON)
 
 
@@ -59,24 +60,6 @@ def place(cases: list[Case], inbox: Path, now: datetime, *, police: bool = False
             # A link's own time: never the time of what it points to (outside the inbox, or nothing).
             os.utime(path, (moment.timestamp(), moment.timestamp()), follow_symlinks=False)
         out[case.id] = paths
-    return out
-
-
-BIG = 64 * 1024 * 1024
-
-
-def digest_tree(folder: Path) -> dict[str, tuple[str, int]]:
-    """Every entry's content hash (size, for the sparse giants) and time, links not followed."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        st = p.lstat()
-        if p.is_symlink():
-            out[str(p.relative_to(folder))] = (f"link:{os.readlink(p)}", st.st_mtime_ns)
-        elif p.is_file():
-            out[str(p.relative_to(folder))] = (
-                _sha(p) if st.st_size <= BIG else f"size:{st.st_size}",
-                st.st_mtime_ns,
-            )
     return out
 
 

@@ -1,4 +1,5 @@
-"""Bad (and awkward but valid) commune police extracts (CONTRACTS §4), each with its outcome.
+"""Bad (and awkward but valid) commune police extracts (docs/contracts.md#4-police-extract),
+each with its outcome.
 
 Every case writes under `<police inbox>/<case id>/`; cases that load use a commune of their own,
 so one intake run takes them all. The district is told about every quarantined extract.

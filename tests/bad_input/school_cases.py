@@ -1,8 +1,9 @@
 """Bad (and awkward but valid) school weekly files, each with the outcome the contract implies.
 
-Expected outcomes come from CONTRACTS §3 and the rules catalogue (docs/validation-rules.md), not
-from running the code: a file that breaks a rule is quarantined with that rule; what the contract
-allows (title rows, headers without diacritics, text dates dd/mm/yyyy, extra sheets …) loads.
+Expected outcomes come from docs/contracts.md#3-school-weekly-submission and the rules catalogue
+(docs/validation-rules.md), not from running the code: a file that breaks a rule is quarantined
+with that rule; what the contract allows (title rows, headers without diacritics, text dates
+dd/mm/yyyy, extra sheets …) loads.
 
 Every case writes its file(s) under `<inbox>/<school>/<case id>/`, as a school drops files into
 its own folder, so the school can be told even when its file cannot be read. Cases that load use
@@ -27,7 +28,8 @@ from tests.workbooks import CLASSES, STUDENTS, Workbook, baseline_students, clas
 NOW = datetime(2025, 3, 21, 11, 30, tzinfo=TIMEZONE)  # the Friday run after the 10:00 deadline
 STUDENTS_FROM = date(2025, 2, 28)  # the baseline students' first days missed are before this
 HISTORY_WEEK = date(2025, 2, 21)
-# A school the corpus's reference data closes on 31/12/2024 (CONTRACTS §6: validity dates).
+# A school the corpus's reference data closes on 31/12/2024 (validity dates,
+# docs/contracts.md#6-reference-data).
 CLOSED_SCHOOL = "BX-NTH"
 CLOSED_ON = date(2024, 12, 31)
 

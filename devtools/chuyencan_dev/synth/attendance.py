@@ -99,10 +99,8 @@ def _school_days_between(year: SchoolYear, start: date, end: date) -> list[date]
     return out
 
 
-def plan_dropouts(pop: Population, weeks: list[Week], seed: int) -> DropoutPlan:
-    rng = np.random.default_rng([seed, 21])
-    n = pop.n_students
-    year = pop.year
+def _who_drops_out(pop: Population, rng: np.random.Generator) -> np.ndarray:
+    """Which students drop out this school year (a boolean per student)."""
     level = pop.st_level.astype(int)
     grade = pop.st_grade.astype(int)
     # Lower secondary and upper secondary lose most; entry grades (6, 10) worst, as the notice says.
@@ -114,7 +112,38 @@ def plan_dropouts(pop: Population, weeks: list[Week], seed: int) -> DropoutPlan:
         sel = level == lv
         if sel.any():
             mult[sel] /= mult[sel].mean()
-    dropped = rng.random(n) < np.clip(base * mult, 0, 0.5)
+    return rng.random(pop.n_students) < np.clip(base * mult, 0, 0.5)
+
+
+def _when_they_left(
+    rng: np.random.Generator,
+    *,
+    first_school_day: date,
+    hk1_days: list[date],
+    hk2_days: list[date],
+    after_tet: list[date],
+    late_days: list[date],
+) -> tuple[int, date]:
+    """(period 1-4: summer, semester 1, semester 2 before Tết, after Tết; first day missed)."""
+    p = int(rng.choice(4, p=[0.14, 0.30, 0.06, 0.50])) + 1
+    if p == 1:
+        return p, first_school_day
+    if p == 2:
+        return p, hk1_days[rng.integers(len(hk1_days))]
+    if p == 3 and hk2_days:
+        return p, hk2_days[rng.integers(len(hk2_days))]
+    if rng.random() < 0.6 or not late_days:
+        return 4, after_tet[0]  # did not come back after Tết
+    return 4, late_days[rng.integers(len(late_days))]
+
+
+def plan_dropouts(pop: Population, weeks: list[Week], seed: int) -> DropoutPlan:
+    rng = np.random.default_rng([seed, 21])
+    n = pop.n_students
+    year = pop.year
+    level = pop.st_level.astype(int)
+    grade = pop.st_grade.astype(int)
+    dropped = _who_drops_out(pop, rng)
 
     first_school_day = weeks[0].days[0]
     sem1_end = year.semester_1.end
@@ -140,17 +169,14 @@ def plan_dropouts(pop: Population, weeks: list[Week], seed: int) -> DropoutPlan:
     age = year.start.year - (year.start.year - 5 - grade - pop.st_overage)
 
     for i in np.flatnonzero(dropped):
-        p = int(rng.choice(4, p=[0.14, 0.30, 0.06, 0.50])) + 1
-        if p == 1:
-            d0 = first_school_day
-        elif p == 2:
-            d0 = hk1_days[rng.integers(len(hk1_days))]
-        elif p == 3 and hk2_days:
-            d0 = hk2_days[rng.integers(len(hk2_days))]
-        elif rng.random() < 0.6 or not late_days:
-            p, d0 = 4, after_tet[0]  # did not come back after Tết
-        else:
-            p, d0 = 4, late_days[rng.integers(len(late_days))]
+        p, d0 = _when_they_left(
+            rng,
+            first_school_day=first_school_day,
+            hk1_days=hk1_days,
+            hk2_days=hk2_days,
+            after_tet=after_tet,
+            late_days=late_days,
+        )
         first_day[i], period[i] = d0.toordinal(), p
         if p == 1:
             declared[i] = 0

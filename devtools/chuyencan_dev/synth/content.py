@@ -161,7 +161,6 @@ class ContentBuilder:
             order.append((key, person.parts[2], person.full_name, i))
         ranked = sorted(range(len(student_rows)), key=lambda k: order[k])
         content.tables.append(Table(STUDENT_SHEET, STUDENT_SHEET.names, [student_rows[k] for k in ranked]))
-        content.student_ids = [self.pop.student_id(order[k][3]) for k in ranked]
         return content
 
 

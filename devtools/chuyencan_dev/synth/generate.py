@@ -6,7 +6,7 @@ import csv
 import os
 import random
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -65,7 +65,7 @@ def _choose_year(ref: Reference, first_week: date | None, last_week: date | None
     return year
 
 
-def _write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, object]]) -> None:
+def _write_csv(path: Path, columns: list[str], rows: Iterable[Mapping[str, object]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()

@@ -182,10 +182,10 @@ _BAT_XAT_MIX: dict[str, dict[str, float]] = {
     "Nậm Chạc": {DAO: 40, MONG: 30, GIAY: 30},
     "Dền Sáng": {DAO: 40, MONG: 40, HA_NHI: 20},
 }
-_HIGHLAND_MIX = {MONG: 50, DAO: 20, GIAY: 10, KINH: 8, PHU_LA: 7, HA_NHI: 5}
-_MIDLAND_MIX = {KINH: 35, DAO: 30, MONG: 20, GIAY: 10, PHU_LA: 5}
-_LOWLAND_MIX = {KINH: 70, GIAY: 10, DAO: 10, MONG: 5, PHU_LA: 5}
-_DISTRICT_MIX = {
+_HIGHLAND_MIX: dict[str, float] = {MONG: 50, DAO: 20, GIAY: 10, KINH: 8, PHU_LA: 7, HA_NHI: 5}
+_MIDLAND_MIX: dict[str, float] = {KINH: 35, DAO: 30, MONG: 20, GIAY: 10, PHU_LA: 5}
+_LOWLAND_MIX: dict[str, float] = {KINH: 70, GIAY: 10, DAO: 10, MONG: 5, PHU_LA: 5}
+_DISTRICT_MIX: dict[str, dict[str, float]] = {
     "Bát Xát": _HIGHLAND_MIX,
     "Mường Khương": _HIGHLAND_MIX,
     "Si Ma Cai": _HIGHLAND_MIX,

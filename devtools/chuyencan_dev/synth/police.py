@@ -1,4 +1,5 @@
-"""Commune police household extracts (CONTRACTS §4) and which record is each case's true match.
+"""Commune police household extracts (docs/contracts.md#4-police-extract) and which record is
+each case's true match.
 
 Every member of every generated household is listed in their commune's extract: students,
 siblings, parents, grandparents. Police records are typed by other people than the schools', so
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -133,6 +135,39 @@ def residence_on(reg: Registry, plan: DropoutPlan, pid: int, student: int, day: 
     return reg.status[pid]
 
 
+def _listed_by_commune(reg: Registry) -> dict[str, list[int]]:
+    """The people each commune's extract lists, household by household, in village order."""
+    by_commune: dict[str, list[int]] = {}
+    for hh in sorted(reg.pop.households, key=lambda h: (h.commune, fold(h.village), h.hid)):
+        by_commune.setdefault(hh.commune, []).extend(m for m in hh.members if reg.listed[m])
+    return by_commune
+
+
+def _first_town_of_each_district(pop: Population) -> dict[str, str]:
+    towns: dict[str, str] = {}
+    for c in sorted(pop.communes.values(), key=lambda c: c.name):
+        if c.kind != "xa":
+            towns.setdefault(c.district, c.name)
+    return towns
+
+
+def _dates(
+    birth: date | int,
+    changed: date | None,
+    checked: date | None,
+    as_text: Callable[[date], str] | None,
+) -> list[object]:
+    """Birth, change and verification dates as the extract writes them: typed in .xlsx (None),
+    text in a CSV (a birth year alone stays a number)."""
+    if as_text is None:
+        return [birth, changed, checked]
+    return [
+        str(birth) if isinstance(birth, int) else as_text(birth),
+        as_text(changed) if changed else "",
+        as_text(checked) if checked else "",
+    ]
+
+
 def write_police(
     reg: Registry,
     out_dir: Path,
@@ -145,13 +180,8 @@ def write_police(
     pop, plan = reg.pop, reg.plan
     inbox = out_dir / "police_inbox"
     inbox.mkdir(parents=True, exist_ok=True)
-    by_commune: dict[str, list[int]] = {}
-    for hh in sorted(pop.households, key=lambda h: (h.commune, fold(h.village), h.hid)):
-        by_commune.setdefault(hh.commune, []).extend(m for m in hh.members if reg.listed[m])
-    towns = {}
-    for c in sorted(pop.communes.values(), key=lambda c: c.name):
-        if c.kind != "xa":
-            towns.setdefault(c.district, c.name)
+    by_commune = _listed_by_commune(reg)
+    towns = _first_town_of_each_district(pop)
     districts = {c.name: c.district for c in pop.communes.values()}
     student_of = {int(pop.st_person[i]): i for i in cases}
     truth: list[dict[str, str]] = []
@@ -213,14 +243,7 @@ def write_police(
                     village = f"Thôn {village}"
                 status_text = status_names[status]
                 birth = reg.birth[pid]
-                if xlsx:
-                    values: list[object] = [birth, changed, checked]
-                else:
-                    values = [
-                        str(birth) if isinstance(birth, int) else as_text(birth),
-                        as_text(changed) if changed else "",
-                        as_text(checked) if checked else "",
-                    ]
+                values = _dates(birth, changed, checked, None if xlsx else as_text)
                 rows.append(
                     [
                         reg.pid[pid],

@@ -215,7 +215,8 @@ class _Builder:
     # -- students --
     def add_school(self, s_idx: int, school: School) -> None:
         rng = self.rng
-        homes = nm.Weighted(*map(tuple, self._home_weights(school)))
+        home_names, home_weights = self._home_weights(school)
+        homes = nm.Weighted(tuple(home_names), tuple(home_weights))
         own = self.communes.get(school.commune or "")
         town = own is not None and own.kind != "xa"
         name_style = rng.choice((0, 1, 2))
@@ -263,7 +264,7 @@ class _Builder:
                 size = rng.choices((1, 2, 3), weights=(50, 35, 15))[0]
                 kids = [first]
                 years = {self._birth_year(first)}
-                leftover = []
+                leftover: list[int] = []
                 for j in rest:
                     if len(kids) < size and self._birth_year(j) not in years and len(leftover) < 30:
                         kids.append(j)

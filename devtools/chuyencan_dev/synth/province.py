@@ -173,30 +173,7 @@ def write_province_reference(directory: Path, seed: int, source: Path = REFERENC
     shutil.copyfile(source / "calendar.csv", directory / "calendar.csv")
 
     communes = _read(source / "communes.csv")
-    seen = {commune_key(n) for c in communes for n in (c["commune_name"], *c["aliases"].split("|")) if n}
-    # Commune -> (district, kind), for the communes that get invented schools.
-    places: list[tuple[District, str, str]] = [
-        (BAT_XAT, c["commune_name"], c["kind"]) for c in communes if not c["valid_to"]
-    ]
-    for district in DISTRICTS:
-        town_kind = "phuong" if district.label.startswith(("thành phố", "thị xã")) else "thi_tran"
-        for name, kind in [(t, town_kind) for t in district.towns] + [(c, "xa") for c in district.communes]:
-            if commune_key(name) in seen:
-                continue
-            seen.add(commune_key(name))
-            communes.append(
-                {
-                    "commune_name": name,
-                    "kind": kind,
-                    "district": district.name,
-                    "valid_from": "2000-01-01",
-                    "valid_to": "",
-                    "successor": "",
-                    "aliases": "",
-                    "verified": "no",
-                }
-            )
-            places.append((district, name, kind))
+    places = _add_province_communes(communes)
     _write(directory / "communes.csv", COMMUNE_COLUMNS, communes)
 
     schools = _read(source / "schools.csv")
@@ -299,12 +276,42 @@ def write_province_reference(directory: Path, seed: int, source: Path = REFERENC
 
     schools.extend(new)
     _write(directory / "schools.csv", SCHOOL_COLUMNS, schools)
-    rows = []
-    for s in schools:
-        if s["school_code"] in contacts:
-            rows.append(contacts[s["school_code"]])
-            continue
-        title = "Giám đốc" if s["kind"] == "GDTX" else "Hiệu trưởng"
-        email = s["school_code"].lower().replace("-", ".") + "@example.org"
-        rows.append({"school_code": s["school_code"], "email": email, "principal_title": title})
-    _write(directory / "school_contacts.csv", CONTACT_COLUMNS, rows)
+    _write(directory / "school_contacts.csv", CONTACT_COLUMNS, [_contact(s, contacts) for s in schools])
+
+
+def _add_province_communes(communes: list[dict[str, str]]) -> list[tuple[District, str, str]]:
+    """Add the other districts' towns and communes to `communes` (Bát Xát's are there); return
+    (district, commune, kind) of every current commune, the places that get invented schools."""
+    seen = {commune_key(n) for c in communes for n in (c["commune_name"], *c["aliases"].split("|")) if n}
+    places: list[tuple[District, str, str]] = [
+        (BAT_XAT, c["commune_name"], c["kind"]) for c in communes if not c["valid_to"]
+    ]
+    for district in DISTRICTS:
+        town_kind = "phuong" if district.label.startswith(("thành phố", "thị xã")) else "thi_tran"
+        for name, kind in [(t, town_kind) for t in district.towns] + [(c, "xa") for c in district.communes]:
+            if commune_key(name) in seen:
+                continue
+            seen.add(commune_key(name))
+            communes.append(
+                {
+                    "commune_name": name,
+                    "kind": kind,
+                    "district": district.name,
+                    "valid_from": "2000-01-01",
+                    "valid_to": "",
+                    "successor": "",
+                    "aliases": "",
+                    "verified": "no",
+                }
+            )
+            places.append((district, name, kind))
+    return places
+
+
+def _contact(school: dict[str, str], contacts: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The school's contact row: the shipped one, or an invented address on example.org."""
+    if school["school_code"] in contacts:
+        return contacts[school["school_code"]]
+    title = "Giám đốc" if school["kind"] == "GDTX" else "Hiệu trưởng"
+    email = school["school_code"].lower().replace("-", ".") + "@example.org"
+    return {"school_code": school["school_code"], "email": email, "principal_title": title}

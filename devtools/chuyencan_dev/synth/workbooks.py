@@ -180,7 +180,7 @@ class _FixedTimeZip(zipfile.ZipFile):
         super().__init__(path, "w", zipfile.ZIP_DEFLATED)
         self._stamp = stamp
 
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):  # type: ignore[no-untyped-def]
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
             info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -188,7 +188,7 @@ class _FixedTimeZip(zipfile.ZipFile):
             zinfo_or_arcname = info
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):  # type: ignore[no-untyped-def]
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
         with open(filename, "rb") as fh:
             self.writestr(arcname or str(filename), fh.read())
 
@@ -215,6 +215,17 @@ _GUIDE = (
     "Tình trạng: Bỏ học / Vắng dài ngày / Nguy cơ bỏ học / Đã trở lại.",
     "Ngày tháng ghi theo dạng ngày/tháng/năm.",
 )
+
+
+def _cell(ws: Any, value: Any, layout: Layout) -> Any:
+    """A value as the layout writes it: dates as text dd/mm/yyyy or as Excel dates."""
+    if not isinstance(value, date):
+        return value
+    if layout.text_dates:
+        return f"{value:%d/%m/%Y}"
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = "dd/mm/yyyy"
+    return cell
 
 
 def render(content: WorkbookContent, layout: Layout, path: Path, when: datetime) -> None:
@@ -250,16 +261,7 @@ def render(content: WorkbookContent, layout: Layout, path: Path, when: datetime)
         table.header_row = row
         for n, values in enumerate(table.rows, start=1):
             cells: list[Any] = [n] if layout.stt else []
-            for name in table.columns:
-                value = values.get(name)
-                if isinstance(value, date):
-                    if layout.text_dates:
-                        value = f"{value:%d/%m/%Y}"
-                    else:
-                        cell = WriteOnlyCell(ws, value=value)
-                        cell.number_format = "dd/mm/yyyy"
-                        value = cell
-                cells.append(value)
+            cells += [_cell(ws, values.get(name), layout) for name in table.columns]
             ws.append(cells)
     if layout.extra_sheet and not layout.extra_first:
         extra()

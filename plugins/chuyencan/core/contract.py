@@ -1,4 +1,5 @@
-"""The school weekly submission as CONTRACTS.md §3 defines it: sheets, columns, labels.
+"""The school weekly submission as docs/contracts.md#3-school-weekly-submission defines it:
+sheets, columns, labels.
 
 This is the one place where the contract's Vietnamese headers and ASCII keys meet the
 English names used everywhere inside the package. Readers, the template writer, the
@@ -130,7 +131,8 @@ REASON_LABELS: dict[str, str] = {
     "khac": "Khác",
 }
 
-# The commune police's household extract (CONTRACTS §4): columns in the contract's order.
+# The commune police's household extract (docs/contracts.md#4-police-extract): columns in the
+# contract's order.
 POLICE_COLUMNS: tuple[str, ...] = (
     "so_dinh_danh",
     "ho_ten",

@@ -28,10 +28,17 @@ class CellError(ValueError):
 class Describable(Protocol):
     """What a catalogue sentence may name about a problem."""
 
-    sheet: str | None
-    row: int | None
-    class_name: str | None
-    params: tuple[tuple[str, Any], ...]
+    @property
+    def sheet(self) -> str | None: ...
+
+    @property
+    def row(self) -> int | None: ...
+
+    @property
+    def class_name(self) -> str | None: ...
+
+    @property
+    def params(self) -> tuple[tuple[str, Any], ...]: ...
 
     @property
     def header(self) -> str | None: ...

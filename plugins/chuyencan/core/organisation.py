@@ -782,13 +782,13 @@ def _check_schools_and_communes(org: Organisation, ref: Reference, problems: _Pr
             )
     for c in ref.communes:
         where = f"communes.csv {c.name}"
-        unit = org.unit_in_force(c.name, c.valid_from)
-        if unit is None:
+        admin = org.unit_in_force(c.name, c.valid_from)
+        if admin is None:
             problems.add(where, "admin_units.csv has no commune of that name")
             continue
-        if unit.kind != c.kind:
-            problems.add(where, f"kind {c.kind} but admin_units.csv says {unit.kind}")
-        missing = [a for a in c.aliases if commune_key(a) not in unit.keys]
+        if admin.kind != c.kind:
+            problems.add(where, f"kind {c.kind} but admin_units.csv says {admin.kind}")
+        missing = [a for a in c.aliases if commune_key(a) not in admin.keys]
         if missing:
             problems.add(where, f"aliases {', '.join(missing)} are missing in admin_units.csv")
         if c.valid_to is not None and c.successor:

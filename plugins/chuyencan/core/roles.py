@@ -1,5 +1,5 @@
 """Warehouse roles on PostgreSQL: the pipeline writes, the district reads the aggregates, and only
-the roles that need them read children's personal data (CONTRACTS §5, schema `restricted`).
+the roles that need them read children's personal data (docs/contracts.md#5-warehouse, schema `restricted`).
 
     python -m chuyencan.core.roles --admin-url postgresql://postgres@127.0.0.1:5432/chuyencan [--create-schema]
 
@@ -21,7 +21,7 @@ import re
 import secrets
 import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -89,7 +89,9 @@ def scram_sha256(password: str, *, salt: bytes | None = None, iterations: int = 
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
-def grant_statements(database: str, roles: WarehouseRoles = ROLES, quote=None) -> list[str]:
+def grant_statements(
+    database: str, roles: WarehouseRoles = ROLES, quote: Callable[[str], str] | None = None
+) -> list[str]:
     """include/sql/warehouse_roles.sql with the names filled in, one statement per item."""
     q = quote or (lambda name: '"' + name.replace('"', '""') + '"')
     names = {purpose: q(name) for purpose, name in roles.items()}
@@ -168,7 +170,7 @@ def ensure_roles(
         for statement in grant_statements(database, roles, quote):
             conn.execute(text(statement))
         reassigned = _reassign_existing(conn, roles.writer)
-        logins = dict(
+        logins: dict[str, bool] = dict(
             conn.execute(
                 text("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(:n)"),
                 {"n": [name for _, name in roles.items()]},

@@ -29,7 +29,7 @@ def is_formula_like(text: str) -> bool:
 
 def clean_text(text: str) -> str:
     """Drop the control characters that the xlsx format cannot hold (openpyxl refuses them)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    return str(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def set_value(cell: Cell, value: CellValue) -> Cell:

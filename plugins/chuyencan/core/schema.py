@@ -175,7 +175,7 @@ ops_email_outbox = Table(
     schema="ops",
 )
 
-# --- report: the contract's aggregates, read by the district (CONTRACTS §5) ------------------
+# --- report: the contract's aggregates, read by the district (docs/contracts.md#5-warehouse) ---
 report_submission_status = Table(
     "submission_status",
     metadata,
@@ -407,10 +407,10 @@ case_verdict = Table(
 )
 
 
-# --- the fortnightly report: the contract's summary (CONTRACTS §5) and early warning ----------
+# --- the fortnightly report: the contract's summary (docs/contracts.md#5-warehouse), early warning
 SCOPES = ("district", "level", "commune", "school")
 
-# CONTRACTS §5, in the contract's column order; aggregates only.
+# docs/contracts.md#5-warehouse, in the contract's column order; aggregates only.
 fortnight_summary = Table(
     "fortnight_summary",
     metadata,

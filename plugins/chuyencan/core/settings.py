@@ -1,7 +1,7 @@
 """Pipeline settings as plain values, so the package runs without Airflow.
 
 `chuyencan.orchestration.adapter.settings_from_airflow()` fills these from Airflow variables and
-connections (CONTRACTS §1); tests and benchmarks build them directly.
+connections (docs/contracts.md#1-configuration); tests and benchmarks build them directly.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from chuyencan.core.reference import REFERENCE_DIR
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
-# Where everything lives when nothing is configured (CONTRACTS §1: every setting is optional).
+# Where everything lives when nothing is configured (docs/contracts.md#1-configuration: every
+# setting is optional).
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 DISTRICT_KEY = "BAT_XAT"
 

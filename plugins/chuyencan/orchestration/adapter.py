@@ -1,6 +1,6 @@
 """The one place the package reads Airflow: variables and connections into plain Settings.
 
-CONTRACTS §1: every setting is optional; without any, the pipeline runs on the embedded
+docs/contracts.md#1-configuration: every setting is optional; without any, the pipeline runs on the embedded
 default (SQLite under var/work, inbox under var/inbox).
 """
 
@@ -51,7 +51,8 @@ def warehouse_url(conn: object | None, work_dir: Path) -> str:
             query=query,
         ).render_as_string(hide_password=False)
     raise ValueError(
-        f"connection {WAREHOUSE_CONN_ID!r} has type {conn_type!r}; use 'postgres' or 'sqlite' (CONTRACTS §1)"
+        f"connection {WAREHOUSE_CONN_ID!r} has type {conn_type!r}; use 'postgres' or 'sqlite' "
+        "(docs/contracts.md#1-configuration)"
     )
 
 

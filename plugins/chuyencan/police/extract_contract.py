@@ -1,4 +1,4 @@
-"""The commune police's household extract (CONTRACTS §4): columns, headers, labels.
+"""The commune police's household extract (docs/contracts.md#4-police-extract): columns, headers, labels.
 
 The contract's ASCII keys and residence codes come from `chuyencan.core.contract`; this module adds
 the Vietnamese headers a clerk may type instead, the package's English names, and which values

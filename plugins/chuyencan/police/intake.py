@@ -289,7 +289,9 @@ def _insert_extract(conn: Connection, row: dict[str, Any]) -> int | None:
     ).first()
     if exists is not None:
         return None
-    return int(conn.execute(police_extract.insert().values(**row)).inserted_primary_key[0])
+    key = conn.execute(police_extract.insert().values(**row)).inserted_primary_key
+    assert key is not None  # a single-row INSERT always has one
+    return int(key[0])
 
 
 def _insert_issues(conn: Connection, extract_id: int, issues: list[ExtractIssue]) -> None:

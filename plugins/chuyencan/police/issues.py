@@ -51,7 +51,8 @@ UNREADABLE_RULES = frozenset(
 
 @dataclass(frozen=True)
 class ExtractIssue(Issue):
-    """An Issue about a police extract: `sheet` is unused, `column` is a CONTRACTS §4 key."""
+    """An Issue about a police extract: `sheet` is unused, `column` is a key of
+    docs/contracts.md#4-police-extract."""
 
     @property
     def is_personal(self) -> bool:

@@ -193,7 +193,7 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[int, list[ExtractColu
     return best if best is not None and best_hits >= 3 else None
 
 
-def _table(rows: list[list[Any]], issues: list[ExtractIssue]) -> pd.DataFrame | None:
+def _table(rows: list[list[Any]], issues: list[ExtractIssue]) -> pd.DataFrame | None:  # noqa: C901 - to split (issue 10 follow-up)
     header = _find_header(rows)
     if header is None:
         issues.append(ExtractIssue("error", "header_not_found"))

@@ -55,7 +55,7 @@ SUPPRESSED_TEXT = f"<{SMALL_COUNT_LIMIT}"
 
 @dataclass(frozen=True)
 class Figures:
-    """One row of report.fortnight_summary without its key (CONTRACTS §5, same names)."""
+    """One row of report.fortnight_summary without its key (docs/contracts.md#5-warehouse, same names)."""
 
     schools_expected: int
     submissions_on_time: int
@@ -343,7 +343,7 @@ def load_content(
                 )
             ).all()
         )
-    by_scope: dict[str, list[Mapping[str, Any]]] = {}
+    by_scope: dict[str, list[Mapping[Any, Any]]] = {}  # RowMappings, keyed by column name
     for row in rows:
         by_scope.setdefault(row["scope"], []).append(row)
     district_rows = by_scope.get("district", [])

@@ -134,8 +134,8 @@ def md_escape(value: object) -> str:
 
 def summary_table(content: ReportContent, suppress: bool) -> Table:
     levels = content.levels
-    rows = []
-    bold = set()
+    rows: list[tuple[str, ...]] = []
+    bold: set[int] = set()
     for line in summary_lines(content.max_sessions):
         text = ("– " if line.indent else "") + line.text
         if line.kind == "heading" or line.number.isalpha():

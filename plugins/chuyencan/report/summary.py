@@ -1,4 +1,4 @@
-"""`report.fortnight_summary` for one report date (CONTRACTS §5), all scopes at once.
+"""`report.fortnight_summary` for one report date (docs/contracts.md#5-warehouse), all scopes at once.
 
 The numbers come from one SQL statement (`include/sql/fortnight_summary.sql`, definitions in
 its header) run in the transaction that first deletes the report date's rows, so a rerun

@@ -99,8 +99,9 @@ def _insert_submission(conn: Connection, row: dict[str, Any]) -> int | None:
     ).first()
     if exists is not None:
         return None
-    result = conn.execute(schema.ops_submission.insert().values(**row))
-    return int(result.inserted_primary_key[0])
+    key = conn.execute(schema.ops_submission.insert().values(**row)).inserted_primary_key
+    assert key is not None  # a single-row INSERT always has one
+    return int(key[0])
 
 
 def store_accepted(

@@ -78,7 +78,7 @@ def send_emails(settings: Settings, send: Callable | None = None) -> dict[str, o
         log.warning("no SMTP connection configured: %d emails wait in ops.email_outbox", pending)
         return {"sent": 0, "failed": 0, "pending": pending, "given_up": given_up, "smtp": "not configured"}
     report = send_pending(engine, send, now=datetime.now(UTC))
-    summary = {"sent": report.sent, "failed": report.failed, "pending": report.pending}
+    summary: dict[str, object] = {"sent": report.sent, "failed": report.failed, "pending": report.pending}
     if report.failed:
         # The task fails so that Airflow retries it with backoff and the outage shows; nothing
         # is lost meanwhile (docs/faults.md).

@@ -1,4 +1,4 @@
-"""Read a school's weekly workbook into canonical tables (CONTRACTS §3).
+"""Read a school's weekly workbook into canonical tables (docs/contracts.md#3-school-weekly-submission).
 
 What the contract allows, the reader accepts: title rows above the header row, headers in any
 case, with or without diacritics, or the ASCII keys; extra columns and sheets; Excel dates or

@@ -1,4 +1,5 @@
-"""The weekly workbook each school fills in (CONTRACTS.md §3), ready for the coming week.
+"""The weekly workbook each school fills in (docs/contracts.md#3-school-weekly-submission), ready
+for the coming week.
 
 The template is the cheapest place to prevent rejections: drop-downs and input checks catch
 most mistakes while the school types, long before the intake validator sees the file. The

@@ -149,7 +149,9 @@ def _in_reading_order(class_names: dict[tuple[str, int], str], issues: list[Issu
     sheet_order = {CLASS_SHEET.name: 0, STUDENT_SHEET.name: 1}
     column_order = {(s.name, c.key): i for s in (CLASS_SHEET, STUDENT_SHEET) for i, c in enumerate(s.columns)}
     out = [
-        replace(i, class_name=class_names.get((i.sheet, i.row))) if i.class_name is None and i.row else i
+        replace(i, class_name=class_names.get((i.sheet, i.row)))
+        if i.class_name is None and i.sheet is not None and i.row
+        else i
         for i in issues
     ]
     return sorted(

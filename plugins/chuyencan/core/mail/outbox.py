@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Row, func, select, text
+from sqlalchemy import Engine, Row, String, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -41,7 +41,8 @@ from chuyencan.core.warehouse import sqlite_path_from_url
 
 log = logging.getLogger(__name__)
 
-_DEDUP_KEY_MAX = ops_email_outbox.c.dedup_key.type.length or 200
+_DEDUP_KEY_TYPE = ops_email_outbox.c.dedup_key.type
+_DEDUP_KEY_MAX = (_DEDUP_KEY_TYPE.length if isinstance(_DEDUP_KEY_TYPE, String) else None) or 200
 _LAST_ERROR_MAX = 500
 _ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
 

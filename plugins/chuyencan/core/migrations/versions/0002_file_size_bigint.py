@@ -19,7 +19,7 @@ depends_on = None
 _TABLES = ("submission", "police_extract")
 
 
-def _alter(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> None:
+def _alter(old: sa.types.TypeEngine[int], new: sa.types.TypeEngine[int]) -> None:
     # SQLite stores any integer in up to 8 bytes whatever the declared type (and the schema
     # module declares INTEGER there): only PostgreSQL needs the change.
     if op.get_bind().dialect.name != "postgresql":
