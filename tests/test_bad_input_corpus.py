@@ -419,7 +419,7 @@ def test_a_file_speaking_for_another_school_is_held_and_told_to_both_and_the_dis
     assert DISTRICT in recipients
     # BX-DTH's week is still the one BX-DTH sent.
     (current,) = query(
-        corpus.settings,
+        corpus.settings.warehouse_url,
         "SELECT submission_id FROM ops.current_submission WHERE school_code = 'BX-DTH' AND week_ending = :w",
         w=date(2025, 3, 14),
     )
@@ -429,7 +429,9 @@ def test_a_file_speaking_for_another_school_is_held_and_told_to_both_and_the_dis
 def test_a_file_dated_in_the_future_is_received_at_the_run(corpus: CorpusRun) -> None:
     (submission_id,) = corpus.observed["dated_in_future"].ids
     (row,) = query(
-        corpus.settings, "SELECT received_at FROM ops.submission WHERE submission_id = :i", i=submission_id
+        corpus.settings.warehouse_url,
+        "SELECT received_at FROM ops.submission WHERE submission_id = :i",
+        i=submission_id,
     )
     received = datetime.fromisoformat(str(row[0])).replace(tzinfo=None)
     assert received == NOW.astimezone(UTC).replace(tzinfo=None)
@@ -438,7 +440,7 @@ def test_a_file_dated_in_the_future_is_received_at_the_run(corpus: CorpusRun) ->
 def test_files_over_the_limit_are_recorded_with_their_size_and_never_copied(corpus: CorpusRun) -> None:
     (submission_id,) = corpus.observed["sparse_2gib"].ids
     (row,) = query(
-        corpus.settings,
+        corpus.settings.warehouse_url,
         "SELECT file_size, stored_path FROM ops.submission WHERE submission_id = :i",
         i=submission_id,
     )
@@ -555,7 +557,7 @@ def test_the_nastiest_cases_never_fail_the_weekly_dag(
     recipients = " ".join(
         r[0]
         for r in query(
-            Settings(inbox=inbox, work_dir=tmp_path, warehouse_url=sqlite_url),
+            sqlite_url,
             "SELECT recipients FROM ops.email_outbox WHERE kind = 'rejection'",
         )
     )

@@ -56,7 +56,7 @@ def _child_row(**overrides: object) -> dict[str, object]:
     return row
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_database_error_names_no_child(
     database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
