@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: demo ui test test-fast lint typecheck format bench-intake bench-report bench-linkage venv postgres \
+.PHONY: demo ui test test-fast lint typecheck format bench-intake bench-hostile bench-report bench-linkage venv postgres \
 	integration clean
 
 $(STAMP): requirements.txt
@@ -54,6 +54,11 @@ format: venv
 
 bench-intake: venv postgres
 	$(BIN)/python bench/intake.py
+
+# The worst file of each class (far cell, tag flood, 2 GiB file, 1 GiB CSV): seconds and peak
+# memory, and a weekly collection with and without them; see docs/faults.md.
+bench-hostile: venv
+	$(BIN)/python bench/hostile.py
 
 bench-report: venv postgres
 	$(BIN)/python bench/report.py

@@ -124,9 +124,20 @@ def body(message: email.message.EmailMessage, prefer: Sequence[str] = ("html", "
 
 
 def digest_tree(folder: Path) -> dict[str, tuple[str, int]]:
-    """Content hash and modification time of every file below `folder`: equal means untouched."""
-    return {
-        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+    """Content hash and modification time of every entry below `folder`, links not followed
+    (a link's target instead), sparse giants by size: equal means untouched."""
+    out: dict[str, tuple[str, int]] = {}
+    for p in sorted(folder.rglob("*")):
+        st = p.lstat()
+        if p.is_symlink():
+            out[str(p.relative_to(folder))] = (f"link:{os.readlink(p)}", st.st_mtime_ns)
+        elif p.is_file():
+            if st.st_size > 64 * 1024 * 1024:
+                out[str(p.relative_to(folder))] = (f"size:{st.st_size}", st.st_mtime_ns)
+                continue
+            digest = hashlib.sha256()
+            with p.open("rb") as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            out[str(p.relative_to(folder))] = (digest.hexdigest(), st.st_mtime_ns)
+    return out

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -36,6 +37,14 @@ class SchoolWeek:
     students: list[dict[str, object]] = field(default_factory=list)  # contract names -> values
 
 
+def _typed(cell: Any, value: object) -> None:
+    """A value as a school types it: text starting with '=' stays text (Excel would compute a
+    formula and store its result; openpyxl would store a formula with no result)."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
 def write_school_file(ref: Reference, data: SchoolWeek, path: Path, received_at: datetime) -> Path:
     school = ref.school(data.school_code)
     assert school is not None, data.school_code
@@ -54,12 +63,12 @@ def write_school_file(ref: Reference, data: SchoolWeek, path: Path, received_at:
         }
         for idx, col in enumerate(CLASS_SHEET.columns, start=1):
             if col.name in values:
-                ws.cell(row=FIRST_DATA_ROW + offset, column=idx, value=values[col.name])
+                _typed(ws.cell(row=FIRST_DATA_ROW + offset, column=idx), values[col.name])
     hs = wb[STUDENT_SHEET.name]
     for offset, student in enumerate(data.students):
         for idx, col in enumerate(STUDENT_SHEET.columns, start=1):
             if col.name in student:
-                hs.cell(row=FIRST_DATA_ROW + offset, column=idx, value=student[col.name])
+                _typed(hs.cell(row=FIRST_DATA_ROW + offset, column=idx), student[col.name])
     wb.save(path)
     stamp = received_at.timestamp()
     os.utime(path, (stamp, stamp))

@@ -232,3 +232,64 @@ def test_threshold_is_configuration_and_reports_are_kept_per_date(loaded: Settin
     then = summary_rows(loaded.warehouse_url, earlier)[("district", "BAT_XAT")]
     assert (then["dropouts_open"], then["returned"], then["dropouts_after_tet"]) == (1, 1, 1)
     assert summary_rows(loaded.warehouse_url)[("district", "BAT_XAT")]["dropouts_open"] == 8
+
+
+def test_a_child_on_two_schools_dropout_lists_counts_once_in_the_totals(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The same child (same personal ID) listed as a dropout by BX-AMS and BX-ALU: the district,
+    its level and its home commune count it once, and so do the schools' rows together (one of
+    the two schools carries it, so every scope still adds up); both schools are warned."""
+    from tests.fortnight_scenario import drops, student
+
+    twice = {**student(19, 6, "6A", "bo_hoc", 10, first_day=date(2025, 3, 3), reason="Kinh tế")}
+    twice["personal_id"] = "011213001234"  # born 2013, male: digits 4-6 are 213
+    changed = []
+    # (BX-AMS's file of the week after the report is left out: its latest list is the report's.)
+    for d in (d for d in drops() if d.name != "ams-0411.xlsx"):
+        both = (d.week.school_code, d.name) in {("BX-AMS", "ams-0404.xlsx"), ("BX-ALU", "alu-0404.xlsx")}
+        changed.append(replace(d, week=replace(d.week, students=[*d.week.students, twice])) if both else d)
+    settings = Settings(
+        inbox=tmp_path / "inbox", work_dir=tmp_path / "work", warehouse_url=sqlite_url, settle_seconds=0
+    )
+    # BX-ALU's file comes in a later run than BX-AMS's.
+    alu = [d for d in changed if d.name == "alu-0404.xlsx"]
+    write_drops(load_reference(), settings.inbox, [d for d in changed if d not in alu])
+    prepare_warehouse(settings)
+    assert collect_new_files(settings)["accepted"] == 8
+    write_drops(load_reference(), settings.inbox, alu)
+    assert collect_new_files(settings)["accepted"] == 1
+    insert_verdicts(sqlite_url)
+    publish(settings)
+    rows = summary_rows(sqlite_url)
+    # Hand counts of test_summary_of_the_hand_built_fortnight, plus the one child.
+    assert rows[("district", "BAT_XAT")]["dropouts_open"] == 8 + 1
+    assert rows[("level", "THCS")]["dropouts_open"] == 5 + 1
+    assert (
+        rows[("commune", "A Mú Sung")]["dropouts_open"]
+        == sum(1 for n in (1, 2, 3, 4) if S[n]["commune"] == "A Mú Sung") + 1
+    )
+    schools = rows[("school", "BX-AMS")]["dropouts_open"] + rows[("school", "BX-ALU")]["dropouts_open"]
+    assert schools == 4 + 1 + 1
+    assert sum(v["dropouts_open"] for (scope, _), v in rows.items() if scope == "school") == 8 + 1
+    # The school that listed the child second was warned, and the first school told with it.
+    with engine_for(sqlite_url).connect() as conn:
+        warned = conn.execute(
+            text(
+                "SELECT s.school_code FROM ops.submission_issue i JOIN ops.submission s USING (submission_id)"
+                " WHERE i.rule = 'dropout_listed_elsewhere'"
+            )
+        ).all()
+        recipients = (
+            conn.execute(
+                text("SELECT recipients FROM ops.email_outbox WHERE kind = 'accepted_with_warnings'")
+            )
+            .scalars()
+            .all()
+        )
+    assert [r[0] for r in warned] == ["BX-ALU"]
+    ref = load_reference()
+    ams, alu = ref.school("BX-AMS"), ref.school("BX-ALU")
+    assert ams is not None
+    assert alu is not None
+    assert any(alu.email in r and ams.email in r for r in recipients)

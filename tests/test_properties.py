@@ -32,6 +32,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chuyencan.core.contract import CLASS_SHEET, HEADER_ALIASES, SHEETS, Column, Sheet, header_keys
+from chuyencan.core.messages import CellError
+from chuyencan.core.messages import to_date as _to_date
 from chuyencan.core.text import clean_cell_text, fold, nfc, strip_diacritics
 from chuyencan.police import reader as police_reader
 from chuyencan.police.extract_contract import COLUMN_BY_KEY, EXTRACT_COLUMNS, ExtractColumn
@@ -39,7 +41,6 @@ from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.names import VARIANTS_CSV, split_name, surname_groups, tokens, within_one_edit
 from chuyencan.submissions import reader as school_reader
 from chuyencan.submissions.issues import Issue
-from chuyencan.submissions.reader import CellError, _to_date
 from chuyencan_dev.synth import names as synth_names
 from tests import helpers
 

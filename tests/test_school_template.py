@@ -374,6 +374,8 @@ def _filled_week(
         classes.append(ClassRow(grade, f"{grade}A{i + 1}", enrolled, days, excused, unexcused))
 
     communes = tpl.active_commune_names(ref, week)
+    # A student cannot have missed more sessions (two a school day) than the year has had.
+    sessions_so_far = 2 * sum(d for w, (y, d) in ref.school_weeks.items() if y == year.name and w <= week)
 
     def day_between(low: date, high: date) -> st.SearchStrategy[date]:
         return st.integers(0, (high - low).days).map(lambda n: low + timedelta(days=n))
@@ -402,7 +404,7 @@ def _filled_week(
             parent=draw(st.none() | st.sampled_from(["Giàng A Sử", "Lý Thị Mẩy", "Chảo Láo Lở"])),
             status=status,
             first_day_missed=missed,
-            sessions=draw(st.integers(0, 150)),
+            sessions=draw(st.integers(0, min(150, sessions_so_far))),
             reason=draw(
                 st.none() | st.sampled_from([*contract.REASON_LABELS.values(), "Theo bố mẹ lên nương"])
             ),

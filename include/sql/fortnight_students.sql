@@ -1,6 +1,7 @@
 -- The students the fortnightly report counts, one row each, into the scratch table
 -- fortnight_student that the summary and the breakdown read (docs/contracts.md#5-warehouse):
 --   'listed':   every student on each school's latest list of the school year (fortnight_list),
+--               a child on two schools' lists once,
 --               for the open dropouts (status bo_hoc) and their breakdowns;
 --   'returned': every student marked da_tro_lai on an accepted list of either week of the
 --               fortnight (ops.current_submission), once: a return in the first week is not
@@ -18,10 +19,18 @@ INSERT INTO fortnight_student (
     period, verdict, eligibility, cause, destination, workplace
 )
 WITH entries AS (
-    SELECT 'listed' AS counted_as, e.student_key, e.school_code, e.grade, e.commune, e.status,
-        e.first_day_missed, e.sessions_missed, e.reason_text, e.destination
-    FROM fortnight_list l
-    JOIN restricted.student_entry e ON e.submission_id = l.submission_id
+    SELECT 'listed' AS counted_as, d.student_key, d.school_code, d.grade, d.commune, d.status,
+        d.first_day_missed, d.sessions_missed, d.reason_text, d.destination
+    FROM (
+        -- A child on two schools' lists (same personal ID, same status) is counted once, with
+        -- the latest list (then the first school code); both schools are warned at intake.
+        SELECT e.*, ROW_NUMBER() OVER (
+            PARTITION BY e.student_key, e.status ORDER BY l.week_ending DESC, e.school_code
+        ) AS n
+        FROM fortnight_list l
+        JOIN restricted.student_entry e ON e.submission_id = l.submission_id
+    ) d
+    WHERE d.n = 1
     UNION ALL
     SELECT 'returned', r.student_key, r.school_code, r.grade, r.commune, r.status,
         r.first_day_missed, r.sessions_missed, r.reason_text, r.destination

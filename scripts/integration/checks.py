@@ -122,7 +122,7 @@ def check_warehouse(
     url: str, sample: Path, dag_ids: list[str], fridays: list[date], report_days: list[date]
 ) -> list[str]:
     ref = load_reference()
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
     try:
         with engine.connect() as conn:
             out = [

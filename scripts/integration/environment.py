@@ -117,7 +117,7 @@ def create_databases(ws: Workspace) -> None:
             conn.execute(text(f'CREATE DATABASE "{db}"'))
     admin.dispose()
     for db in (ws.db_a, ws.db_b):
-        engine = create_engine(pg_url(db))
+        engine = create_engine(pg_url(db), hide_parameters=True)
         ensure_roles(engine, roles_for_run(), {"writer": secrets.token_hex(16)})
         engine.dispose()
 

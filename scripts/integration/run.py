@@ -228,7 +228,7 @@ def start_cluster(
 
 
 def submissions_stored(db: str) -> int:
-    engine = create_engine(envs.pg_url(db))
+    engine = create_engine(envs.pg_url(db), hide_parameters=True)
     try:
         with engine.connect() as conn:
             if not conn.execute(text("SELECT to_regclass('ops.submission')")).scalar():
@@ -299,7 +299,7 @@ def run_phase_b(cluster: Cluster, steps: list[Step], mail_a: int) -> list[str]:
     if not disturbance:
         raise Failure(f"{LOAD_TASK[0]} was not run: nothing was disturbed")
 
-    dump_a, dump_b = (dump(create_engine(envs.pg_url(db))) for db in (ws.db_a, ws.db_b))
+    dump_a, dump_b = (dump(create_engine(envs.pg_url(db), hide_parameters=True)) for db in (ws.db_a, ws.db_b))
     problems = compare(dump_a, dump_b)
     if problems:
         raise Failure(

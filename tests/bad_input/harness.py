@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from chuyencan.core.inbox import display_path
 from tests.bad_input.school_cases import CLOSED_ON, CLOSED_SCHOOL, Case
 from tests.workbooks import reference_with_school_closed
 
@@ -54,13 +55,20 @@ def place(cases: list[Case], inbox: Path, now: datetime, *, police: bool = False
         paths = case.build(folder)
         for j, path in enumerate(paths):
             moment = now - timedelta(seconds=5) if case.fresh else base + timedelta(minutes=i, seconds=j)
-            os.utime(path, (moment.timestamp(), moment.timestamp()))
+            if "future" in case.tags:
+                moment = now + timedelta(days=3)  # a school PC whose clock is wrong
+            # A link's own time: never the time of what it points to (outside the inbox, or nothing).
+            os.utime(path, (moment.timestamp(), moment.timestamp()), follow_symlinks=False)
         out[case.id] = paths
     return out
 
 
 def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def observe(
@@ -93,9 +101,9 @@ def observe(
         obs = Observed(case, placed[case.id])
         found: set[str] = set()
         for path in obs.paths:
-            row = by_path.get(str(path.relative_to(inbox)))
+            row = by_path.get(display_path(str(path.relative_to(inbox))))
             if row is None:
-                age = now.timestamp() - path.stat().st_mtime
+                age = now.timestamp() - path.lstat().st_mtime
                 obs.outcomes.append(
                     "waiting" if age < settle_seconds and _sha(path) not in shas else "ignored"
                 )
@@ -120,3 +128,9 @@ def error_report(stored: Path) -> tuple[str, list[dict[str, Any]]]:
     txt = stored.with_name(stored.name + ".errors.txt").read_text(encoding="utf-8")
     issues = json.loads(stored.with_name(stored.name + ".errors.json").read_text(encoding="utf-8"))["issues"]
     return txt, issues
+
+
+def copy_kept(stored: Path) -> bool:
+    """Whether the quarantine holds a copy of the file (not over a limit, readable)."""
+    report = json.loads(stored.with_name(stored.name + ".errors.json").read_text(encoding="utf-8"))
+    return bool(report.get("copy_kept", True))

@@ -80,8 +80,19 @@ def good(school: str, week: date, **knobs: Any) -> Workbook:
     classes = [
         class_row(g, f"{g}A", enrolled=30 + g, days=5, excused=(g % 3) + 1, unexcused=g % 2) for g in grades
     ]
-    students = [s for s in baseline_students() if s["khoi"] in grades] if week >= STUDENTS_FROM else []
+    students = (
+        [_own(s, school) for s in baseline_students() if s["khoi"] in grades] if week >= STUDENTS_FROM else []
+    )
     return Workbook(school=school, week=week, classes=classes, students=students, **knobs)
+
+
+def _own(student: dict[str, Any], school: str) -> dict[str, Any]:
+    """The baseline student as one of this school's own children: a personal ID of its own
+    (the serial digits), so two schools never list the same child by accident."""
+    pid = student.get("so_dinh_danh")
+    if not isinstance(pid, str):
+        return dict(student)
+    return {**student, "so_dinh_danh": pid[:6] + f"{list(_RANGES).index(school):02d}" + pid[8:]}
 
 
 def n_classes(school: str) -> int:

@@ -198,7 +198,12 @@ def postgres_url(url: str) -> str:
 def engine_as(url: str, role: str) -> Engine:
     """An engine whose sessions act as `role` (SET ROLE at connect): objects it creates are
     owned by that role, as if the pipeline had logged in with it."""
-    return create_engine(postgres_url(url), connect_args={"options": f"-c role={role}"}, pool_pre_ping=True)
+    return create_engine(
+        postgres_url(url),
+        connect_args={"options": f"-c role={role}"},
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.admin_url:
         parser.error(f"--admin-url or ${ADMIN_URL_ENV} is required")
-    admin = create_engine(postgres_url(args.admin_url))
+    admin = create_engine(postgres_url(args.admin_url), hide_parameters=True)
     try:
         summary = ensure_roles(admin)
     finally:

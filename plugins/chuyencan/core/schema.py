@@ -9,6 +9,7 @@ Changing a table here needs an Alembic revision (core/migrations/versions, docs/
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -25,6 +26,10 @@ from sqlalchemy import (
 )
 
 SCHEMAS = ("ref", "ops", "report", "restricted")
+
+# 2 GiB and more is refused on its size and recorded with it (issue 10); SQLite's INTEGER
+# already holds 8 bytes.
+FILE_SIZE = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
 
@@ -100,7 +105,7 @@ ops_submission = Table(
     Column("submission_id", Integer, primary_key=True, autoincrement=True),
     Column("sha256", String(64), nullable=False, unique=True),
     Column("inbox_path", Text, nullable=False),  # relative to the inbox
-    Column("file_size", Integer, nullable=False),
+    Column("file_size", FILE_SIZE, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),  # the file's time
     Column("processed_at", DateTime(timezone=True), nullable=False),
     Column("school_code", String(32)),  # as read from the workbook (null if unreadable)
@@ -246,7 +251,7 @@ police_extract = Table(
     Column("extract_id", Integer, primary_key=True, autoincrement=True),
     Column("sha256", String(64), nullable=False, unique=True),
     Column("inbox_path", Text, nullable=False),  # relative to the police inbox
-    Column("file_size", Integer, nullable=False),
+    Column("file_size", FILE_SIZE, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),  # the file's time
     Column("processed_at", DateTime(timezone=True), nullable=False),
     Column("commune", Text),  # resolved commune name (null when unreadable)

@@ -54,6 +54,8 @@ def schema_file(main_db: Path, schema: str) -> Path:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for a SQLAlchemy URL; on SQLite, with the schema files attached."""
     db_path = sqlite_path_from_url(url)
+    # A statement's parameters are children's rows: never in an exception's text or a log.
+    kwargs.setdefault("hide_parameters", True)
     if db_path is None:
         return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -27,9 +27,20 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 
 from chuyencan.core import warehouse as wh
+from chuyencan.core.inbox import (
+    FILE_TOO_LARGE,
+    POLICE_LIMITS,
+    InboxFile,
+    ReadMarks,
+    Staging,
+    safe_name,
+    scan,
+    staging_for,
+    together_else_alone,
+)
 from chuyencan.core.reference import Reference, commune_key
 from chuyencan.core.schema import (
     police_extract,
@@ -41,10 +52,8 @@ from chuyencan.core.settings import Settings
 from chuyencan.core.text import fold, rule_codes, safe_display_name, strip_diacritics
 from chuyencan.core.wording import Wording, severity_label
 from chuyencan.police.issues import ExtractIssue
-from chuyencan.police.reader import read_extract
+from chuyencan.police.reader import ParsedExtract, read_extract
 from chuyencan.police.validate import CheckedExtract, check_extracts
-from chuyencan.submissions.inbox import InboxFile, scan
-from chuyencan.submissions.load import _copy_once, _safe_name
 
 log = logging.getLogger(__name__)
 
@@ -135,51 +144,112 @@ def load_extracts(
     if settings.police_inbox is None:
         log.warning("no police inbox configured: no extracts to load")
         return result
-    found = scan(settings.police_inbox, settle_seconds=settings.settle_seconds, now=now)
+    found = scan(settings.police_inbox, settle_seconds=settings.settle_seconds, now=now, limits=POLICE_LIMITS)
     result.files_found = len(found)
     files = new_extracts(engine, found)
     if files:
         log.info("checking %d new police extracts", len(files))
         base = police_dir(settings)
-        for c in _checked_in_batches(files, ref, settings):
-            stored = (
-                store_accepted(engine, c, base / "archive", now)
-                if c.accepted
-                else store_rejected(engine, c, base / "quarantine", now, on_rejected=on_rejected)
-            )
-            if stored is not None:
-                result.stored.append(stored)
-                log.info(
-                    "extract %s: %s, commune %s, round %s, extract %d (%s), %d records, "
-                    "%d errors [%s], %d warnings [%s]",
-                    safe_display_name(c.file.relative_path),
-                    stored.outcome,
-                    stored.commune or "?",
-                    stored.extract_round or "?",
-                    stored.extract_id,
-                    c.file.sha256[:12],
-                    stored.records,
-                    len(c.errors),
-                    rule_codes([i.rule for i in c.errors]),
-                    len(c.warnings),
-                    rule_codes([i.rule for i in c.warnings]),
-                )
-            else:
-                result.already_stored += 1
-                log.info(
-                    "extract %s (%s): already loaded by another run, commune %s",
-                    safe_display_name(c.file.relative_path),
-                    c.file.sha256[:12],
-                    c.commune or "?",
-                )
+        staging = staging_for(base, POLICE_LIMITS)
+        try:
+            marks = ReadMarks(base / "reading")
+            for c in _checked_in_batches(files, ref, settings, staging, marks):
+                stored = _store(engine, c, base, now, staging=staging, on_rejected=on_rejected)
+                marks.clear(c.file.sha256)
+                if stored is not None:
+                    result.stored.append(stored)
+                    log.info(
+                        "extract %s: %s, commune %s, round %s, extract %d (%s), %d records, "
+                        "%d errors [%s], %d warnings [%s]",
+                        safe_display_name(c.file.relative_path),
+                        stored.outcome,
+                        stored.commune or "?",
+                        stored.extract_round or "?",
+                        stored.extract_id,
+                        c.file.sha256[:12],
+                        stored.records,
+                        len(c.errors),
+                        rule_codes([i.rule for i in c.errors]),
+                        len(c.warnings),
+                        rule_codes([i.rule for i in c.warnings]),
+                    )
+                else:
+                    result.already_stored += 1
+                    log.info(
+                        "extract %s (%s): already loaded by another run, commune %s",
+                        safe_display_name(c.file.relative_path),
+                        c.file.sha256[:12],
+                        c.commune or "?",
+                    )
+        finally:
+            staging.clean()
     else:
         log.info("no new police extracts among %d files", len(found))
     result.current = current_extracts(engine)
     return result
 
 
+def _store(
+    engine: Engine,
+    c: CheckedExtract,
+    base: Path,
+    now: datetime,
+    *,
+    staging: Staging,
+    on_rejected: ExtractRejectedHook | None,
+) -> StoredExtract | None:
+    """Load or quarantine one extract; a value the warehouse refuses rejects this extract only."""
+    if c.accepted:
+        try:
+            return store_accepted(engine, c, base / "archive", now, staging=staging)
+        except (DataError, StatementError, OverflowError) as exc:
+            if isinstance(exc, OperationalError | IntegrityError):
+                raise
+            log.warning(
+                "the warehouse refused a value of %s (%s): quarantined",
+                c.file.relative_path,
+                type(exc).__name__,
+            )
+            c.issues.insert(0, ExtractIssue("error", "reader_failed"))
+    return store_rejected(engine, c, base / "quarantine", now, staging=staging, on_rejected=on_rejected)
+
+
+def _read(f: InboxFile, marks: ReadMarks) -> ParsedExtract:
+    if f.problem is not None:
+        params: tuple[tuple[str, object], ...] = ()
+        if f.problem == FILE_TOO_LARGE:
+            params = (
+                ("size_mb", f.size // (1024 * 1024)),
+                ("limit_mb", POLICE_LIMITS.file_bytes // (1024 * 1024)),
+            )
+        return ParsedExtract(path=f.path, issues=[ExtractIssue("error", f.problem, params=params)])
+    if marks.crashed_before(f.sha256):
+        log.warning("%s killed the reading process before: refused without reading it again", f.relative_path)
+        return ParsedExtract(path=f.judged_path, issues=[ExtractIssue("error", "reader_failed")])
+    with marks.reading(f.sha256):
+        return read_extract(f.judged_path, POLICE_LIMITS)
+
+
+def _check(
+    parsed: list[ParsedExtract], files: list[InboxFile], ref: Reference, settings: Settings
+) -> list[CheckedExtract]:
+    """All extracts of a batch in one GX run; if that fails, each alone: one commune's extract
+    that breaks the checker never holds another's."""
+
+    def check(pairs: list[tuple[ParsedExtract, InboxFile]]) -> list[CheckedExtract]:
+        return check_extracts([p for p, _ in pairs], [f for _, f in pairs], ref, settings.timezone)
+
+    def broken(pair: tuple[ParsedExtract, InboxFile]) -> CheckedExtract:
+        unread = ParsedExtract(path=pair[0].path, issues=[ExtractIssue("error", "reader_failed")])
+        return check_extracts([unread], [pair[1]], ref, settings.timezone)[0]
+
+    return together_else_alone(
+        list(zip(parsed, files, strict=True)), check, broken, lambda pair: pair[1].relative_path
+    )
+
+
 def _checked_in_batches(
-    files: list[InboxFile], ref: Reference, settings: Settings
+    files: list[InboxFile], ref: Reference, settings: Settings, staging: Staging, marks: ReadMarks
 ) -> Iterator[CheckedExtract]:
     """Validate files a batch at a time: one GX run per batch (its cost is mostly fixed), and
     memory bounded however many communes drop their extract at once."""
@@ -190,7 +260,8 @@ def _checked_in_batches(
             batch.append(f)
             size += f.size
             continue
-        yield from check_extracts([read_extract(b.path) for b in batch], batch, ref, settings.timezone)
+        taken = [staging.take(b) for b in batch]
+        yield from _check([_read(b, marks) for b in taken], taken, ref, settings)
         batch, size = ([f], f.size) if f is not None else ([], 0)
 
 
@@ -243,20 +314,18 @@ def _insert_issues(conn: Connection, extract_id: int, issues: list[ExtractIssue]
 
 
 def _slug(name: str) -> str:
-    return _safe_name(strip_diacritics(name).replace(" ", "-"))
+    return safe_name(strip_diacritics(name).replace(" ", "-"))
 
 
 def store_accepted(
-    engine: Engine, c: CheckedExtract, archive_dir: Path, now: datetime
+    engine: Engine, c: CheckedExtract, archive_dir: Path, now: datetime, *, staging: Staging
 ) -> StoredExtract | None:
     commune, round_ = c.commune, c.extract_round
     if commune is None or round_ is None:  # guaranteed by check_extracts; never load silently
         raise ValueError(f"accepted extract {c.file.relative_path} has no commune or round")
-    target = (
-        archive_dir / _slug(commune) / round_.isoformat() / f"{c.file.sha256[:16]}__{_safe_name(c.file.name)}"
-    )
-    _copy_once(c.file.path, target)
-    os.chmod(target, 0o600)
+    # The commune is the reference data's name (resolved), never the file's text.
+    target = archive_dir / _slug(commune) / round_.isoformat() / _stored_name(c.file)
+    staging.keep(c.file, target)
     records = resident_records(c.frame, commune)
     try:
         # The advisory lock (PostgreSQL) serialises two runs loading extracts of one commune.
@@ -270,7 +339,14 @@ def store_accepted(
     except IntegrityError:
         log.info("police extract %s already stored by another run", c.file.sha256[:12])
         return None
+    except BaseException:
+        staging.put_back(c.file, target)
+        raise
     return StoredExtract(extract_id, "accepted", commune, round_, len(records))
+
+
+def _stored_name(f: InboxFile) -> str:
+    return f"{f.sha256[:16]}__{safe_name(f.name)}"
 
 
 def insert_residents(conn: Connection, extract_id: int, records: list[dict[str, Any]]) -> None:
@@ -394,13 +470,13 @@ def store_rejected(
     quarantine_dir: Path,
     now: datetime,
     *,
+    staging: Staging,
     on_rejected: ExtractRejectedHook | None = None,
 ) -> StoredExtract | None:
     folder = quarantine_dir / (_slug(c.commune) if c.commune else "_unknown")
-    target = folder / f"{c.file.sha256[:16]}__{_safe_name(c.file.name)}"
-    _copy_once(c.file.path, target)
-    os.chmod(target, 0o600)
-    write_error_reports(target, c)
+    target = folder / _stored_name(c.file)
+    copied = staging.keep(c.file, target)
+    write_error_reports(target, c, copied=copied)
     try:
         with engine.begin() as conn:
             row = _extract_row(c, "rejected", target, now)
@@ -416,9 +492,11 @@ def store_rejected(
     return StoredExtract(extract_id, "rejected", c.commune, c.extract_round, row["record_count"])
 
 
-def write_error_reports(target: Path, c: CheckedExtract) -> tuple[Path, Path]:
+def write_error_reports(target: Path, c: CheckedExtract, *, copied: bool = True) -> tuple[Path, Path]:
     """Beside the quarantined copy: `.errors.json` for machines, `.errors.txt` in Vietnamese.
-    Values of personal columns are masked in both."""
+    Values of personal columns are masked in both. Without a copy (over the size limit,
+    unreadable), the reports say so; the original stays in the police inbox."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     json_path = target.with_name(target.name + ".errors.json")
     json_path.write_text(
         json.dumps(
@@ -430,6 +508,7 @@ def write_error_reports(target: Path, c: CheckedExtract) -> tuple[Path, Path]:
                 "extract_round": c.extract_round.isoformat() if c.extract_round else None,
                 "error_count": len(c.errors),
                 "warning_count": len(c.warnings),
+                "copy_kept": copied,
                 "issues": [i.public_dict() for i in c.issues],
             },
             ensure_ascii=False,
@@ -442,6 +521,7 @@ def write_error_reports(target: Path, c: CheckedExtract) -> tuple[Path, Path]:
         w("file", path=c.file.relative_path),
         w("commune", commune=c.commune or w("unknown_commune")),
         w("counts", errors=len(c.errors), warnings=len(c.warnings)),
+        *([] if copied else [w("not_copied")]),
         "",
     ]
     for i in c.issues:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from chuyencan.core.messages import MASK, format_message, shorten
 from chuyencan.core.settings import INCLUDE_DIR
 from chuyencan.police.extract_contract import COLUMN_BY_KEY, PERSONAL_KEYS
-from chuyencan.submissions.issues import MASK, Issue, _format, _shorten
+from chuyencan.submissions.issues import Issue
 
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "police_messages.vi.json"
 # Reading problems that mean the file as a whole could not be read.
@@ -30,6 +31,15 @@ UNREADABLE_RULES = frozenset(
         "too_large",
         "macro_file",
         "not_xlsx",
+        "file_too_large",
+        "unreadable_file",
+        "unreadable_folder",
+        "link_outside_inbox",
+        "not_a_file",
+        "reader_failed",
+        "sheet_too_big",
+        "malformed_csv",
+        "repeated_header",
         "header_not_found",
         "missing_column",
         "duplicate_column",
@@ -52,7 +62,7 @@ class ExtractIssue(Issue):
     def public_value(self) -> str | None:
         if self.value is None:
             return None
-        return MASK if self.is_personal else _shorten(self.value)
+        return MASK if self.is_personal else shorten(self.value)
 
     @property
     def header(self) -> str | None:
@@ -60,10 +70,10 @@ class ExtractIssue(Issue):
         return column.header if column else self.column
 
     def message(self) -> str:
-        return _format(police_messages()[self.rule]["message"], self)
+        return format_message(police_messages()[self.rule]["message"], self)
 
     def fix(self) -> str:
-        return _format(police_messages()[self.rule]["fix"], self)
+        return format_message(police_messages()[self.rule]["fix"], self)
 
     @classmethod
     def of(cls, issue: Issue) -> ExtractIssue:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,11 +23,14 @@ import pandas as pd
 import python_calamine as pc
 
 from chuyencan.core.contract import sex_code
+from chuyencan.core.inbox import FILE_TOO_LARGE, POLICE_LIMITS, READ_FAILURES, Limits, sniff
+from chuyencan.core.messages import CellError, to_date
 from chuyencan.core.text import clean_cell_text, fold, nfc
 from chuyencan.core.wording import catalogue
 from chuyencan.police.extract_contract import EXTRACT_COLUMNS, FRAME_COLUMNS, ExtractColumn, residence_code
 from chuyencan.police.issues import UNREADABLE_RULES, ExtractIssue
-from chuyencan.submissions.reader import CellError, _to_date, sniff
+
+log = logging.getLogger(__name__)
 
 HEADER_SEARCH_ROWS = 30
 # Merged communes (2025 reform) have up to a few hundred thousand people, wards more; the
@@ -36,6 +40,7 @@ MAX_CELL_CHARS = 500
 _YEAR = re.compile(r"^\d{4}$")
 _DELIMITERS = (",", ";", "\t")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 _UTF8_BOM = b"\xef\xbb\xbf"
 # Bytes of Windows-1258 that only Vietnamese text uses: its combining tone marks and the
 # letters ă â đ ê ô ơ ư (both cases).
@@ -54,21 +59,46 @@ class ParsedExtract:
         return self.frame is not None and not any(i.rule in UNREADABLE_RULES for i in self.issues)
 
 
-def read_extract(path: Path) -> ParsedExtract:
+def read_extract(path: Path, limits: Limits = POLICE_LIMITS) -> ParsedExtract:
+    """The extract's rows, or why they cannot be read. Never raises on what a file holds: a
+    reader failure on hostile bytes is the file's problem (`reader_failed`)."""
+    try:
+        return _read_extract(path, limits)
+    except READ_FAILURES as exc:
+        log.warning("reading %s failed: %s", path.name, type(exc).__name__)
+        parsed = ParsedExtract(path=path)
+        parsed.issues.append(ExtractIssue("error", "reader_failed"))
+        return parsed
+
+
+def _read_extract(path: Path, limits: Limits) -> ParsedExtract:
     parsed = ParsedExtract(path=path)
-    data = path.read_bytes()
-    if not data:
+    size = path.stat().st_size
+    if size == 0:
         parsed.issues.append(ExtractIssue("error", "empty_file"))
         return parsed
-    if data.startswith(b"PK") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        refusal = sniff(path)
+    if limits.over(size):
+        parsed.issues.append(
+            ExtractIssue(
+                "error",
+                FILE_TOO_LARGE,
+                params=(("size_mb", size // (1024 * 1024)), ("limit_mb", limits.file_bytes // (1024 * 1024))),
+            )
+        )
+        return parsed
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith((b"PK", b"\xd0\xcf\x11\xe0")):
+        refusal = sniff(path, limits)
         if refusal is not None:
-            parsed.issues.append(ExtractIssue.of(refusal))
+            parsed.issues.append(ExtractIssue("error", refusal.rule, params=refusal.params))
             return parsed
         parsed.file_format = "xlsx"
         rows = _xlsx_rows(path, parsed.issues)
     else:
         parsed.file_format = "csv"
+        with path.open("rb") as fh:
+            data = fh.read(limits.file_bytes + 1)  # under the limit: checked above
         rows = _csv_rows(data, parsed.issues)
     if rows is not None:
         parsed.frame = _table(rows, parsed.issues)
@@ -79,6 +109,9 @@ def read_extract(path: Path) -> ParsedExtract:
 
 
 def _csv_rows(data: bytes, issues: list[ExtractIssue]) -> list[list[Any]] | None:
+    if data.startswith(_UTF32_BOMS):
+        issues.append(ExtractIssue("error", "not_utf8", params=(("detected", "UTF-32 (Unicode text)"),)))
+        return None
     if data.startswith(b"%PDF") or (b"\x00" in data[:4096] and not data.startswith(_UTF16_BOMS)):
         issues.append(ExtractIssue("error", "not_extract", params=(("detected", _describe(data)),)))
         return None
@@ -90,12 +123,23 @@ def _csv_rows(data: bytes, issues: list[ExtractIssue]) -> list[list[Any]] | None
     except UnicodeDecodeError:
         issues.append(ExtractIssue("error", "not_utf8", params=(("detected", guess_encoding(data)),)))
         return None
+    del data
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max(_DELIMITERS, key=first.count)
-    return [
-        [cell if cell.strip() else None for cell in row]
-        for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-    ]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[list[Any]] = []
+    try:
+        for row in reader:
+            if any("\n" in cell or "\r" in cell for cell in row):
+                # A quote that never closes swallows the lines after it into one cell.
+                raise csv.Error("line break inside a field")
+            rows.append([cell if cell.strip() else None for cell in row])
+            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                break  # _table says "too many rows"; the rest is not read
+    except csv.Error:
+        issues.append(ExtractIssue("error", "malformed_csv", row=reader.line_num))
+        return None
+    return rows
 
 
 FILE_KINDS: dict[str, str] = catalogue("file_kinds")
@@ -155,7 +199,7 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[int, list[ExtractColu
     return best if best is not None and best_hits >= 3 else None
 
 
-def _table(rows: list[list[Any]], issues: list[ExtractIssue]) -> pd.DataFrame | None:
+def _table(rows: list[list[Any]], issues: list[ExtractIssue]) -> pd.DataFrame | None:  # noqa: C901 - to split (issue 10 follow-up)
     header = _find_header(rows)
     if header is None:
         issues.append(ExtractIssue("error", "header_not_found"))
@@ -179,6 +223,12 @@ def _table(rows: list[list[Any]], issues: list[ExtractIssue]) -> pd.DataFrame | 
     filled = [
         (header_idx + offset + 2, row) for offset, row in enumerate(data_rows) if any(map(_present, row))
     ]
+    header_row = rows[header_idx]
+    again = next((n for n, row in filled if row == header_row), None)
+    if again is not None:
+        # Two exports pasted one after the other: whose rows are whose is a guess.
+        issues.append(ExtractIssue("error", "repeated_header", row=again))
+        return None
     if len(filled) > MAX_ROWS:
         issues.append(ExtractIssue("error", "too_many_rows", params=(("limit", MAX_ROWS),)))
         return None
@@ -224,10 +274,10 @@ def _coerce(col: ExtractColumn, value: Any) -> tuple[dict[str, Any], str | None]
                 year = _year_only(value)
                 if year is not None:
                     return {"birth_year": year}, None
-                born = _to_date(value)
+                born = to_date(value)
                 return {"birth_date": born, "birth_year": born.year}, None
             case "date":
-                return {col.name: _to_date(value)}, None
+                return {col.name: to_date(value)}, None
             case "sex":
                 text = _text(value)
                 return {col.name: sex_code(text) or text}, None

@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from chuyencan.core.gx_suites import EXPECTATIONS_DIR, date_ordinals, suite_failures
+from chuyencan.core.inbox import InboxFile
 from chuyencan.core.reference import Reference
 from chuyencan.police.extract_contract import COLUMN_BY_KEY
 from chuyencan.police.issues import ExtractIssue
 from chuyencan.police.reader import ParsedExtract
-from chuyencan.submissions.inbox import InboxFile
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chuyencan.core.contract import SHEETS
+from chuyencan.core.messages import MASK, format_message, shorten
 from chuyencan.core.settings import INCLUDE_DIR
-from chuyencan.core.wording import catalogue
 
 Severity = Literal["error", "warning"]
 MESSAGES_FILE = INCLUDE_DIR / "expectations" / "messages.vi.json"
-MASK = catalogue("quarantine_report")["masked"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Issue:
         """The value as it may appear in an email or error report: personal values masked."""
         if self.value is None:
             return None
-        return MASK if self.is_personal else _shorten(self.value)
+        return MASK if self.is_personal else shorten(self.value)
 
     @property
     def header(self) -> str | None:
@@ -59,10 +58,10 @@ class Issue:
         return self.column
 
     def message(self) -> str:
-        return _format(messages()[self.rule]["message"], self)
+        return format_message(messages()[self.rule]["message"], self)
 
     def fix(self) -> str:
-        return _format(messages()[self.rule]["fix"], self)
+        return format_message(messages()[self.rule]["fix"], self)
 
     def public_dict(self) -> dict[str, Any]:
         """Machine-readable form without personal values (quarantine reports, the outbox)."""
@@ -71,27 +70,6 @@ class Issue:
         out.update(value=self.public_value, header=self.header, message=self.message(), fix=self.fix())
         out.update({k: str(v) for k, v in self.params})
         return out
-
-
-def _shorten(value: str, limit: int = 60) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _format(template: str, issue: Issue) -> str:
-    fields = {
-        "sheet": issue.sheet or "",
-        "row": issue.row or "",
-        "column": issue.header or "",
-        "value": issue.public_value or "",
-        "class_name": issue.class_name or "",
-    }
-    fields.update(dict(issue.params))
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError):
-        # A catalogue placeholder the caller did not fill: show the sentence rather than fail
-        # the whole run over one message.
-        return template
 
 
 @cache

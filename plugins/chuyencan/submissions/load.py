@@ -11,9 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from chuyencan.core import schema
 from chuyencan.core import warehouse as wh
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
+from chuyencan.core.inbox import InboxFile, Staging, safe_name
 from chuyencan.core.sql import as_utc, sql
 from chuyencan.core.text import fold
 from chuyencan.core.wording import Wording, severity_label
-from chuyencan.submissions.inbox import InboxFile
 from chuyencan.submissions.issues import Issue
 from chuyencan.submissions.validate import CheckedFile
 
@@ -44,25 +41,6 @@ class Stored:
     week_ending: date | None
     version: int | None
     stored_path: Path
-
-
-def _copy_once(source: Path, target: Path) -> None:
-    if target.exists() and target.stat().st_size == source.stat().st_size:
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A private temporary name: two overlapping runs may archive the same file at once.
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    # The school's file lists children by name: only the pipeline's user may read the copy,
-    # from the moment it exists.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-        shutil.copyfileobj(src, out)
-    tmp.replace(target)
-
-
-def _safe_name(name: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-    return keep[-80:] or "file"
 
 
 def student_key(personal_id: Any, full_name: Any, birth_date: Any, school_code: str) -> str:
@@ -89,7 +67,7 @@ def _submission_row(
         "outcome": outcome,
         "error_count": len(errors),
         "warning_count": len(checked.warnings),
-        "stored_path": str(stored),
+        "stored_path": str(stored),  # the record of a file not copied names where it would be
         "summary": errors[0].message() if errors else None,
     }
 
@@ -134,13 +112,15 @@ def store_accepted(
     archive_dir: Path,
     now: datetime,
     *,
+    staging: Staging,
     on_accepted: Callable[[Connection, InboxFile, CheckedFile, int], None] | None = None,
 ) -> Stored | None:
     school, week = checked.school_code, checked.week_ending
     if school is None or week is None:  # guaranteed by the 'required' rules; never silently load
         raise ValueError(f"accepted file {f.relative_path} has no school or week")
-    target = archive_dir / school / week.isoformat() / f"{f.sha256[:16]}__{_safe_name(f.name)}"
-    _copy_once(f.path, target)
+    # A known school code and a date: the folder is ours, whatever the file says.
+    target = archive_dir / school / week.isoformat() / stored_name(f)
+    staging.keep(f, target)
     try:
         with engine.begin() as conn, wh.school_week_lock(conn, school, week):
             row = _submission_row(f, checked, "accepted", target, now)
@@ -167,7 +147,15 @@ def store_accepted(
         # An overlapping run stored the same bytes first; that run's copy stands.
         log.info("submission %s already stored by another run", f.sha256[:12])
         return None
+    except BaseException:
+        staging.put_back(f, target)  # for the quarantine, if the caller rejects the file instead
+        raise
     return Stored(submission_id, "accepted", school, week, row["version"], target)
+
+
+def stored_name(f: InboxFile) -> str:
+    """The name of a file's copy in the work dir: its hash, then its name made safe."""
+    return f"{f.sha256[:16]}__{safe_name(f.name)}"
 
 
 def _insert_classes(
@@ -252,16 +240,22 @@ def store_rejected(
     quarantine_dir: Path,
     now: datetime,
     *,
+    staging: Staging,
     on_rejected: Callable[[Connection, InboxFile, CheckedFile, int], None] | None = None,
 ) -> Stored | None:
+    # Only a known code names a folder (validate.check_parsed): text from the file never does.
     folder = (
         quarantine_dir
-        / (checked.school_code or "_unknown")
-        / (checked.week_ending.isoformat() if checked.week_ending else "_unknown")
+        / (checked.school_code or UNKNOWN_FOLDER)
+        / (checked.week_ending.isoformat() if checked.week_ending else UNKNOWN_FOLDER)
     )
-    target = folder / f"{f.sha256[:16]}__{_safe_name(f.name)}"
-    _copy_once(f.path, target)
-    write_error_reports(target, f, checked)
+    target = folder / stored_name(f)
+    copied = staging.keep(f, target)
+    if not copied:
+        # Over the size limit, unreadable, a link out of the inbox: no copy (the original
+        # stays in the inbox); the reports beside where it would be say why.
+        log.info("submission %s: no copy kept (%s)", f.sha256[:12], f.problem or "none taken")
+    write_error_reports(target, f, checked, copied=copied)
     try:
         with engine.begin() as conn:
             row = _submission_row(f, checked, "rejected", target, now)
@@ -277,10 +271,16 @@ def store_rejected(
     return Stored(submission_id, "rejected", checked.school_code, checked.week_ending, None, target)
 
 
-def write_error_reports(target: Path, f: InboxFile, checked: CheckedFile) -> tuple[Path, Path]:
+UNKNOWN_FOLDER = "_unknown"
+
+
+def write_error_reports(
+    target: Path, f: InboxFile, checked: CheckedFile, *, copied: bool = True
+) -> tuple[Path, Path]:
     """Beside the quarantined copy: `<file>.errors.json` for machines, `<file>.errors.txt` in
     Vietnamese for people. Personal values are masked in both."""
     issues = [i.public_dict() for i in checked.issues]
+    target.parent.mkdir(parents=True, exist_ok=True)
     json_path = target.with_name(target.name + ".errors.json")
     json_path.write_text(
         json.dumps(
@@ -292,6 +292,7 @@ def write_error_reports(target: Path, f: InboxFile, checked: CheckedFile) -> tup
                 "week_ending": checked.week_ending.isoformat() if checked.week_ending else None,
                 "error_count": len(checked.errors),
                 "warning_count": len(checked.warnings),
+                "copy_kept": copied,
                 "issues": issues,
             },
             ensure_ascii=False,
@@ -307,6 +308,7 @@ def write_error_reports(target: Path, f: InboxFile, checked: CheckedFile) -> tup
         w("school", school=checked.school_code or unreadable),
         w("week", week=week),
         w("counts", errors=len(checked.errors), warnings=len(checked.warnings)),
+        *([] if copied else [w("not_copied")]),
         "",
     ]
     for i in checked.issues:

@@ -9,6 +9,7 @@ values only.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from chuyencan.core import schema
-from chuyencan.core.mail.outbox import queue_email
+from chuyencan.core.mail.outbox import queue_email, rewrite_unsent
 from chuyencan.core.mail.render import (
     AcceptedWithWarningsContext,
     DistrictWeeklyContext,
@@ -78,37 +79,60 @@ def _about_the_file(school: School, f: InboxFile, week: date, settings: Settings
     }
 
 
+JUNK_LISTED = 20  # files named in one email about unreadable files; the rest are counted
+
+
 def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
-    """Queue the school's email in the same transaction that records its rejected file."""
+    """Queue the school's email in the same transaction that records its rejected file.
+
+    One hook serves one collection run. Files that cannot be read at all (photos, PDFs, links)
+    make one email per school per run, rewritten as more arrive, however many were dropped. A
+    file that speaks for a school other than its folder's is reported to both schools and the
+    district.
+    """
+    run = uuid.uuid4().hex[:12]
+    junk: dict[str, list[tuple[InboxFile, Issue]]] = {}
 
     def on_rejected(conn: Connection, f: InboxFile, checked: CheckedFile, _submission_id: int) -> None:
         school = ref.school(checked.school_code) if checked.school_code else None
         school = school or school_hint(ref, f.relative_path)
         recipients = [school.email] if school and school.email else list(settings.district_emails)
+        moved = next((i for i in checked.errors if i.rule == "school_folder_differs"), None)
+        if moved is not None:
+            folder = ref.school(str(dict(moved.params).get("folder_school")))
+            recipients = [
+                *recipients,
+                *([folder.email] if folder and folder.email else []),
+                *settings.district_emails,
+            ]
         if not recipients:
             return
         now = datetime.now(UTC)
         if not checked.parsed.readable or school is None or checked.week_ending is None:
-            first = checked.errors[0]
-            email = render_unreadable_file(
-                UnreadableFileContext(
-                    file_name=f.name,
-                    inbox_path=f.relative_path,
-                    received_at=f.received_at,
-                    problem=first.message(),
-                    fix=first.fix(),
-                    school_name=school.name if school else None,
-                )
+            files = junk.setdefault(school.code if school else "", [])
+            files.append((f, checked.errors[0]))
+            email = render_unreadable_file(_unreadable_context(files, school))
+            key = f"unreadable:{school.code if school else '_district'}:{run}"
+            if len(files) > 1 and rewrite_unsent(conn, dedup_key=key, email=email):
+                return
+            queue_email(
+                conn,
+                dedup_key=key if len(files) == 1 else f"{key}:{len(files)}",
+                kind="rejection",
+                recipients=recipients,
+                email=email,
+                attachments=[],
+                now=now,
             )
-        else:
-            email = render_rejection(
-                RejectionContext(
-                    **_about_the_file(school, f, checked.week_ending, settings),
-                    error_count=len(checked.errors),
-                    errors=[issue_line(i) for i in checked.errors],
-                    warnings=[issue_line(i) for i in checked.warnings],
-                )
+            return
+        email = render_rejection(
+            RejectionContext(
+                **_about_the_file(school, f, checked.week_ending, settings),
+                error_count=len(checked.errors),
+                errors=[issue_line(i) for i in checked.errors],
+                warnings=[issue_line(i) for i in checked.warnings],
             )
+        )
         queue_email(
             conn,
             dedup_key=f"rejection:{f.sha256}",
@@ -120,6 +144,34 @@ def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
         )
 
     return on_rejected
+
+
+def _unreadable_context(files: list[tuple[InboxFile, Issue]], school: School | None) -> UnreadableFileContext:
+    """One file's problem, or several files' problems in one email."""
+    f, first = files[-1]
+    if len(files) == 1:
+        return UnreadableFileContext(
+            file_name=f.name,
+            inbox_path=f.relative_path,
+            received_at=f.received_at,
+            problem=first.message(),
+            fix=first.fix(),
+            school_name=school.name if school else None,
+        )
+    listed = files[:JUNK_LISTED]
+    more = len(files) - len(listed)
+    problem = " ".join(f"({n}) “{x.name}”: {i.message()}" for n, (x, i) in enumerate(listed, start=1))
+    if more:
+        problem += f" Và {more} tệp khác cùng loại."
+    fixes = list(dict.fromkeys(i.fix() for _, i in listed))
+    return UnreadableFileContext(
+        file_name=f"{len(files)} tệp",
+        inbox_path="; ".join(x.relative_path for x, _ in listed) + ("; …" if more else ""),
+        received_at=max(x.received_at for x, _ in files),
+        problem=problem,
+        fix=" ".join(fixes),
+        school_name=school.name if school else None,
+    )
 
 
 def acceptance_hook(ref: Reference, settings: Settings) -> AcceptanceHook:
@@ -136,11 +188,18 @@ def acceptance_hook(ref: Reference, settings: Settings) -> AcceptanceHook:
                 warnings=[issue_line(i) for i in checked.warnings],
             )
         )
+        # A child the file shares with another school's dropout list: that school is told too.
+        others = {
+            str(dict(i.params).get("elsewhere_school"))
+            for i in checked.warnings
+            if i.rule == "dropout_listed_elsewhere"
+        }
+        also = [s.email for s in (ref.school(code) for code in sorted(others)) if s is not None and s.email]
         queue_email(
             conn,
             dedup_key=f"accepted_with_warnings:{f.sha256}",
             kind="accepted_with_warnings",
-            recipients=[school.email],
+            recipients=[school.email, *also],
             email=email,
             attachments=[],
             now=datetime.now(UTC),

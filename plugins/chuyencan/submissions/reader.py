@@ -8,10 +8,10 @@ leaves the cell empty; rule checks happen later, in the GX suites (`validate.py`
 
 from __future__ import annotations
 
+import logging
 import re
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +19,22 @@ import pandas as pd
 import python_calamine as pc
 
 from chuyencan.core.contract import SHEETS, STUDENT_SHEET, Column, Sheet, header_keys, sex_code, status_code
+from chuyencan.core.inbox import READ_FAILURES, SCHOOL_LIMITS, Limits, Refusal, XlsxScan, check_file
+from chuyencan.core.messages import CellError, to_date
 from chuyencan.core.text import clean_cell_text, fold, nfc
-from chuyencan.core.wording import catalogue
 from chuyencan.submissions.issues import Issue
+
+log = logging.getLogger(__name__)
 
 HEADER_SEARCH_ROWS = 30
 MAX_ROWS_PER_SHEET = 5_000  # a district school has < 100 classes and a few hundred students
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # a real weekly report is well under 1 MB
 MAX_CELL_CHARS = 500
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# No count in a school's weekly file comes near this (a class's absences are at most sĩ số x 6,
+# a year's sessions a few hundred); anything above is a pasted ID or phone number, and would
+# overflow the warehouse's integer columns.
+MAX_COUNT = 100_000
 
-# The year has four digits or two (refused as such); three is a typo, not a two-digit year.
-_DMY = re.compile(
-    r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
-)
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
-_INT_TEXT = re.compile(r"^[+-]?\d+(?:[.,]0+)?$")
-_EXCEL_EPOCH = date(1899, 12, 30)
+_INT_TEXT = re.compile(r"^[+-]?\d{1,18}(?:[.,]0{1,18})?$")
 
 
 @dataclass
@@ -61,81 +60,46 @@ class ParsedWorkbook:
 
 
 UNREADABLE_RULES = frozenset(
-    {"not_xlsx", "xls_format", "password_protected", "corrupt_file", "empty_file", "too_large", "macro_file"}
+    {
+        "not_xlsx",
+        "xls_format",
+        "password_protected",
+        "corrupt_file",
+        "empty_file",
+        "too_large",
+        "macro_file",
+        "file_too_large",
+        "sheet_too_big",
+        "reader_failed",
+        "unreadable_file",
+        "unreadable_folder",
+        "link_outside_inbox",
+        "not_a_file",
+    }
 )
 
 
-def sniff(path: Path) -> Issue | None:
-    """Refuse what is not a plain .xlsx before handing bytes to a parser."""
-    size = path.stat().st_size
-    if size == 0:
-        return Issue("error", "empty_file")
-    with path.open("rb") as fh:
-        head = fh.read(512)
-    if head.startswith(OLE2_MAGIC):
-        # Old .xls files and password-protected .xlsx files are both OLE2 containers; the
-        # encrypted ones carry an EncryptionInfo stream.
-        raw = path.read_bytes()
-        is_encrypted = "EncryptionInfo".encode("utf-16-le") in raw
-        return Issue("error", "password_protected" if is_encrypted else "xls_format")
-    if not head.startswith(b"PK"):
-        return Issue("error", "not_xlsx", params=(("detected", _describe_bytes(head)),))
+def refusal_issue(refusal: Refusal) -> Issue:
+    return Issue("error", refusal.rule, params=refusal.params)
+
+
+def read_workbook(path: Path, limits: Limits = SCHOOL_LIMITS) -> ParsedWorkbook:
+    """The workbook's two sheets, or why they cannot be read. Never raises on what a file
+    holds: a reader failure on hostile bytes is the file's problem (`reader_failed`)."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            total = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError):
-        return Issue("error", "corrupt_file")
-    if total > MAX_UNCOMPRESSED_BYTES:
-        return Issue("error", "too_large", params=(("size_mb", total // (1024 * 1024)),))
-    if "xl/workbook.xml" not in names:
-        return Issue("error", "not_xlsx", params=(("detected", _describe_zip(path, names)),))
-    if "xl/vbaProject.bin" in names:
-        return Issue("error", "macro_file")
-    return None
+        return _read_workbook(path, limits)
+    except READ_FAILURES as exc:
+        log.warning("reading %s failed: %s", path.name, type(exc).__name__)
+        parsed = ParsedWorkbook(path=path)
+        parsed.issues.append(Issue("error", "reader_failed"))
+        return parsed
 
 
-# What a file that is not an .xlsx most likely is, in the school's words.
-FILE_KINDS: dict[str, str] = catalogue("file_kinds")
-_TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_CONTROL_BYTES = set(range(32)) - {9, 10, 13}
-
-
-def _describe_bytes(head: bytes) -> str:
-    """What a school most likely sent instead of an .xlsx, in words it recognises."""
-    if head.startswith(b"%PDF"):
-        return FILE_KINDS["pdf"]
-    if head.lstrip().lower().startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
-        return FILE_KINDS["html"]
-    if head.startswith(_TEXT_BOMS):
-        return FILE_KINDS["text"]
-    # A CSV saved by Excel in Vietnamese Windows is not UTF-8 (Windows-1258), but it is text:
-    # no control bytes besides tab and line breaks.
-    if head and not (set(head) & _CONTROL_BYTES):
-        return FILE_KINDS["text"]
-    return FILE_KINDS["unknown"]
-
-
-def _describe_zip(path: Path, names: set[str]) -> str:
-    if "mimetype" in names:
-        with zipfile.ZipFile(path) as zf:
-            kind = zf.read("mimetype")[:100]
-        if b"opendocument.spreadsheet" in kind:
-            return FILE_KINDS["ods"]
-        if b"opendocument.text" in kind:
-            return FILE_KINDS["odt"]
-    if "word/document.xml" in names:
-        return FILE_KINDS["docx"]
-    if "ppt/presentation.xml" in names:
-        return FILE_KINDS["pptx"]
-    return FILE_KINDS["zip"]
-
-
-def read_workbook(path: Path) -> ParsedWorkbook:
+def _read_workbook(path: Path, limits: Limits) -> ParsedWorkbook:
     parsed = ParsedWorkbook(path=path)
-    refusal = sniff(path)
-    if refusal is not None:
-        parsed.issues.append(refusal)
+    scan: XlsxScan = check_file(path, limits)
+    if scan.refusal is not None:
+        parsed.issues.append(refusal_issue(scan.refusal))
         return parsed
     try:
         workbook = pc.CalamineWorkbook.from_path(str(path))
@@ -145,14 +109,26 @@ def read_workbook(path: Path) -> ParsedWorkbook:
     except (pc.CalamineError, OSError, ValueError):
         parsed.issues.append(Issue("error", "corrupt_file"))
         return parsed
-    by_fold = {fold(name): name for name in workbook.sheet_names}
-    uncomputed = _sheets_with_uncomputed_formulas(path)
+    by_fold: dict[str, list[str]] = {}
+    for name in workbook.sheet_names:
+        by_fold.setdefault(fold(name), []).append(name)
     for sheet in SHEETS:
-        actual = by_fold.get(fold(sheet.name)) or by_fold.get(fold(sheet.title))
-        if actual is None:
+        candidates = by_fold.get(fold(sheet.name), []) + [
+            n for n in by_fold.get(fold(sheet.title), []) if fold(sheet.title) != fold(sheet.name)
+        ]
+        if not candidates:
             parsed.issues.append(Issue("error", "missing_sheet", sheet=sheet.name))
             continue
-        if actual in uncomputed:
+        if len(candidates) > 1:
+            # "ChuyenCan" and an old draft "Chuyên Cần": which one the school means is a guess.
+            parsed.issues.append(
+                Issue(
+                    "error", "ambiguous_sheet", sheet=sheet.name, params=(("names", ", ".join(candidates)),)
+                )
+            )
+            continue
+        actual = candidates[0]
+        if actual in scan.uncomputed:
             # The cells read as empty; "missing value" would send the school looking for a
             # number it can see in Excel.
             parsed.issues.append(Issue("error", "formula_not_computed", sheet=sheet.name))
@@ -166,39 +142,6 @@ def read_workbook(path: Path) -> ParsedWorkbook:
         if data is not None:
             parsed.sheets[sheet.name] = data
     return parsed
-
-
-# A formula cell with no stored result: `<c><f>…</f></c>`, `<c><f …/><v/></c>`, `<c><f>…</f><v></v></c>`.
-_UNCOMPUTED = re.compile(rb"<c\b[^>]*>\s*<f\b(?:[^>]*/>|[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
-_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-_REL_ENTRY = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
-
-
-def _sheets_with_uncomputed_formulas(path: Path) -> set[str]:
-    """Sheets holding formulas whose results were never stored: what a tool writes, and what
-    Excel computes (and stores) when it saves. The values are not in the file."""
-    out: set[str] = set()
-    try:
-        with zipfile.ZipFile(path) as zf:
-            rels = dict(_REL_ENTRY.findall(zf.read("xl/_rels/workbook.xml.rels")))
-            for name, rid in _SHEET_ENTRY.findall(zf.read("xl/workbook.xml")):
-                target = rels.get(rid, b"").decode()
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                if member in zf.namelist() and _UNCOMPUTED.search(zf.read(member)):
-                    out.add(_xml_unescape(name.decode("utf-8")))
-    except (KeyError, zipfile.BadZipFile, OSError, UnicodeDecodeError):
-        return out  # calamine reports what is really broken
-    return out
-
-
-def _xml_unescape(text: str) -> str:
-    return (
-        text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-    )
 
 
 def _find_header(sheet: Sheet, rows: list[list[Any]]) -> tuple[int, dict[int, Column], list[Issue]] | None:
@@ -313,7 +256,7 @@ def _coerce(sheet: Sheet, col: Column, value: Any, row: int, issues: list[Issue]
             case "int":
                 return _to_int(value)
             case "date":
-                return _to_date(value)
+                return to_date(value)
             case "code":
                 return _to_code(col, value)
             case "sex":
@@ -332,12 +275,6 @@ def _coerce(sheet: Sheet, col: Column, value: Any, row: int, issues: list[Issue]
             Issue("error", exc.rule, sheet=sheet.name, row=row, column=col.key, value=_display(value))
         )
         return None
-
-
-class CellError(ValueError):
-    def __init__(self, rule: str) -> None:
-        super().__init__(rule)
-        self.rule = rule
 
 
 def _display(value: Any) -> str:
@@ -367,52 +304,33 @@ def _to_code(col: Column, value: Any) -> str:
         # so a 12-digit ID always starts with 0: restoring them is exact, not a guess.
         return digits.zfill(12) if 10 <= len(digits) <= 11 else digits
     text = _to_text(value)
+    if len(text) > MAX_CELL_CHARS:
+        raise CellError("text_too_long")
     if col.name == "personal_id":
         return re.sub(r"[\s.\-]", "", text)
     return text.upper() if col.name == "school_code" else text
 
 
 def _to_int(value: Any) -> int:
+    number = _as_int(value)
+    if abs(number) > MAX_COUNT:
+        raise CellError("number_too_large")
+    return number
+
+
+def _as_int(value: Any) -> int:
     if isinstance(value, bool):
         raise CellError("not_integer")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if value.is_integer():
+        if value.is_integer():  # False for inf and nan
             return int(value)
         raise CellError("not_integer")
     if isinstance(value, str):
         text = clean_cell_text(value).replace(" ", "")
         if _INT_TEXT.match(text):
             return int(re.split(r"[.,]", text)[0])
+        if re.fullmatch(r"[+-]?\d{19,}+", text[: MAX_CELL_CHARS + 1]):
+            raise CellError("number_too_large")
     raise CellError("not_integer")
-
-
-def _to_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        # An Excel serial date in a cell without a date format.
-        if 20_000 <= value <= 80_000:
-            return _EXCEL_EPOCH + timedelta(days=int(value))
-        raise CellError("not_date")
-    if isinstance(value, str):
-        text = clean_cell_text(value)
-        m = _ISO.match(text)
-        if m:
-            return _make_date(int(m[1]), int(m[2]), int(m[3]))
-        m = _DMY.match(text)
-        if m:
-            if len(m[3]) != 4:
-                raise CellError("date_two_digit_year")
-            return _make_date(int(m[3]), int(m[2]), int(m[1]))
-    raise CellError("not_date")
-
-
-def _make_date(year: int, month: int, day: int) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise CellError("invalid_date") from None

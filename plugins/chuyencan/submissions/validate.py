@@ -96,9 +96,11 @@ def check_parsed(
     usual_rates: dict[str, float] | None = None,
     attendance_drop: float = 0.20,
     usual_enrolment: dict[tuple[str, str], int] | None = None,
+    dropouts_elsewhere: dict[str, str] | None = None,
 ) -> list[CheckedFile]:
     """`usual_enrolment`: (school, folded class name) -> the class's enrolment in the school's
-    latest accepted file, the yardstick for 'sĩ số far off'."""
+    latest accepted file, the yardstick for 'sĩ số far off'. `dropouts_elsewhere`: personal ID
+    -> the school whose latest list has that child as a dropout."""
     checked = [CheckedFile(path=p.path, parsed=p, issues=list(p.issues)) for p in parsed]
     today = today or date.today()
     readable = [c for c in checked if c.parsed.readable]
@@ -107,10 +109,14 @@ def check_parsed(
     file_meta = _file_meta(classes)
     for idx, c in enumerate(readable):
         if idx in file_meta.index:
-            c.school_code, c.week_ending = file_meta.at[idx, "file_school"], file_meta.at[idx, "file_week"]
+            code, c.week_ending = file_meta.at[idx, "file_school"], file_meta.at[idx, "file_week"]
+            # The file's identity names folders and goes into the warehouse: only a code of the
+            # reference data, never whatever text the school typed (a name, '../..').
+            c.school_code = code if isinstance(code, str) and ref.school(code) is not None else None
     classes = _derive_classes(classes, file_meta, ref, usual_rates or {}, attendance_drop)
     classes = _derive_enrolment(classes, usual_enrolment or {})
     students = _derive_students(students, ref, file_meta, classes)
+    students = _derive_elsewhere(students, dropouts_elsewhere or {})
     params = {
         "known_schools": sorted(ref.schools),
         "latest_week_ord": (today.toordinal() + 6),
@@ -289,6 +295,8 @@ def _derive_students(
     df["grade_max"] = _school_attr(ref, df["file_school"], "grade_max")
     df["school_kind"] = _school_attr(ref, df["file_school"], "kind").fillna("")
     df["birth_ord"] = date_ordinals(df["birth_date"])
+    so_far = {wk: _sessions_so_far(ref, wk) for wk in set(week) if isinstance(wk, date)}
+    df["max_sessions"] = week.map(lambda wk: so_far.get(wk, np.nan) if isinstance(wk, date) else np.nan)
     df["missed_ord"] = date_ordinals(df["first_day_missed"])
     df["name_key"] = df["full_name"].map(lambda v: fold(v) if isinstance(v, str) else None)
 
@@ -331,6 +339,39 @@ def _derive_students(
         for idx, name in zip(df["file_idx"], df["class_name"], strict=True)
     ]
     return df.drop(columns=["_week"])
+
+
+SESSIONS_PER_DAY = 2  # morning and afternoon
+
+
+def _sessions_so_far(ref: Reference, week: Any) -> float:
+    """The most sessions a student can have missed this school year by the file's week."""
+    if not isinstance(week, date):
+        return np.nan
+    year = ref.school_year_of(week)
+    if year is None or not (year.start <= week <= year.end + timedelta(days=6)):
+        return np.nan  # a week outside the school year has its own error
+    days = sum(d for friday, (name, d) in ref.school_weeks.items() if name == year.name and friday <= week)
+    return float(SESSIONS_PER_DAY * days)
+
+
+def _derive_elsewhere(students: pd.DataFrame, elsewhere: dict[str, str]) -> pd.DataFrame:
+    """Another school whose latest accepted list has the same child (same personal ID) as a
+    dropout. Files of one run are not compared with each other: test and sample data reuse
+    children across schools, and the district totals count such a child once anyway."""
+    if students.empty:
+        return students
+    df = students.copy()
+    df["elsewhere_school"] = [
+        other if status == "bo_hoc" and isinstance(other, str) and other != school else None
+        for status, school, other in zip(
+            df["status"],
+            df["file_school"],
+            df["personal_id"].map(lambda p: elsewhere.get(p) if isinstance(p, str) else None),
+            strict=True,
+        )
+    ]
+    return df
 
 
 @cache

@@ -151,6 +151,17 @@ def queue_email(
     return True
 
 
+def rewrite_unsent(conn: Connection, *, dedup_key: str, email: RenderedEmail) -> bool:
+    """Replace the words of a queued email not yet sent (one email that grows as more of the
+    same news arrives in a run); False if there is no such email, or it has gone out."""
+    result = conn.execute(
+        ops_email_outbox.update()
+        .where(ops_email_outbox.c.dedup_key == dedup_key, ops_email_outbox.c.sent_at.is_(None))
+        .values(subject=email.subject, body_text=email.text, body_html=email.html)
+    )
+    return bool(result.rowcount)
+
+
 def send_pending(
     engine: Engine,
     send: Callable[[OutgoingEmail], None],
