@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 from chuyencan.core.reference import load_reference
 from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
 from chuyencan.core.settings import Settings
-from chuyencan.report import pipeline as report
+from chuyencan.orchestration.fortnight import publish_fortnight
 from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.report_truth import fortnight_truth, police_round_of
@@ -79,8 +79,8 @@ def publish_sample(
     engine_for.cache_clear()
     prepare_warehouse(settings)
     assert collect_new_files(settings, now=datetime(2025, 4, 4, 8, tzinfo=UTC))["accepted"] > 0
-    report.publish_fortnight(settings, PREVIOUS_DATE)  # the report a fortnight earlier, for the change
-    out = report.publish_fortnight(settings, REPORT_DATE)
+    publish_fortnight(settings, PREVIOUS_DATE)  # the report a fortnight earlier, for the change
+    out = publish_fortnight(settings, REPORT_DATE)
     summary, breakdown = read_published(settings.warehouse_url)
     previous, _ = read_published(settings.warehouse_url, PREVIOUS_DATE)
     engine_for.cache_clear()
@@ -228,7 +228,7 @@ def test_province_scale_breakdowns_add_up_and_are_the_truth(tmp_path: Path) -> N
 
 
 def test_the_summary_sheet_shows_the_change_since_the_last_report(published: dict[str, Any]) -> None:
-    ws = load_workbook(published["out"]["files"]["xlsx"])["Tổng hợp"]
+    ws = load_workbook(published["out"]["write_excel_report"]["xlsx"])["Tổng hợp"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     header = next(r for r in rows if r[1] == "Nội dung")
     now, before, delta = (

@@ -37,6 +37,7 @@ from chuyencan.core.reference import Reference, School
 from chuyencan.core.settings import Settings
 from chuyencan.core.sql import as_utc
 from chuyencan.core.text import fold
+from chuyencan.core.wording import catalogue
 from chuyencan.submissions.collect import AcceptanceHook, RejectionHook
 from chuyencan.submissions.inbox import InboxFile
 from chuyencan.submissions.issues import Issue
@@ -162,10 +163,10 @@ def _unreadable_context(files: list[tuple[InboxFile, Issue]], school: School | N
     more = len(files) - len(listed)
     problem = " ".join(f"({n}) “{x.name}”: {i.message()}" for n, (x, i) in enumerate(listed, start=1))
     if more:
-        problem += f" Và {more} tệp khác cùng loại."
+        problem += catalogue("mail")["junk_files_more"].format(more=more)
     fixes = list(dict.fromkeys(i.fix() for _, i in listed))
     return UnreadableFileContext(
-        file_name=f"{len(files)} tệp",
+        file_name=catalogue("mail")["junk_files_count"].format(count=len(files)),
         inbox_path="; ".join(x.relative_path for x, _ in listed) + ("; …" if more else ""),
         received_at=max(x.received_at for x, _ in files),
         problem=problem,
