@@ -141,6 +141,8 @@ class Cluster:
                 "--port",
                 str(self.ports.smtp),
             ],
+            # A development tool: on the sink's path only, never on Airflow's (it is not shipped).
+            extra_env={"PYTHONPATH": f"{envs.ROOT / 'plugins'}:{envs.ROOT / 'devtools'}"},
         )
         for service, command in topology.AIRFLOW_COMPONENTS.items():
             if service == "airflow-worker":

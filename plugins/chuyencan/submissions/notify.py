@@ -9,7 +9,6 @@ values only.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -91,7 +90,6 @@ def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
     file that speaks for a school other than its folder's is reported to both schools and the
     district.
     """
-    run = uuid.uuid4().hex[:12]
     junk: dict[str, list[tuple[InboxFile, Issue]]] = {}
 
     def on_rejected(conn: Connection, f: InboxFile, checked: CheckedFile, _submission_id: int) -> None:
@@ -113,7 +111,9 @@ def rejection_hook(ref: Reference, settings: Settings) -> RejectionHook:
             files = junk.setdefault(school.code if school else "", [])
             files.append((f, checked.errors[0]))
             email = render_unreadable_file(_unreadable_context(files, school))
-            key = f"unreadable:{school.code if school else '_district'}:{run}"
+            # Keyed by the run's first such file of the school (not a random run id): the same
+            # files give the same email whichever worker or retry sends them.
+            key = f"unreadable:{school.code if school else '_district'}:{files[0][0].sha256[:12]}"
             if len(files) > 1 and rewrite_unsent(conn, dedup_key=key, email=email):
                 return
             queue_email(
