@@ -48,7 +48,7 @@ _TIMEOUTS = {
 
 def _note_after(name: str, run: Any, result: dict) -> None:
     """What a step adds to the run's note (the grid shows it)."""
-    from chuyencan.orchestration.run_notes import add_to_run_note
+    from chuyencan.orchestration.run_notes import add_to_run_note, note_files_collected
 
     if name == "publish_fortnight_summary":
         from chuyencan.core.runs import engine_for
@@ -58,11 +58,8 @@ def _note_after(name: str, run: Any, result: dict) -> None:
         add_to_run_note(
             fortnight_note(run.report_date, district_headline(engine, run.report_date)), tier="headline"
         )
-    elif name == "collect_new_files" and (result.get("accepted") or result.get("rejected")):
-        add_to_run_note(
-            f"files: {result['accepted']} accepted, {result['rejected']} rejected"
-            f" (weeks {', '.join(result.get('weeks', [])) or '-'})"
-        )
+    elif name == "collect_new_files":
+        note_files_collected(result)
 
 
 def _step_task(name: str) -> Any:

@@ -27,6 +27,16 @@ def add_to_run_note(line: str, tier: str = "detail") -> None:
     get_current_context()["ti"].xcom_push(key=NOTE_KEYS[tier], value=line)
 
 
+def note_files_collected(summary: Mapping[str, object]) -> None:
+    """The collection's line of the run note (weekly and fortnightly runs), when it took files."""
+    if summary.get("accepted") or summary.get("rejected"):
+        weeks = summary.get("weeks")
+        listed = ", ".join(str(w) for w in weeks) if isinstance(weeks, list) else ""
+        add_to_run_note(
+            f"files: {summary['accepted']} accepted, {summary['rejected']} rejected (weeks {listed or '-'})"
+        )
+
+
 def compose_note(lines: Iterable[str], *, failed: bool) -> str:
     text = "\n".join(line.strip() for line in lines if line and line.strip())
     if failed:

@@ -82,15 +82,11 @@ def collect_new_files() -> dict:
     """Every new file in the schools' shared folder (by content hash; the inbox is never
     modified): checked against `include/expectations`, loaded or quarantined with its reasons,
     the school emailed what to fix. One log line per file: name, school, week, outcome, rules."""
-    from chuyencan.orchestration.run_notes import add_to_run_note
+    from chuyencan.orchestration.run_notes import note_files_collected
     from chuyencan.submissions.pipeline import collect_new_files as run
 
     summary: dict[str, Any] = run(_settings())
-    if summary.get("accepted") or summary.get("rejected"):
-        add_to_run_note(
-            f"files: {summary['accepted']} accepted, {summary['rejected']} rejected"
-            f" (weeks {', '.join(summary.get('weeks', [])) or '-'})"
-        )
+    note_files_collected(summary)
     return summary
 
 
