@@ -24,9 +24,10 @@ from sqlalchemy import Engine, and_, func, select
 
 from chuyencan.core import schema as wh  # the tables
 from chuyencan.core.contract import LEVELS
+from chuyencan.core.organisation import TOP_SCOPES
 from chuyencan.core.reference import Reference
 from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
-from chuyencan.core.settings import INCLUDE_DIR, TIMEZONE
+from chuyencan.core.settings import DISTRICT_KEY, INCLUDE_DIR, TIMEZONE
 from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
 from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
@@ -386,57 +387,78 @@ class NoSummaryError(LookupError):
 
 
 def load_content(
-    engine: Engine, report_date: date, ref: Reference, *, max_sessions: int = DEFAULT_MAX_SESSIONS
+    engine: Engine,
+    report_date: date,
+    ref: Reference,
+    *,
+    unit: str = DISTRICT_KEY,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> ReportContent:
+    """The report of `unit` (a reporting unit's code) for the date: its rows of
+    report.fortnight_summary/breakdown; completeness and the chart from its schools' rows."""
     fortnight = Fortnight(report_date)
     weeks = fortnight.weeks
     year = report_year(ref, report_date)
     year_start = year.start
     fs = fortnight_summary
     fb = fortnight_breakdown
+    # The unit's own row: scope 'district' for a district office, 'unit' for the others.
+    own_fs = (fs.c.reporting_unit == unit) & (fs.c.scope_key == unit) & fs.c.scope.in_(TOP_SCOPES)
+    own_fb = (fb.c.reporting_unit == unit) & (fb.c.scope_key == unit) & fb.c.scope.in_(TOP_SCOPES)
     previous_date = report_date - FORTNIGHT
     with engine.connect() as conn:
-        rows = conn.execute(select(fs).where(fs.c.report_date == report_date)).mappings().all()
+        rows = (
+            conn.execute(select(fs).where(fs.c.report_date == report_date, fs.c.reporting_unit == unit))
+            .mappings()
+            .all()
+        )
         counts: dict[tuple[str, str], Counter[tuple[str, str]]] = {}
         for r in conn.execute(
             select(fb.c.scope, fb.c.scope_key, fb.c.dimension, fb.c.category, fb.c.students).where(
-                fb.c.report_date == report_date
+                fb.c.report_date == report_date, fb.c.reporting_unit == unit
             )
         ):
             counts.setdefault((r.scope, r.scope_key), Counter())[(r.dimension, r.category)] = int(r.students)
-        before = (
-            conn.execute(select(fs).where(fs.c.report_date == previous_date, fs.c.scope == "district"))
-            .mappings()
-            .first()
-        )
+        before = conn.execute(select(fs).where(fs.c.report_date == previous_date, own_fs)).mappings().first()
         before_counts: Counter[tuple[str, str]] = Counter()
         for d in conn.execute(
             select(fb.c.dimension, fb.c.category, fb.c.students).where(
-                fb.c.report_date == previous_date, fb.c.scope == "district"
+                fb.c.report_date == previous_date, own_fb
             )
         ):
             before_counts[(d.dimension, d.category)] = int(d.students)
-        statuses = conn.execute(
-            select(wh.report_submission_status).where(wh.report_submission_status.c.week_ending.in_(weeks))
-        ).all()
-        attendance = _weekly_attendance(conn, year_start, report_date)
-        dropouts_by_school_week = _weekly_open_dropouts(conn, year_start, report_date)
+        schools = {r["scope_key"] for r in rows if r["scope"] == "school"}
+        statuses = [
+            r
+            for r in conn.execute(
+                select(wh.report_submission_status).where(
+                    wh.report_submission_status.c.week_ending.in_(weeks)
+                )
+            ).all()
+            if r.school_code in schools
+        ]
+        attendance = _weekly_attendance(conn, year_start, report_date, schools)
+        dropouts_by_school_week = {
+            code: weeks_
+            for code, weeks_ in _weekly_open_dropouts(conn, year_start, report_date).items()
+            if code in schools
+        }
         published = dict(
             conn.execute(
                 select(fs.c.report_date, fs.c.dropouts_open).where(
-                    fs.c.scope == "district",
-                    fs.c.report_date.between(year_start, report_date),
+                    own_fs, fs.c.report_date.between(year_start, report_date)
                 )
             ).all()
         )
     by_scope: dict[str, list[Mapping[Any, Any]]] = {}  # RowMappings, keyed by column name
     for row in rows:
-        by_scope.setdefault(row["scope"], []).append(
+        scope = "district" if row["scope"] in TOP_SCOPES and row["scope_key"] == unit else row["scope"]
+        by_scope.setdefault(scope, []).append(
             {**row, "breakdown": counts.get((row["scope"], row["scope_key"]), Counter())}
         )
     district_rows = by_scope.get("district", [])
     if not district_rows:
-        raise NoSummaryError(f"report.fortnight_summary has no district row for {report_date}")
+        raise NoSummaryError(f"report.fortnight_summary has no row of unit {unit} for {report_date}")
     district = ScopeRow("district", district_rows[0]["scope_key"], DISTRICT_LABEL, _figures(district_rows[0]))
     return ReportContent(
         report_date=report_date,
@@ -448,7 +470,7 @@ def load_content(
         levels=_levels(by_scope.get("level", [])),
         communes=_communes(by_scope.get("commune", [])),
         schools=_schools(by_scope.get("school", []), ref),
-        completeness=_completeness(statuses, weeks, ref, report_date),
+        completeness=_completeness(statuses, weeks, ref, report_date, schools),
         trend=_trend(
             ref,
             year=year.name,
@@ -501,12 +523,12 @@ def _schools(rows: Sequence[Mapping[str, Any]], ref: Reference) -> tuple[ScopeRo
 
 
 def _completeness(
-    statuses: Sequence[Any], weeks: tuple[date, ...], ref: Reference, report_date: date
+    statuses: Sequence[Any], weeks: tuple[date, ...], ref: Reference, report_date: date, schools: set[str]
 ) -> tuple[SchoolCompleteness, ...]:
     by_school: dict[str, dict[date, Any]] = {}
     for row in statuses:
         by_school.setdefault(row.school_code, {})[row.week_ending] = row
-    codes = set(by_school) | {s.code for s in ref.active_schools(report_date)}
+    codes = set(by_school) | {s.code for s in ref.active_schools(report_date) if s.code in schools}
     order = {code: i for i, code in enumerate(ref.schools)}
     out = []
     for code in sorted(codes, key=lambda c: (order.get(c, len(order)), c)):
@@ -539,12 +561,12 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _weekly_attendance(conn: Any, start: date, end: date) -> dict[date, float | None]:
+def _weekly_attendance(conn: Any, start: date, end: date, schools: set[str]) -> dict[date, float | None]:
     aw = wh.report_attendance_weekly
     absent = func.sum(aw.c.absent_excused + aw.c.absent_unexcused)
     rows = conn.execute(
         select(aw.c.week_ending, func.sum(aw.c.student_days_scheduled), absent)
-        .where(aw.c.week_ending.between(start, end))
+        .where(aw.c.week_ending.between(start, end), aw.c.school_code.in_(sorted(schools)))
         .group_by(aw.c.week_ending)
     ).all()
     # Recomputed from the counts (a mean of the schools' rates would weigh a class of 5 like 500).

@@ -3,6 +3,10 @@
 `chuyencan.orchestration.fortnight` puts them in order, and runs them for the DAG, the demo, the tests
 and the benchmark. The report dated Friday F covers the school weeks ending F-7 and F. Every
 step replaces what an earlier run of the same date wrote, so a rerun leaves the same state.
+
+A report is produced for every reporting unit in force on the report date with a fortnightly
+schedule (`units_to_report`, docs/organisation.md): the steps that take a `unit` work on that
+unit's report alone, so the units' reports can run at once.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chuyencan.core.runs import engine_for, friday_of, reference_for
+from chuyencan.core.runs import engine_for, friday_of, organisation_for, reference_for
 from chuyencan.core.settings import REPORT_DEADLINE, Settings
 from chuyencan.core.wording import catalogue
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
@@ -35,38 +39,68 @@ def reports_dir(settings: Settings) -> Path:
     return settings.work_dir / "reports"
 
 
+def units_to_report(settings: Settings, report_date: date) -> list[str]:
+    """Codes of the reporting units in force on the report date whose schedule is fortnightly,
+    each before its parent."""
+    units = organisation_for(settings).reporting_units_in_force(report_date)
+    return [u.code for u in units if u.schedule == "fortnightly"]
+
+
 def flag_students_at_risk(settings: Settings, report_date: date) -> dict[str, object]:
     from chuyencan.report.early_warning import flag_students
 
-    result = flag_students(engine_for(settings.warehouse_url), reference_for(settings), settings, report_date)
+    result = flag_students(
+        engine_for(settings.warehouse_url),
+        reference_for(settings),
+        settings,
+        report_date,
+        organisation_for(settings),
+    )
     return result.as_dict()
 
 
-def publish_fortnight_summary(settings: Settings, report_date: date) -> dict[str, object]:
-    """The summary and breakdown tables, the list of texts the phrase rules did not classify,
-    then warnings to schools whose dropout lists disagree with the calendar."""
+def check_dropout_lists(settings: Settings, report_date: date) -> dict[str, object]:
+    """What concerns the schools' lists whatever the unit: warnings to schools whose dropout
+    lists disagree with the calendar, and the list of texts the phrase rules did not classify."""
     from chuyencan.report.school_warnings import warn_schools
-    from chuyencan.report.summary import publish_summary, write_unclassified
+    from chuyencan.report.summary import find_unclassified, write_unclassified
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
-    result = publish_summary(engine, ref, settings, report_date)
-    unclassified = write_unclassified(result, reports_dir(settings))
+    unclassified = find_unclassified(engine, ref, organisation_for(settings), report_date)
+    path = write_unclassified(report_date, unclassified, reports_dir(settings))
     warnings = warn_schools(engine, ref, settings, report_date)
-    return {**result.as_dict(), "unclassified_file": str(unclassified), "calendar_warnings": warnings}
+    return {
+        "report_date": report_date.isoformat(),
+        "unclassified_file": str(path),
+        "unclassified_texts": sum(len(v) for v in unclassified.values()),
+        "calendar_warnings": warnings,
+    }
 
 
-def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:
-    """The district's report (.xlsx, .md, .html) and its public version (small counts hidden)."""
+def publish_fortnight_summary(settings: Settings, report_date: date, unit: str) -> dict[str, object]:
+    """The summary and breakdown tables of `unit`'s report."""
+    from chuyencan.report.summary import publish_summary
+
+    engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
+    result = publish_summary(engine, ref, organisation_for(settings), settings, report_date, unit=unit)
+    return result.as_dict()
+
+
+def write_excel_report(settings: Settings, report_date: date, unit: str) -> dict[str, str]:
+    """`unit`'s report (.xlsx, .md, .html) and its public version (small counts hidden)."""
     from chuyencan.report.content import load_content, load_issuer
     from chuyencan.report.excel import write_report_files
     from chuyencan.report.public import write_public_report
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
-    content = load_content(engine, report_date, ref, max_sessions=settings.eligibility_max_sessions)
+    content = load_content(
+        engine, report_date, ref, unit=unit, max_sessions=settings.eligibility_max_sessions
+    )
     issuer = load_issuer()
     files = write_report_files(content, issuer, reports_dir(settings))
     public = write_public_report(content, issuer, reports_dir(settings))
     return {
+        "unit": unit,
         "xlsx": str(files.xlsx),
         "markdown": str(files.markdown),
         "html": str(files.html),
@@ -91,6 +125,7 @@ def write_school_risk_lists(settings: Settings, report_date: date) -> dict[str, 
 
 
 def email_district_report(settings: Settings, report_date: date, files: dict[str, str]) -> dict[str, object]:
+    """Queue the report files of one unit (`files`: what write_excel_report returned for it)."""
     from chuyencan.report.email import queue_district_report
     from chuyencan.report.files import ReportFiles
 
@@ -98,7 +133,7 @@ def email_district_report(settings: Settings, report_date: date, files: dict[str
         xlsx=Path(files["xlsx"]), markdown=Path(files["markdown"]), html=Path(files["html"])
     )
     queued = queue_district_report(engine_for(settings.warehouse_url), settings, report_date, report_files)
-    return {"report_date": report_date.isoformat(), "queued": bool(queued)}
+    return {"report_date": report_date.isoformat(), "unit": files["unit"], "queued": bool(queued)}
 
 
 RUN_STATE_LABELS: dict[str, str] = catalogue("mail")["report_run_states"]
@@ -109,18 +144,25 @@ def deadline_of(report_date: date, settings: Settings) -> datetime:
     return datetime.combine(report_date, REPORT_DEADLINE, tzinfo=settings.timezone)
 
 
-def report_is_out(settings: Settings, report_date: date) -> bool:
-    """Published: the district's summary row for the date is in the warehouse and the Excel
-    report is written (what the district reads and what it files)."""
+def report_is_out(settings: Settings, report_date: date, unit: str) -> bool:
+    """`unit`'s report is published: its own summary row for the date is in the warehouse and
+    its Excel report is written (what the unit reads and what it files)."""
     from sqlalchemy import func, select
 
     from chuyencan.core.schema import fortnight_summary as t
     from chuyencan.report.files import report_files
 
-    query = select(func.count()).where(t.c.report_date == report_date, t.c.scope == "district")
+    query = select(func.count()).where(
+        t.c.report_date == report_date, t.c.reporting_unit == unit, t.c.scope_key == unit
+    )
     with engine_for(settings.warehouse_url).connect() as conn:
         rows = conn.execute(query).scalar_one()
     return rows > 0 and report_files(reports_dir(settings), report_date).xlsx.exists()
+
+
+def reports_missing(settings: Settings, report_date: date) -> list[str]:
+    """The units due a report on the date whose report is not out."""
+    return [u for u in units_to_report(settings, report_date) if not report_is_out(settings, report_date, u)]
 
 
 def check_report_out(
@@ -130,7 +172,7 @@ def check_report_out(
     now: datetime,
     send: Callable[[OutgoingEmail], None] | None,
 ) -> dict[str, object]:
-    """At the deadline: is the report out? If not, alert the district and the engineers.
+    """At the deadline: is every unit's report out? If not, alert the district and the engineers.
 
     Only the current fortnight's report alerts anyone: a check of an older date (a manual run,
     or the scheduler's first run while the report DAG still catches up) only says what it saw.
@@ -145,7 +187,9 @@ def check_report_out(
     }
     state = "not_published"
     try:
-        summary["published"] = report_is_out(settings, report_date)
+        missing = reports_missing(settings, report_date)
+        summary["published"] = not missing
+        summary["units_missing"] = missing
     except SQLAlchemyError as exc:
         log.warning("cannot tell whether report %s is out: %s", report_date, type(exc).__name__)
         state = "warehouse_unreachable"
