@@ -180,7 +180,10 @@ def _build(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             fortnight_summary.insert(),
-            [{"report_date": REPORT, "scope": s, "scope_key": k, **v} for (s, k), v in SUMMARY.items()],
+            [
+                {"report_date": REPORT, "reporting_unit": "BAT_XAT", "scope": s, "scope_key": k, **v}
+                for (s, k), v in SUMMARY.items()
+            ],
         )
         conn.execute(
             schema.report_attendance_weekly.insert(),
@@ -197,6 +200,7 @@ def _build(engine: Engine) -> None:
                     "absent_excused": exc,
                     "absent_unexcused": unexc,
                     "attendance_rate": 1 - (exc + unexc) / scheduled,
+                    "reporting_unit": "BAT_XAT",
                 }
                 for w, code, level, grade, scheduled, exc, unexc in ATTENDANCE
             ],
@@ -211,6 +215,7 @@ def _build(engine: Engine) -> None:
                     "received_at": received,
                     "version": 1 if status in ("on_time", "late") else 0,
                     "error_count": errors,
+                    "reporting_unit": "BAT_XAT",
                 }
                 for code, w, status, received, errors in STATUSES
             ],

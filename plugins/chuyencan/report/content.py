@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -392,10 +392,12 @@ def load_content(
     ref: Reference,
     *,
     unit: str = DISTRICT_KEY,
+    schools: Collection[str] | None = None,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> ReportContent:
     """The report of `unit` (a reporting unit's code) for the date: its rows of
-    report.fortnight_summary/breakdown; completeness and the chart from its schools' rows."""
+    report.fortnight_summary/breakdown; completeness and the chart from the rows of `schools`
+    (the unit's, `Organisation.unit_schools`; None: every school)."""
     fortnight = Fortnight(report_date)
     weeks = fortnight.weeks
     year = report_year(ref, report_date)
@@ -427,7 +429,7 @@ def load_content(
             )
         ):
             before_counts[(d.dimension, d.category)] = int(d.students)
-        schools = {r["scope_key"] for r in rows if r["scope"] == "school"}
+        ours = set(schools) if schools is not None else None
         statuses = [
             r
             for r in conn.execute(
@@ -435,13 +437,13 @@ def load_content(
                     wh.report_submission_status.c.week_ending.in_(weeks)
                 )
             ).all()
-            if r.school_code in schools
+            if ours is None or r.school_code in ours
         ]
-        attendance = _weekly_attendance(conn, year_start, report_date, schools)
+        attendance = _weekly_attendance(conn, year_start, report_date, ours)
         dropouts_by_school_week = {
             code: weeks_
             for code, weeks_ in _weekly_open_dropouts(conn, year_start, report_date).items()
-            if code in schools
+            if ours is None or code in ours
         }
         published = dict(
             conn.execute(
@@ -470,7 +472,7 @@ def load_content(
         levels=_levels(by_scope.get("level", [])),
         communes=_communes(by_scope.get("commune", [])),
         schools=_schools(by_scope.get("school", []), ref),
-        completeness=_completeness(statuses, weeks, ref, report_date, schools),
+        completeness=_completeness(statuses, weeks, ref, report_date, ours),
         trend=_trend(
             ref,
             year=year.name,
@@ -523,12 +525,18 @@ def _schools(rows: Sequence[Mapping[str, Any]], ref: Reference) -> tuple[ScopeRo
 
 
 def _completeness(
-    statuses: Sequence[Any], weeks: tuple[date, ...], ref: Reference, report_date: date, schools: set[str]
+    statuses: Sequence[Any],
+    weeks: tuple[date, ...],
+    ref: Reference,
+    report_date: date,
+    schools: set[str] | None,
 ) -> tuple[SchoolCompleteness, ...]:
     by_school: dict[str, dict[date, Any]] = {}
     for row in statuses:
         by_school.setdefault(row.school_code, {})[row.week_ending] = row
-    codes = set(by_school) | {s.code for s in ref.active_schools(report_date) if s.code in schools}
+    codes = set(by_school) | {
+        s.code for s in ref.active_schools(report_date) if schools is None or s.code in schools
+    }
     order = {code: i for i, code in enumerate(ref.schools)}
     out = []
     for code in sorted(codes, key=lambda c: (order.get(c, len(order)), c)):
@@ -561,14 +569,17 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _weekly_attendance(conn: Any, start: date, end: date, schools: set[str]) -> dict[date, float | None]:
+def _weekly_attendance(
+    conn: Any, start: date, end: date, schools: set[str] | None
+) -> dict[date, float | None]:
     aw = wh.report_attendance_weekly
     absent = func.sum(aw.c.absent_excused + aw.c.absent_unexcused)
-    rows = conn.execute(
-        select(aw.c.week_ending, func.sum(aw.c.student_days_scheduled), absent)
-        .where(aw.c.week_ending.between(start, end), aw.c.school_code.in_(sorted(schools)))
-        .group_by(aw.c.week_ending)
-    ).all()
+    query = select(aw.c.week_ending, func.sum(aw.c.student_days_scheduled), absent).where(
+        aw.c.week_ending.between(start, end)
+    )
+    if schools is not None:
+        query = query.where(aw.c.school_code.in_(sorted(schools)))
+    rows = conn.execute(query.group_by(aw.c.week_ending)).all()
     # Recomputed from the counts (a mean of the schools' rates would weigh a class of 5 like 500).
     return {week: (1.0 - int(a) / int(s)) if s else None for week, s, a in rows}
 
