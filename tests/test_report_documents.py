@@ -34,6 +34,7 @@ from chuyencan.report.email import queue_district_report
 from chuyencan.report.excel import write_report
 from chuyencan.report.files import ReportFiles
 from chuyencan.report.lists import reason_labels, write_school_risk_lists
+from tests.workbook_snapshot import golden, workbook_snapshot
 
 REPORT = date(2025, 4, 4)
 WEEK_1, WEEK_2 = date(2025, 3, 28), date(2025, 4, 4)
@@ -352,6 +353,17 @@ def test_report_files_open_with_openpyxl_and_calamine(report: ReportFiles, tmp_p
     flat = [v for row in summary for v in row]
     assert "BÁO CÁO TÌNH HÌNH CHUYÊN CẦN VÀ HỌC SINH BỎ HỌC" in flat
     assert 159 in flat  # open dropouts, district
+
+
+def test_the_district_workbook_is_the_one_written_before_the_organisation_became_data(
+    report: ReportFiles,
+) -> None:
+    """Every sheet's cells, merged ranges and the document properties of Bát Xát's report, as
+    the code before issue 12 wrote them from issuer.json (tests/golden/district_report_2025-04-04.json);
+    the letterhead now comes from include/reference/reporting_units.json."""
+    snapshot = workbook_snapshot(report.xlsx)
+    assert snapshot == golden("district_report_2025-04-04.json")
+    _assert_no_personal_data(json.dumps(snapshot, ensure_ascii=False), "the golden snapshot")
 
 
 def test_summary_sheet_is_an_official_vietnamese_report(report: ReportFiles) -> None:
