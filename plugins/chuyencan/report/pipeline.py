@@ -127,17 +127,31 @@ def deadline_of(report_date: date, settings: Settings) -> datetime:
 
 
 def report_is_out(settings: Settings, report_date: date) -> bool:
-    """Published: the district's summary row for the date is in the warehouse and the Excel
-    report is written (what the district reads and what it files)."""
+    """Published: every reporting unit in force on the date (Bát Xát's district before the
+    reform, each commune and the department after) has its own summary row in the warehouse and
+    its Excel report written (what the unit reads and what it files)."""
     from sqlalchemy import func, select
 
+    from chuyencan.core.organisation import load_organisation
     from chuyencan.core.schema import fortnight_summary as t
     from chuyencan.report.files import report_files
+    from chuyencan.report.unit import report_unit
 
-    query = select(func.count()).where(t.c.report_date == report_date, t.c.scope == "district")
+    org = load_organisation(settings.reference_dir)
+    units = [report_unit(org, u.code, report_date) for u in org.reporting_units_in_force(report_date)]
+    if not units:
+        return False
     with engine_for(settings.warehouse_url).connect() as conn:
-        rows = conn.execute(query).scalar_one()
-    return rows > 0 and report_files(reports_dir(settings), report_date).xlsx.exists()
+        for unit in units:
+            query = select(func.count()).where(
+                t.c.report_date == report_date,
+                t.c.reporting_unit == unit.code,
+                t.c.scope == unit.top_scope,
+                t.c.scope_key == unit.code,
+            )
+            if not conn.execute(query).scalar_one():
+                return False
+    return all(report_files(reports_dir(settings), report_date, u.file_tag).xlsx.exists() for u in units)
 
 
 def check_report_out(
