@@ -106,10 +106,11 @@ def _sum(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {c: (0.9 if c == "attendance_rate" else sum(r[c] for r in rows)) for c in COLUMNS}
 
 
-# Each commune unit's own row (what its own report publishes) and the department's own schools.
+# Each commune unit's own row (what its own report publishes), and what the department's total
+# counts beyond them (its own schools; children living in none of its communes).
 CHILD_ROWS = {code: _figures(i + 3) for i, code in enumerate(COMMUNE_UNITS)}
 OWN_ROWS = {code: _figures(i + 1, rate=0.9) for i, code in enumerate(OWN_SCHOOLS)}
-# The department's total: every commune unit's schools and its own (docs/organisation.md).
+# The department's total: its communes' and the rest (docs/organisation.md#a-units-report-files).
 DEPARTMENT_TOTAL = _sum([*CHILD_ROWS.values(), *OWN_ROWS.values()])
 
 # Children named on a school's list: personal data, only in the restricted schema.
@@ -237,7 +238,7 @@ def engine(warehouse_url: str) -> Iterator[Engine]:
 
 def _write(engine: Engine, code: str, out: Path, reference_dir: Path = REFERENCE_DIR) -> Path:
     unit = report_unit(load_organisation(reference_dir), code, REPORT)
-    return write_report(engine, REPORT, out, load_reference(reference_dir), unit).xlsx
+    return write_report(engine, REPORT, out, load_reference(reference_dir), unit=unit).xlsx
 
 
 def _cells(ws: Any) -> list[Any]:
@@ -371,7 +372,10 @@ def test_the_departments_report_rolls_up_its_communes_into_its_total(engine: Eng
     ws = wb["Theo đơn vị"]
     org = load_organisation()
     areas = {code: org.reporting_unit(code, REPORT).letterhead.area for code in COMMUNE_UNITS}
-    own = "Các trường do Sở Giáo dục và Đào tạo tỉnh Lào Cai quản lý"
+    own = (
+        "Các trường do Sở Giáo dục và Đào tạo tỉnh Lào Cai trực tiếp quản lý; "
+        "học sinh không cư trú tại xã, phường nào trên địa bàn"
+    )
     header = _row_of(ws, "Đơn vị")
     columns = _metric_columns(ws, header)
     labels = [ws.cell(row=r, column=2).value for r in range(header + 2, _row_of(ws, "Toàn tỉnh"))]
@@ -382,16 +386,24 @@ def test_the_departments_report_rolls_up_its_communes_into_its_total(engine: Eng
     own_row = _values(ws, _row_of(ws, own), columns)
     total = _values(ws, _row_of(ws, "Toàn tỉnh"), columns)
     assert total == {f: DEPARTMENT_TOTAL[f] for f in columns}
+    assert own_row == {
+        f: None if f == "attendance_rate" else _sum(list(OWN_ROWS.values()))[f] for f in columns
+    }
     for field in columns:  # the roll-up adds up to the department's total
-        if field == "attendance_rate":
-            assert own_row[field] is None
-            continue
-        assert sum(v[field] for v in by_code.values()) + own_row[field] == total[field], field
-    # Its own schools, not the communes', in its school and completeness tables.
+        if field != "attendance_rate":
+            assert sum(v[field] for v in by_code.values()) + own_row[field] == total[field], field
+    # Its school table: its report's school rows; its completeness: every school its figures
+    # cover (its own and its communes'), each as filed.
     schools = [
         c.value for c in wb["Theo trường"]["B"] if isinstance(c.value, str) and c.value.startswith("BX-")
     ]
     assert sorted(schools) == sorted(OWN_SCHOOLS)
+    completeness = wb["Nộp báo cáo"]
+    listed = {c.value for c in completeness["B"] if isinstance(c.value, str) and c.value.startswith("BX-")}
+    assert listed == {s.code for s in load_reference().active_schools(REPORT)}
+    assert listed > {*OWN_SCHOOLS, *Y_TY_SCHOOLS, "BX-THCS-QK"}
+    qk = _row_of(completeness, "BX-THCS-QK")
+    assert completeness.cell(row=qk, column=5).value == "Đúng hạn"
 
     twin = xlsx.with_suffix(".md").read_text(encoding="utf-8")
     assert "## Biểu 1a. Tình hình chuyên cần và học sinh bỏ học theo đơn vị báo cáo trực thuộc" in twin
@@ -413,7 +425,7 @@ def test_each_units_email_goes_to_its_own_addresses(
     org, ref = load_organisation(), load_reference()
     for code in (Y_TY, DEPARTMENT):
         unit = report_unit(org, code, REPORT)
-        files = write_report_files(load_content(engine, REPORT, ref, unit), tmp_path / "reports")
+        files = write_report_files(load_content(engine, REPORT, ref, unit=unit), tmp_path / "reports")
         assert queue_district_report(engine, settings, REPORT, files, unit) is True
         assert queue_district_report(engine, settings, REPORT, files, unit) is False
     with engine.connect() as conn:
@@ -435,7 +447,7 @@ def test_no_units_report_file_holds_personal_data(engine: Engine, tmp_path: Path
     org, ref = load_organisation(), load_reference()
     units = org.reporting_units_in_force(REPORT)
     for unit in units:
-        content = load_content(engine, REPORT, ref, report_unit(org, unit.code, REPORT))
+        content = load_content(engine, REPORT, ref, unit=report_unit(org, unit.code, REPORT))
         write_report_files(content, out)
         write_public_report(content, out)
     written = sorted(p for p in out.rglob("*") if p.is_file())

@@ -197,8 +197,8 @@ class ReportContent:
     trend: tuple[TrendWeek, ...]
     # The previous report's figures of the unit, for the change since then (None: no report then).
     previous: Figures | None = None
-    # The roll-up (a unit with child units: the department): each child's own row, then the
-    # part of the total that is no child's; together they add up to `district`.
+    # The roll-up (a unit with child units: the department): each child's own row, by area
+    # name (the rest of the total is `rest_row`).
     units: tuple[ScopeRow, ...] = ()
 
     @property
@@ -415,16 +415,17 @@ def load_content(
     engine: Engine,
     report_date: date,
     ref: Reference,
-    unit: ReportUnit | None = None,
     *,
+    unit: str | ReportUnit = DISTRICT_KEY,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> ReportContent:
-    """What the report of `unit` (Bát Xát's district by default) says on `report_date`: its own
-    rows of the `report` tables, its schools' submissions and attendance, its letterhead."""
-    if unit is None:
+    """What the report of `unit` (Bát Xát's district by default; a code is looked up in the
+    shipped reference files) says on `report_date`: its own rows of the `report` tables, its
+    schools' submissions and attendance, its letterhead."""
+    if isinstance(unit, str):
         from chuyencan.core.organisation import load_organisation
 
-        unit = report_unit(load_organisation(), DISTRICT_KEY, report_date)
+        unit = report_unit(load_organisation(), unit, report_date)
     fortnight = Fortnight(report_date)
     weeks = fortnight.weeks
     year = report_year(ref, report_date)
@@ -440,13 +441,18 @@ def load_content(
         before_counts = _breakdowns(conn, previous_date, unit.code).get(
             (unit.top_scope, unit.code), Counter()
         )
-        statuses = conn.execute(
-            select(wh.report_submission_status).where(
-                wh.report_submission_status.c.week_ending.in_(weeks),
-                wh.report_submission_status.c.reporting_unit == unit.code,
+        # The schools the unit's figures cover (a department's include its communes'), whichever
+        # unit each school-week was filed under.
+        statuses = [
+            r
+            for r in conn.execute(
+                select(wh.report_submission_status).where(
+                    wh.report_submission_status.c.week_ending.in_(weeks)
+                )
             )
-        ).all()
-        attendance = _weekly_attendance(conn, year_start, report_date, unit.code)
+            if r.school_code in unit.schools
+        ]
+        attendance = _weekly_attendance(conn, year_start, report_date, unit.schools)
         dropouts_by_school_week = {
             school: weeks_
             for school, weeks_ in _weekly_open_dropouts(conn, year_start, report_date).items()
@@ -525,7 +531,7 @@ def _children(conn: Any, report_date: date, unit: ReportUnit) -> tuple[ScopeRow,
         ).mappings()
     }
     out = []
-    for child in sorted(unit.children, key=lambda c: fold(c.area)):
+    for child in unit.children:
         row = found.get((child.code, child.top_scope, child.code))
         if row is None:
             raise NoSummaryError(f"report.fortnight_summary has no row of {child.code} for {report_date}")
@@ -533,24 +539,31 @@ def _children(conn: Any, report_date: date, unit: ReportUnit) -> tuple[ScopeRow,
     return tuple(out)
 
 
-def own_schools_row(content: ReportContent) -> ScopeRow | None:
-    """The roll-up's last line: the schools the unit manages itself (the department's THPT
-    schools and centres), the sum of their rows in its report; None without children or schools.
-    Counts add up; the attendance rate is not a sum and is left out."""
+def rest_row(content: ReportContent) -> ScopeRow | None:
+    """The roll-up's last line: what the unit's total counts beyond its child units' reports,
+    the total less their rows, column by column: the schools it manages itself (the department's
+    THPT schools and centres) and the children whose home is in none of its communes. None for a
+    unit without children. The attendance rate is not a difference and is left out."""
     if not content.units:
         return None
-    own = [r.figures for r in content.schools if r.key in content.unit.schools]
-    if not own:
-        return None
-    sums: dict[str, Any] = {}
+    total = content.district.figures
+    rest: dict[str, Any] = {}
     for name in SUMMARY_FIELDS:
-        values = [getattr(f, name) for f in own]
-        sums[name] = None if name == "attendance_rate" or None in values else sum(values)
-    breakdown: Counter[tuple[str, str]] = Counter()
-    for f in own:
-        breakdown.update(f.breakdown)
-    label = content.say("rollup.own", office=content.unit.letterhead.office_name)
-    return ScopeRow("own", content.unit.code, label, Figures.from_row(sums, breakdown))
+        values = [getattr(r.figures, name) for r in content.units]
+        whole = getattr(total, name)
+        known = name != "attendance_rate" and whole is not None and None not in values
+        rest[name] = whole - sum(values) if known else None
+    negative = sorted(k for k, v in rest.items() if v is not None and v < 0)
+    if negative:
+        # The child units' reports count more than the unit's own: the reports disagree.
+        log.warning(
+            "report %s of %s: its child units count more than its total in %s",
+            content.report_date,
+            content.unit.code,
+            ", ".join(negative),
+        )
+    label = content.say("rollup.rest", office=content.unit.letterhead.office_name)
+    return ScopeRow("rest", content.unit.code, label, Figures.from_row(rest))
 
 
 def _figures(row: Mapping[str, Any]) -> Figures:
@@ -631,12 +644,14 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _weekly_attendance(conn: Any, start: date, end: date, unit: str) -> dict[date, float | None]:
+def _weekly_attendance(
+    conn: Any, start: date, end: date, schools: frozenset[str]
+) -> dict[date, float | None]:
     aw = wh.report_attendance_weekly
     absent = func.sum(aw.c.absent_excused + aw.c.absent_unexcused)
     rows = conn.execute(
         select(aw.c.week_ending, func.sum(aw.c.student_days_scheduled), absent)
-        .where(aw.c.week_ending.between(start, end), aw.c.reporting_unit == unit)
+        .where(aw.c.week_ending.between(start, end), aw.c.school_code.in_(sorted(schools)))
         .group_by(aw.c.week_ending)
     ).all()
     # Recomputed from the counts (a mean of the schools' rates would weigh a class of 5 like 500).
@@ -758,15 +773,15 @@ def scope_tables(content: ReportContent) -> tuple[ScopeTable, ...]:
 
 def units_table(content: ReportContent) -> ScopeTable | None:
     """The roll-up of a unit with child units (the department): one row per child unit, its
-    own published figures, then the schools it manages itself; together they add up to its
+    own published figures, then what its total counts beyond them; together they add up to its
     total row. None for a unit without children (Bát Xát's district, a commune)."""
     if not content.units:
         return None
-    own = own_schools_row(content)
+    rest = rest_row(content)
     return ScopeTable(
         content.say("rollup.title"),
         (content.say("rollup.unit_key"),),
-        tuple(((r.label,), r.figures) for r in (*content.units, *((own,) if own else ()))),
+        tuple(((r.label,), r.figures) for r in (*content.units, *((rest,) if rest else ()))),
         table_metrics(content.max_sessions, with_schools=True),
         note=content.say("rollup.note"),
     )

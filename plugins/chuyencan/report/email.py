@@ -22,12 +22,13 @@ from sqlalchemy import Engine
 
 from chuyencan.core.mail.outbox import queue_email
 from chuyencan.core.mail.render import MAX_TABLE_ROWS, RenderedEmail, render_email
+from chuyencan.core.organisation import load_organisation
 from chuyencan.core.reference import load_reference
-from chuyencan.core.settings import Settings
+from chuyencan.core.settings import DISTRICT_KEY, Settings
 from chuyencan.report import markdown
 from chuyencan.report.content import ReportContent, load_content, status_text
 from chuyencan.report.files import ReportFiles
-from chuyencan.report.unit import ReportUnit
+from chuyencan.report.unit import ReportUnit, report_unit
 from chuyencan.report.wording import say
 
 log = logging.getLogger(__name__)
@@ -82,15 +83,21 @@ def dedup_key(unit: ReportUnit, report_date: date, digest: str) -> str:
 
 
 def queue_district_report(
-    engine: Engine, settings: Settings, report_date: date, files: ReportFiles, unit: ReportUnit | None = None
+    engine: Engine,
+    settings: Settings,
+    report_date: date,
+    files: ReportFiles,
+    unit: str | ReportUnit = DISTRICT_KEY,
 ) -> bool:
     """Queue a unit's report email (Bát Xát's district by default); True if a new email was
     queued."""
+    if isinstance(unit, str):
+        unit = report_unit(load_organisation(settings.reference_dir), unit, report_date)
     content = load_content(
         engine,
         report_date,
         load_reference(settings.reference_dir),
-        unit,
+        unit=unit,
         max_sessions=settings.eligibility_max_sessions,
     )
     recipients = recipients_of(content.unit, settings)

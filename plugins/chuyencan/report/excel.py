@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
 from chuyencan.core.reference import Reference
+from chuyencan.core.settings import DISTRICT_KEY
 from chuyencan.core.sheet_style import (
     BORDER,
     CENTER,
@@ -109,8 +110,8 @@ def write_report(
     report_date: date,
     out_dir: Path,
     ref: Reference,
-    unit: ReportUnit | None = None,
     *,
+    unit: str | ReportUnit = DISTRICT_KEY,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> ReportFiles:
     """Write the .xlsx report and its .md / .html twins of a unit (Bát Xát's district by
@@ -120,7 +121,7 @@ def write_report(
     report.attendance_weekly and, for the chart, counts of open dropouts per week.
     Rerunning replaces the files (each written under a temporary name, then renamed).
     """
-    content = load_content(engine, report_date, ref, unit, max_sessions=max_sessions)
+    content = load_content(engine, report_date, ref, unit=unit, max_sessions=max_sessions)
     return write_report_files(content, out_dir)
 
 

@@ -68,7 +68,7 @@ def write_excel_report(settings: Settings, report_date: date, unit: str | None =
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
     who = report_unit(load_organisation(settings.reference_dir), unit or DISTRICT_KEY, report_date)
-    content = load_content(engine, report_date, ref, who, max_sessions=settings.eligibility_max_sessions)
+    content = load_content(engine, report_date, ref, unit=who, max_sessions=settings.eligibility_max_sessions)
     files = write_report_files(content, reports_dir(settings))
     public = write_public_report(content, reports_dir(settings))
     return {
@@ -126,10 +126,11 @@ def deadline_of(report_date: date, settings: Settings) -> datetime:
     return datetime.combine(report_date, REPORT_DEADLINE, tzinfo=settings.timezone)
 
 
-def report_is_out(settings: Settings, report_date: date) -> bool:
-    """Published: every reporting unit in force on the date (Bát Xát's district before the
-    reform, each commune and the department after) has its own summary row in the warehouse and
-    its Excel report written (what the unit reads and what it files)."""
+def report_is_out(settings: Settings, report_date: date, unit: str | None = None) -> bool:
+    """Published: `unit`'s own summary row is in the warehouse and its Excel report is written
+    (what the unit reads and what it files); without `unit`, that of every reporting unit in
+    force on the date (Bát Xát's district before the reform, each commune and the department
+    after)."""
     from sqlalchemy import func, select
 
     from chuyencan.core.organisation import load_organisation
@@ -138,16 +139,17 @@ def report_is_out(settings: Settings, report_date: date) -> bool:
     from chuyencan.report.unit import report_unit
 
     org = load_organisation(settings.reference_dir)
-    units = [report_unit(org, u.code, report_date) for u in org.reporting_units_in_force(report_date)]
+    codes = [unit] if unit else [u.code for u in org.reporting_units_in_force(report_date)]
+    units = [report_unit(org, code, report_date) for code in codes]
     if not units:
         return False
     with engine_for(settings.warehouse_url).connect() as conn:
-        for unit in units:
+        for who in units:
             query = select(func.count()).where(
                 t.c.report_date == report_date,
-                t.c.reporting_unit == unit.code,
-                t.c.scope == unit.top_scope,
-                t.c.scope_key == unit.code,
+                t.c.reporting_unit == who.code,
+                t.c.scope == who.top_scope,
+                t.c.scope_key == who.code,
             )
             if not conn.execute(query).scalar_one():
                 return False

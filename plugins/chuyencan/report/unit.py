@@ -18,6 +18,7 @@ from datetime import date
 
 from chuyencan.core.organisation import KIND_LABEL, Letterhead, Organisation, top_scope
 from chuyencan.core.settings import DISTRICT_KEY
+from chuyencan.core.text import fold
 
 
 class NoReportingUnit(LookupError):
@@ -42,7 +43,9 @@ class ReportUnit:
     area_kind: str  # kind of its administrative unit as written: "huyện", "xã", "tỉnh"
     commune_kinds: tuple[str, ...]  # kinds of the communes in its area: ("xã", "thị trấn")
     emails: tuple[str, ...]  # reporting_units.csv
-    schools: frozenset[str] = frozenset()  # codes of the schools it manages on the report date
+    # Codes of the schools its figures cover on the report date: its own and those of the units
+    # rolled up into it (the department's THPT schools and every commune's schools).
+    schools: frozenset[str] = frozenset()
     children: tuple[ChildUnit, ...] = ()
 
     @property
@@ -68,9 +71,14 @@ def report_unit(org: Organisation, code: str, on: date) -> ReportUnit:
     # Always in the same order ("xã, phường, thị trấn"), whatever the order of the file.
     commune_kinds = tuple(KIND_LABEL[k] for k in ("xa", "phuong", "thi_tran") if k in kinds)
     children = tuple(
-        ChildUnit(child.code, top_scope(child), child.letterhead.area)
-        for child in org.reporting_units_in_force(on)
-        if child.parent == unit.code
+        sorted(
+            (
+                ChildUnit(child.code, top_scope(child), child.letterhead.area)
+                for child in org.reporting_units_in_force(on)
+                if child.parent == unit.code
+            ),
+            key=lambda c: fold(c.area),
+        )
     )
     return ReportUnit(
         code=unit.code,
@@ -80,6 +88,16 @@ def report_unit(org: Organisation, code: str, on: date) -> ReportUnit:
         area_kind=KIND_LABEL[area.kind],
         commune_kinds=commune_kinds or (KIND_LABEL["xa"],),
         emails=unit.emails,
-        schools=frozenset(org.schools_of(unit.code, on)),
+        schools=frozenset(_schools_under(org, unit.code, on)),
         children=children,
     )
+
+
+def _schools_under(org: Organisation, code: str, on: date, seen: frozenset[str] = frozenset()) -> set[str]:
+    """A unit's own schools and those of every unit under it (the checks forbid circles; `seen`
+    stops one anyway)."""
+    schools = set(org.schools_of(code, on))
+    for child in org.reporting_units_in_force(on):
+        if child.parent == code and child.code not in seen:
+            schools |= _schools_under(org, child.code, on, seen | {code})
+    return schools
