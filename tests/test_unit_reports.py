@@ -10,6 +10,7 @@ comes from this file. Bát Xát's district report before the reform is tests/tes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -462,3 +463,96 @@ def test_no_units_report_file_holds_personal_data(engine: Engine, tmp_path: Path
         else:
             text = path.read_text(encoding="utf-8-sig")
         assert not [p for p in PERSONAL if p in text], f"personal data in {path.name}"
+
+
+# --- a real post-reform fortnight: the per-unit SQL and the per-unit files together ------------------
+
+
+def _province_ready() -> bool:
+    """The province sample (i12-province) and the per-unit report steps (i12-units) are both
+    there: until issue 12's branches are merged, this end-to-end check has nothing to run."""
+    from chuyencan.report import pipeline
+    from chuyencan_dev.synth.generate import SCALES
+
+    return "province-small" in SCALES and hasattr(pipeline, "units_to_report")
+
+
+@pytest.mark.skipif(not _province_ready(), reason="needs issue 12's province sample and per-unit steps")
+def test_a_post_reform_fortnight_gives_every_unit_its_files_and_the_roll_up_adds_up(tmp_path: Path) -> None:
+    import csv
+
+    from chuyencan.orchestration.fortnight import publish_fortnight
+    from chuyencan.report.content import rest_row
+    from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
+    from chuyencan_dev.synth import generate
+
+    report_date = date(2025, 10, 17)
+    sample = generate(
+        tmp_path / "sample",
+        seed=5,
+        scale="province-small",
+        first_week=date(2025, 10, 10),
+        last_week=report_date,
+    )
+    (tmp_path / "police").mkdir()
+    settings = Settings(
+        inbox=sample.inbox,
+        police_inbox=tmp_path / "police",
+        work_dir=tmp_path / "work",
+        warehouse_url=f"sqlite:///{tmp_path / 'work' / 'warehouse.db'}",
+        reference_dir=sample.reference_dir,
+        settle_seconds=0,
+    )
+    engine_for.cache_clear()
+    try:
+        prepare_warehouse(settings)
+        collect_new_files(settings, now=datetime(2025, 10, 17, 8, tzinfo=UTC))
+        out = publish_fortnight(settings, report_date)
+        engine = engine_for(settings.warehouse_url)
+        org, ref = load_organisation(sample.reference_dir), load_reference(sample.reference_dir)
+        units = [report_unit(org, u.code, report_date) for u in org.reporting_units_in_force(report_date)]
+        contents = {u.code: load_content(engine, report_date, ref, unit=u) for u in units}
+        with engine.connect() as conn:
+            outbox = [r.dedup_key for r in conn.execute(select(schema.ops_email_outbox.c.dedup_key))]
+    finally:
+        engine_for.cache_clear()
+
+    # Every unit in force has its report, under its code.
+    written = {Path(files["xlsx"]).name for files in out["write_excel_report"].values()}
+    assert written == {f"bao_cao_chuyen_can_{u.code}_2025-10-17.xlsx" for u in units}
+    assert {key.split(":")[1] for key in outbox if key.startswith("fortnightly_report:")} == {
+        u.code for u in units if u.emails
+    }
+    # The department's roll-up: each commune's own published row, and the rest of its total.
+    [department] = [u for u in units if u.children]
+    content = contents[department.code]
+    assert [r.key for r in content.units] == [c.code for c in department.children]
+    for row in content.units:
+        assert row.figures == contents[row.key].district.figures  # as the commune's own report
+    rest = rest_row(content)
+    assert rest is not None
+    for field in COUNTS:
+        total = getattr(content.district.figures, field)
+        rest_value = getattr(rest.figures, field)
+        assert rest_value >= 0, field
+        assert sum(getattr(r.figures, field) for r in content.units) + rest_value == total, field
+    # The department's own schools are what its total counts beyond its communes' schools.
+    assert rest.figures.schools_expected == len(org.schools_of(department.code, report_date))
+
+    # No child's name or ID in any file outside restricted/ (the sample's truth has them).
+    with (sample.truth_dir / "students.csv").open(encoding="utf-8") as fh:
+        students = list(csv.DictReader(fh))
+    personal = {s["full_name"] for s in students} | {s["personal_id"] for s in students if s["personal_id"]}
+    reports = settings.work_dir / "reports"
+    leaked = 0
+    for path in reports.rglob("*"):
+        if not path.is_file() or "restricted" in path.relative_to(reports).parts:
+            continue
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                text = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+        else:
+            text = path.read_text(encoding="utf-8-sig")
+        cells = {c.strip() for c in re.split(r"[<>|,\n\r\"]+", text)}
+        leaked += len(personal & cells)
+    assert leaked == 0, f"{leaked} personal values in report files outside restricted/"
