@@ -1,14 +1,18 @@
-"""The fortnightly report the district files: an Excel workbook in the official Vietnamese style.
+"""The fortnightly report a reporting unit files (Bát Xát's district; after the 2025 reform each
+commune and the provincial department): an Excel workbook in the official Vietnamese style, with
+the unit's letterhead and area words from the organisation's data (`chuyencan.report.unit`).
 
-Sheets: the summary (header block of an administrative report, district totals by level
-beside the previous report's with the change, notes, signature block), tables by level,
+Sheets: the summary (header block of an administrative report, the unit's totals by level
+beside the previous report's with the change, notes, signature block), for a unit with child
+units the roll-up by unit ("Theo đơn vị"), tables by level,
 commune and school, the breakdowns by cause, grade, when and where to they left, workplace and
 the returns' eligibility, reporting completeness by school, and a chart of attendance and open
 dropouts over the school year. Wording: include/templates/report/wording.vi.json. Aggregates only:
 no names, no IDs. Text comes from files schools control, so every cell goes through
 `safe_cells` (no formula is ever written).
 
-    files = write_report(engine, date(2025, 4, 4), work_dir / "reports" / "2025-04-04", ref)
+    files = write_report(engine, date(2025, 4, 4), work_dir / "reports", ref)
+    files = write_report(engine, date(2025, 10, 3), work_dir / "reports", ref, unit="XA_Y_TY")
 """
 
 from __future__ import annotations
