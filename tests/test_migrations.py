@@ -89,13 +89,19 @@ def shape(engine: Engine) -> dict[str, Any]:
 
 
 # Tables later revisions add: the previous release has none of them (0002: issue 11; 0004:
-# issue 12's organisation, reloaded from the reference files by the next run's prepare step).
+# issue 12's organisation, reloaded from the reference files by the next run's prepare step;
+# 0005: issue 13's contacts and deliveries).
 ADDED_SINCE_RELEASE = (
     "report.fortnight_breakdown",
     "ref.admin_unit",
     "ref.reporting_unit",
     "ref.school_unit",
+    "ref.contact",
+    "ops.contact_gap",
+    "restricted.delivery",
 )
+# Added tables this sample fortnight leaves empty: no delivery runs in it, every contact exists.
+EMPTY_IN_SAMPLE = ("ops.contact_gap", "restricted.delivery")
 # Columns later revisions add to the release's tables, with what the upgrade fills them with
 # (0004: every report row so far is Bát Xát's education office's).
 COLUMNS_ADDED_SINCE_RELEASE = {
@@ -122,6 +128,8 @@ def copy_rows(source: Engine, target: Engine) -> None:
         if target.dialect.name == "postgresql":
             # The old release's SERIAL sequences must continue after the copied ids.
             for table in metadata.sorted_tables:
+                if table.fullname in ADDED_SINCE_RELEASE:
+                    continue
                 for column in table.primary_key.columns:
                     if column.autoincrement is True:
                         dst.execute(
@@ -207,7 +215,8 @@ def test_a_warehouse_of_the_previous_release_upgrades_without_losing_a_row(
             "ops.meta": sorted([*source["ops.meta"], ("schema_version", "1")], key=repr),
             **{name: [] for name in ADDED_SINCE_RELEASE},
         }
-        assert all(source[name] for name in ADDED_SINCE_RELEASE)  # the pipeline does fill them
+        # the pipeline does fill them
+        assert all(source[name] for name in ADDED_SINCE_RELEASE if name not in EMPTY_IN_SAMPLE)
         assert contents(old) == expected
         wh.ensure_schema(fresh)
         assert shape(old) == shape(fresh)

@@ -52,7 +52,6 @@ COMMUNE_SCHOOL_KINDS = frozenset({"MN", "TH", "THCS", "TH&THCS"})
 # The scope of a unit's own row in its report (report.fortnight_summary): the district office's
 # report keeps the scope it always had; every other unit's is a 'unit'.
 TOP_SCOPE = {"phong_gddt": "district"}
-TOP_SCOPES = ("district", "unit")
 # report.submission_status / attendance_weekly of a school that has no unit on the week's date
 # (school_units.csv covers every school day of every school year, so only a file for a week
 # outside them can get it).
