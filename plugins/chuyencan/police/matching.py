@@ -12,6 +12,7 @@ See docs/matching.md.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,10 +145,76 @@ def score_pairs(
     """Candidate pairs with levels, weights and posteriors, and the model estimated on the way."""
     fuzzy = sc.FuzzyWords(vocab.words.words)
     members = sc.MemberIndex(r)
+    u = sample_u(c, r, fuzzy, members, seed=seed)
+    pairs, levels = best_candidates(c, r, fuzzy, members, u)
+    return score_candidates(c, r, u, pairs, levels, absent=absent)
+
+
+def sample_u(
+    c: Side, r: Side, fuzzy: sc.FuzzyWords, members: sc.MemberIndex, *, seed: int = SEED
+) -> dict[str, np.ndarray]:
+    """u per level from random same-commune pairs of every case (one draw for all communes)."""
     per_case = int(np.clip(U_SAMPLE_PAIRS // max(c.n, 1), 5, 2000))
     sample = _random_commune_pairs(c, r, per_case, seed)
-    u = sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
-    pairs, levels = best_candidates(c, r, fuzzy, members, u)
+    return sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
+
+
+def candidates_of(
+    c: Side, r: Side, vocab: Vocabularies, u: dict[str, np.ndarray], case_rows: np.ndarray
+) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
+    """best_candidates of the cases at `case_rows` (ascending) only, with case rows of the whole
+    side. A case's candidates depend on the case and the residents alone (blocking, the rough
+    ranking and TOP_K are per case), so the union over any split of the rows is exactly what
+    best_candidates gives for all of them: the per-commune fan-out relies on this."""
+    fuzzy = sc.FuzzyWords(vocab.words.words)
+    members = sc.MemberIndex(r)
+    pairs, levels = best_candidates(take(c, case_rows), r, fuzzy, members, u)
+    return sc.Pairs(case_rows[pairs.case].astype(np.int64), pairs.resident), levels
+
+
+def merge_candidates(
+    parts: list[tuple[sc.Pairs, dict[str, np.ndarray]]],
+) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
+    """Candidates of disjoint case sets as one, in the (case, resident) order best_candidates gives."""
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return sc.Pairs(empty, empty), {name: np.empty(0, np.int8) for name in sc.FIELDS}
+    case = np.concatenate([p.case for p, _ in parts])
+    resident = np.concatenate([p.resident for p, _ in parts])
+    order = np.lexsort((resident, case))
+    return sc.Pairs(case[order], resident[order]), {
+        name: np.concatenate([lv[name] for _, lv in parts])[order] for name in sc.FIELDS
+    }
+
+
+def take(side: Side, rows: np.ndarray) -> Side:
+    """The rows of one side (every per-row array, nested ones included)."""
+
+    def pick(value: object) -> object:
+        if isinstance(value, np.ndarray) and len(value) == side.n:
+            return value[rows]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(
+                value, **{f.name: pick(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            )
+        return value
+
+    out = pick(side)
+    assert isinstance(out, Side)
+    return dataclasses.replace(out, n=len(rows))
+
+
+def score_candidates(
+    c: Side,
+    r: Side,
+    u: dict[str, np.ndarray],
+    pairs: sc.Pairs,
+    levels: dict[str, np.ndarray],
+    *,
+    absent: float = ABSENT_SHARE,
+) -> Scored:
+    """The model (m from ID-confirmed pairs, else from confident matches), weights and
+    posteriors over every case's candidates: the step that needs all communes at once."""
     ci = pairs.case
     id_check.drop_wrong_ids(levels, ci, c.n)
     tf = sc.TermFrequencies.of(r)
@@ -228,7 +295,7 @@ def decide(
     return decision, best, score, candidates
 
 
-def _no_candidates(cases: pd.DataFrame) -> pd.DataFrame:
+def no_candidates(cases: pd.DataFrame) -> pd.DataFrame:
     n = len(cases)
     return pd.DataFrame(
         {
@@ -262,8 +329,8 @@ def match_cases(
     # The u-sample draws records by position: both sides go in id order so that the answer
     # depends on the rows, not on the order a database happened to return them in.
     result = _match_in_id_order(
-        _in_id_order(cases, "case_id"),
-        _in_id_order(residents, "resident_id"),
+        in_id_order(cases, "case_id"),
+        in_id_order(residents, "resident_id"),
         match_threshold=match_threshold,
         review_threshold=review_threshold,
         absent_share=absent_share,
@@ -271,9 +338,77 @@ def match_cases(
     return result.set_index("case_id").loc[cases["case_id"].astype(str)].reset_index()
 
 
-def _in_id_order(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
+def in_id_order(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
     ids = frame[id_column].astype(str).to_numpy(dtype=object)
     return frame.iloc[np.argsort(ids, kind="stable")].reset_index(drop=True)
+
+
+@dataclass
+class Encoded:
+    """Both sides in id order, encoded with one vocabulary, and u: everything a share of the
+    cases needs to find its candidates (no text but the vocabulary's folded words)."""
+
+    case_ids: np.ndarray
+    resident_ids: np.ndarray
+    vocab: Vocabularies
+    c: Side
+    r: Side
+    u: dict[str, np.ndarray]
+
+
+def encode(cases: pd.DataFrame, residents: pd.DataFrame, *, seed: int = SEED) -> Encoded:
+    """Encode both sides (given in id order, neither empty) and draw u."""
+    vocab = Vocabularies()
+    c = prepare_cases(cases, vocab)
+    r = prepare_residents(residents, vocab)
+    u = sample_u(c, r, sc.FuzzyWords(vocab.words.words), sc.MemberIndex(r), seed=seed)
+    return Encoded(
+        cases["case_id"].astype(str).to_numpy(dtype=object),
+        residents["resident_id"].astype(str).to_numpy(dtype=object),
+        vocab,
+        c,
+        r,
+        u,
+    )
+
+
+def answer(
+    enc: Encoded,
+    pairs: sc.Pairs,
+    levels: dict[str, np.ndarray],
+    *,
+    match_threshold: float = MATCH_THRESHOLD,
+    review_threshold: float = REVIEW_THRESHOLD,
+    absent_share: float = ABSENT_SHARE,
+) -> pd.DataFrame:
+    """match_cases' answer (cases in id order) from every case's candidates."""
+    n_cases = enc.c.n
+    scored = score_candidates(enc.c, enc.r, enc.u, pairs, levels, absent=absent_share)
+    decision, best, score, candidates = decide(
+        scored, n_cases, match_threshold=match_threshold, review_threshold=review_threshold
+    )
+    resident_ids = enc.resident_ids
+    shown = np.flatnonzero(decision > 0)
+    agreed_rows, disagreed_rows = _field_lists(scored.levels, best[shown])
+    agreed: list[list[str]] = [[] for _ in range(n_cases)]
+    disagreed: list[list[str]] = [[] for _ in range(n_cases)]
+    for i, row in enumerate(shown):
+        agreed[row], disagreed[row] = agreed_rows[i], disagreed_rows[i]
+    matched = decision == 2
+    chosen = np.full(n_cases, None, dtype=object)
+    chosen[matched] = resident_ids[scored.pairs.resident[best[matched]]]
+    return pd.DataFrame(
+        {
+            "case_id": enc.case_ids,
+            "decision": _DECISIONS[decision],
+            "resident_id": pd.Series(chosen, dtype=object),
+            "score": pd.Series([None if np.isnan(v) else float(v) for v in score], dtype=object),
+            "candidates": [[resident_ids[i] for i in rows] for rows in candidates],
+            "agreed": agreed,
+            "disagreed": disagreed,
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
 
 
 def _match_in_id_order(
@@ -285,33 +420,14 @@ def _match_in_id_order(
     absent_share: float,
 ) -> pd.DataFrame:
     if len(cases) == 0 or len(residents) == 0:
-        return _no_candidates(cases)
-    vocab = Vocabularies()
-    c = prepare_cases(cases, vocab)
-    r = prepare_residents(residents, vocab)
-    scored = score_pairs(c, r, vocab, absent=absent_share)
-    decision, best, score, candidates = decide(
-        scored, len(cases), match_threshold=match_threshold, review_threshold=review_threshold
-    )
-    resident_ids = residents["resident_id"].astype(str).to_numpy(dtype=object)
-    shown = np.flatnonzero(decision > 0)
-    agreed_rows, disagreed_rows = _field_lists(scored.levels, best[shown])
-    agreed: list[list[str]] = [[] for _ in range(len(cases))]
-    disagreed: list[list[str]] = [[] for _ in range(len(cases))]
-    for i, row in enumerate(shown):
-        agreed[row], disagreed[row] = agreed_rows[i], disagreed_rows[i]
-    matched = decision == 2
-    chosen = np.full(len(cases), None, dtype=object)
-    chosen[matched] = resident_ids[scored.pairs.resident[best[matched]]]
-    return pd.DataFrame(
-        {
-            "case_id": cases["case_id"].astype(str).to_numpy(dtype=object),
-            "decision": _DECISIONS[decision],
-            "resident_id": pd.Series(chosen, dtype=object),
-            "score": pd.Series([None if np.isnan(v) else float(v) for v in score], dtype=object),
-            "candidates": [[resident_ids[i] for i in rows] for rows in candidates],
-            "agreed": agreed,
-            "disagreed": disagreed,
-        },
-        columns=list(OUTPUT_COLUMNS),
+        return no_candidates(cases)
+    enc = encode(cases, residents)
+    pairs, levels = candidates_of(enc.c, enc.r, enc.vocab, enc.u, np.arange(enc.c.n))
+    return answer(
+        enc,
+        pairs,
+        levels,
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        absent_share=absent_share,
     )
