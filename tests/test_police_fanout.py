@@ -159,6 +159,14 @@ def test_steps_match_the_one_call_and_a_failed_commune_keeps_its_answers(
     }
     assert all(r["matched_at"].replace(tzinfo=UTC) != later for r in after.values() if r["commune"] == "Y Tý")
 
+    # The snapshot is kept: Y Tý's step cleared and run, then decide_matches again, finish the plan.
+    assert matching_dir(settings).exists()
+    pipeline.match_commune(settings, "Y Tý")
+    assert pipeline.decide_matches(settings, later)["communes_failed"] == []
+    assert without_time(matches(warehouse_url)) == without_time(one_call)
+    assert all(r["matched_at"].replace(tzinfo=UTC) == later for r in matches(warehouse_url).values())
+    assert not matching_dir(settings).exists()
+
     # decide_matches run again on its own (its snapshot is gone): the one-call answer.
     assert pipeline.decide_matches(settings)["communes_failed"] == []
     assert without_time(matches(warehouse_url)) == without_time(one_call)

@@ -455,7 +455,11 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(exc, (checks.CheckFailed, Failure)):
             # A component died, hung or answered wrongly: show what it said last.
             died = exc.component.name if isinstance(exc, ComponentDied) else None
-            for name in [died] if died else [*(c for c in sup.components if not c.startswith("airflow-worker")), "airflow-worker"]:
+            for name in (
+                [died]
+                if died
+                else [*(c for c in sup.components if not c.startswith("airflow-worker")), "airflow-worker"]
+            ):
                 print(sup.tail(name, 120 if died else 25), flush=True)
     finally:
         stragglers = sup.reap()

@@ -16,11 +16,12 @@ on the case and the household records alone, and what depends on all cases (u, m
 frequencies, one record for one student) is computed over all of them in steps 1 and 3. Every
 household record stays a candidate for every commune because a personal ID can point to a record
 in another commune. A commune whose step 2 failed keeps its previous answers (the others are
-decided without its cases) and is named in the summary; the DAG run shows it failed.
+decided without its cases) and is named in the summary; the DAG run shows it failed, and the
+snapshot is kept so that clearing that commune's task and step 3 finishes the plan.
 
 The snapshot and the candidates are personal data (encoded names and birth dates): they live in
-the owner-only police folder and are deleted by step 3. Each plan starts a new snapshot, so a
-rerun never mixes files of two plans.
+the owner-only police folder and are deleted by step 3 once every commune is decided (else by
+the next plan). Each plan starts a new snapshot, so a rerun never mixes files of two plans.
 """
 
 from __future__ import annotations
@@ -233,7 +234,8 @@ def decide_matches(settings: Settings, engine: Engine, ref: Reference, now: date
     cases = snapshot.cases[~snapshot.cases["commune"].isin(missing)]
     rows = match_rows(cases, snapshot.current, answers, now)
     write_matches(engine, rows, keep_communes=missing)
-    shutil.rmtree(matching_dir(settings), ignore_errors=True)  # personal data: not kept
+    if not missing:
+        shutil.rmtree(matching_dir(settings), ignore_errors=True)  # personal data: not kept
     summary = {
         **summarise(
             rows,
