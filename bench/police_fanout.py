@@ -1,4 +1,5 @@
-"""Police matching fanned out per commune against the one-call matcher, on bench/linkage.py's data.
+"""Police matching fanned out per commune against the one-call matcher, on bench/linkage.py's data
+(generated in memory: bench/linkage_data.py).
 
     .venv/bin/python bench/police_fanout.py [--scale small|large] [--scenario default|skewed] [--seed 7]
 
@@ -28,8 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 def main() -> None:
     import numpy as np
-    import pandas as pd
-    from linkage import dataset
+    from linkage import SCALES
+    from linkage_data import SCENARIOS
 
     from chuyencan.police import matching
 
@@ -40,9 +41,8 @@ def main() -> None:
     parser.add_argument("--scenario", choices=("default", "skewed"), default="default")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    folder = dataset(args.scenario, args.scale, args.seed)
-    cases = pd.read_parquet(folder / "cases.parquet")
-    residents = pd.read_parquet(folder / "residents.parquet")
+    data = SCENARIOS[args.scenario](*SCALES[args.scale], args.seed)
+    cases, residents = data.cases, data.residents
 
     t0 = time.perf_counter()
     case_side = matching.in_id_order(cases, "case_id")
@@ -56,11 +56,7 @@ def main() -> None:
     for commune in sorted(set(communes)):
         t = time.perf_counter()
         snapshot = pickle.loads(buffer.getvalue())  # each task reads the snapshot
-        parts.append(
-            matching.candidates_of(
-                snapshot.c, snapshot.r, snapshot.vocab, snapshot.u, np.flatnonzero(communes == commune)
-            )
-        )
+        parts.append(matching.candidates_of(snapshot, np.flatnonzero(communes == commune)))
         per_commune.append(time.perf_counter() - t)
     t = time.perf_counter()
     pairs, levels = matching.merge_candidates(parts)

@@ -85,10 +85,7 @@ def test_per_commune_candidates_give_the_one_call_answer(with_ids: bool) -> None
     case_side = matching.in_id_order(cases, "case_id")
     enc = matching.encode(case_side, matching.in_id_order(residents, "resident_id"))
     communes = case_side["commune"].to_numpy(dtype=object)
-    parts = [
-        matching.candidates_of(enc.c, enc.r, enc.vocab, enc.u, np.flatnonzero(communes == commune))
-        for commune in COMMUNES
-    ]
+    parts = [matching.candidates_of(enc, np.flatnonzero(communes == commune)) for commune in COMMUNES]
     assert all(len(pairs.case) for pairs, _ in parts)  # every commune had work of its own
     pairs, levels = matching.merge_candidates(parts)
     fanned = matching.answer(enc, pairs, levels).set_index("case_id")

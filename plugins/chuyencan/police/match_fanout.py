@@ -161,7 +161,7 @@ def match_commune(settings: Settings, commune: str) -> dict[str, Any]:
         raise ValueError(f"commune {commune!r} has no cases in this run's matching plan")
     enc = snapshot.encoded
     started = time.perf_counter()
-    pairs, levels = matching.candidates_of(enc.c, enc.r, enc.vocab, enc.u, rows)
+    pairs, levels = matching.candidates_of(enc, rows)
     seconds = time.perf_counter() - started
     arrays: dict[str, Any] = {
         "token": np.array(snapshot.token),

@@ -12,7 +12,6 @@ See docs/matching.md.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 from chuyencan.police import id_check
 from chuyencan.police import scoring as sc
 from chuyencan.police.blocking import Blocks
-from chuyencan.police.records import Side, Vocabularies, prepare_cases, prepare_residents
+from chuyencan.police.records import Side, Vocabularies, prepare_cases, prepare_residents, take
 
 MATCH_THRESHOLD = 0.99  # score at or above which a match is decided without a person
 REVIEW_THRESHOLD = 0.10  # below this the best record is not worth a reviewer's time
@@ -117,14 +116,20 @@ def _best_per_case(case: np.ndarray, resident: np.ndarray, bits: np.ndarray, k: 
 
 
 def best_candidates(
-    c: Side, r: Side, fuzzy: sc.FuzzyWords, members: sc.MemberIndex, u: dict[str, np.ndarray]
+    c: Side,
+    r: Side,
+    fuzzy: sc.FuzzyWords,
+    members: sc.MemberIndex,
+    u: dict[str, np.ndarray],
+    *,
+    prune: bool = False,
 ) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
     """Each case's TOP_K most likely records and their levels, compared block chunk by block
     chunk (blocking.Blocks), so that memory stays bounded by the chunk budget and TOP_K."""
     cases: list[np.ndarray] = []
     residents: list[np.ndarray] = []
     kept: dict[str, list[np.ndarray]] = {name: [] for name in sc.FIELDS}
-    for ci, ri in Blocks(c, r).chunks():
+    for ci, ri in Blocks(c, r, prune=prune).chunks():
         levels = sc.compare(c, r, sc.Pairs(ci, ri), fuzzy, members)
         keep = _best_per_case(ci, ri, _rough_bits(levels, u), TOP_K)
         cases.append(ci[keep])
@@ -159,16 +164,15 @@ def sample_u(
     return sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
 
 
-def candidates_of(
-    c: Side, r: Side, vocab: Vocabularies, u: dict[str, np.ndarray], case_rows: np.ndarray
-) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
+def candidates_of(enc: Encoded, case_rows: np.ndarray) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
     """best_candidates of the cases at `case_rows` (ascending) only, with case rows of the whole
     side. A case's candidates depend on the case and the residents alone (blocking, the rough
     ranking and TOP_K are per case), so the union over any split of the rows is exactly what
     best_candidates gives for all of them: the per-commune fan-out relies on this."""
-    fuzzy = sc.FuzzyWords(vocab.words.words)
-    members = sc.MemberIndex(r)
-    pairs, levels = best_candidates(take(c, case_rows), r, fuzzy, members, u)
+    c, fuzzy = enc.c, sc.FuzzyWords(enc.vocab.words.words)
+    # A share of the cases (one commune's) indexes only the records its keys look up.
+    prune = len(case_rows) < c.n
+    pairs, levels = best_candidates(take(c, case_rows), enc.r, fuzzy, enc.members, enc.u, prune=prune)
     return sc.Pairs(case_rows[pairs.case].astype(np.int64), pairs.resident), levels
 
 
@@ -185,23 +189,6 @@ def merge_candidates(
     return sc.Pairs(case[order], resident[order]), {
         name: np.concatenate([lv[name] for _, lv in parts])[order] for name in sc.FIELDS
     }
-
-
-def take(side: Side, rows: np.ndarray) -> Side:
-    """The rows of one side (every per-row array, nested ones included)."""
-
-    def pick(value: object) -> object:
-        if isinstance(value, np.ndarray) and len(value) == side.n:
-            return value[rows]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return dataclasses.replace(
-                value, **{f.name: pick(getattr(value, f.name)) for f in dataclasses.fields(value)}
-            )
-        return value
-
-    out = pick(side)
-    assert isinstance(out, Side)
-    return dataclasses.replace(out, n=len(rows))
 
 
 def score_candidates(
@@ -354,6 +341,7 @@ class Encoded:
     c: Side
     r: Side
     u: dict[str, np.ndarray]
+    members: sc.MemberIndex  # the households' names (built once: every share uses it)
 
 
 def encode(cases: pd.DataFrame, residents: pd.DataFrame, *, seed: int = SEED) -> Encoded:
@@ -361,7 +349,8 @@ def encode(cases: pd.DataFrame, residents: pd.DataFrame, *, seed: int = SEED) ->
     vocab = Vocabularies()
     c = prepare_cases(cases, vocab)
     r = prepare_residents(residents, vocab)
-    u = sample_u(c, r, sc.FuzzyWords(vocab.words.words), sc.MemberIndex(r), seed=seed)
+    members = sc.MemberIndex(r)
+    u = sample_u(c, r, sc.FuzzyWords(vocab.words.words), members, seed=seed)
     return Encoded(
         cases["case_id"].astype(str).to_numpy(dtype=object),
         residents["resident_id"].astype(str).to_numpy(dtype=object),
@@ -369,6 +358,7 @@ def encode(cases: pd.DataFrame, residents: pd.DataFrame, *, seed: int = SEED) ->
         c,
         r,
         u,
+        members,
     )
 
 
@@ -422,7 +412,7 @@ def _match_in_id_order(
     if len(cases) == 0 or len(residents) == 0:
         return no_candidates(cases)
     enc = encode(cases, residents)
-    pairs, levels = candidates_of(enc.c, enc.r, enc.vocab, enc.u, np.arange(enc.c.n))
+    pairs, levels = candidates_of(enc, np.arange(enc.c.n))
     return answer(
         enc,
         pairs,
