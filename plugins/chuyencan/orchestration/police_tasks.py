@@ -55,11 +55,20 @@ def plan_matching_by_commune() -> list[str]:
     return list(run(_settings())["communes"])
 
 
+_MATCH_COMMUNE_DOC = """One commune's open cases compared with the household records (the bulk of the
+matcher's work): mapped per commune, so a province fans out across the Celery workers."""
+
+
 # The map index shows the commune's name in the grid, so an operator sees which commune failed.
-@task(execution_timeout=LOAD, map_index_template="{{ task.op_kwargs['commune'] }}", **RETRY_ARGS)
+# (A mapped task does not take its doc from the docstring: it is given explicitly.)
+@task(
+    execution_timeout=LOAD,
+    map_index_template="{{ task.op_kwargs['commune'] }}",
+    doc_md=_MATCH_COMMUNE_DOC,
+    **RETRY_ARGS,
+)
 def match_commune_cases(commune: str) -> dict:
-    """One commune's open cases compared with the household records (the bulk of the matcher's
-    work): mapped per commune so a province fans out across the Celery workers."""
+    """See _MATCH_COMMUNE_DOC."""
     from chuyencan.police.pipeline import match_commune as run
 
     return run(_settings(), commune)
