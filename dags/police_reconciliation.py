@@ -90,7 +90,9 @@ def police_reconciliation() -> None:
         >> communes
     )
     # One mapped task per commune with cases to match: a province fans out across the workers.
-    match_commune_cases.expand(commune=communes) >> decide_matches() >> verdicts
+    decided = decide_matches()
+    match_commune_cases.expand(commune=communes) >> decided >> verdicts
+    communes >> decided  # decided once the plan succeeded, whatever a commune's outcome
     review = write_review_list()
     verdicts >> review
     email_district_counts(review) >> send_emails()

@@ -194,3 +194,26 @@ def test_reconciliation_maps_one_task_per_commune(
 
     pipeline.match_open_cases(settings)
     assert without_time(matches(settings.warehouse_url)) == fanned
+
+
+@pytest.mark.airflow
+def test_with_no_commune_to_match_every_case_still_gets_its_answer(
+    tmp_path: Path, smtp_sink: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No extract at all: one mapped instance that does nothing (a task mapped over nothing would
+    be skipped, and decide_matches with it), and every case gets no_police_data."""
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'warehouse.db'}")
+    scenario_in_airflow(settings, smtp_sink.port, monkeypatch)
+    assert settings.police_inbox is not None
+    for extract in settings.police_inbox.glob("*.csv"):
+        extract.unlink()
+    assert collect_new_files(settings, now=FRIDAY_NOON)["accepted"] == 2
+
+    run = load_dag("police_reconciliation").test(logical_date=FRIDAY_NOON)
+    assert str(run.state) == "success"
+    states = {(ti.task_id, ti.rendered_map_index): str(ti.state) for ti in run.get_task_instances()}
+    assert states[("match_commune_cases", "no commune to match")] == "success"
+    assert states[("decide_matches", None)] == "success"
+    rows = matches(settings.warehouse_url)
+    assert len(rows) == 8  # the scenario's open cases
+    assert {r["decision"] for r in rows.values()} == {"no_police_data"}

@@ -52,7 +52,13 @@ def plan_matching_by_commune() -> list[str]:
     `match_commune_cases` task each."""
     from chuyencan.police.pipeline import plan_matching as run
 
-    return list(run(_settings())["communes"])
+    # With no commune to match, one instance that does nothing: a mapped task expanded over
+    # nothing is skipped, and decide_matches must still run (every case gets no_police_data).
+    return list(run(_settings())["communes"]) or [NO_COMMUNE]
+
+
+# The one instance when no commune has cases to match (see plan_matching_by_commune).
+NO_COMMUNE = ""
 
 
 _MATCH_COMMUNE_DOC = """One commune's open cases compared with the household records (the bulk of the
@@ -63,7 +69,7 @@ matcher's work): mapped per commune, so a province fans out across the Celery wo
 # (A mapped task does not take its doc from the docstring: it is given explicitly.)
 @task(
     execution_timeout=LOAD,
-    map_index_template="{{ task.op_kwargs['commune'] }}",
+    map_index_template="{{ task.op_kwargs['commune'] or 'no commune to match' }}",
     doc_md=_MATCH_COMMUNE_DOC,
     **RETRY_ARGS,
 )
@@ -71,21 +77,20 @@ def match_commune_cases(commune: str) -> dict:
     """See _MATCH_COMMUNE_DOC."""
     from chuyencan.police.pipeline import match_commune as run
 
+    if commune == NO_COMMUNE:
+        return {"commune": None, "cases": 0}
     return run(_settings(), commune)
 
 
 # Runs when some communes failed, so the others' answers are not lost (the failed ones keep
-# their previous answers and the run still shows the failure); skipped when the plan never ran.
-@task(execution_timeout=LOAD, trigger_rule=TriggerRule.ALL_DONE, **RETRY_ARGS)
+# their previous answers and the run still shows the failure): the plan, one of its upstream
+# tasks, succeeded. When the plan did not succeed, no upstream did: upstream_failed.
+@task(execution_timeout=LOAD, trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, **RETRY_ARGS)
 def decide_matches() -> dict:
     """Every commune's candidates decided together (the model is estimated on all of them):
     match, ambiguous or no match per case, in `restricted.case_match`."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
     from chuyencan.police.pipeline import decide_matches as run
 
-    if get_current_context()["ti"].xcom_pull(task_ids="plan_matching_by_commune") is None:
-        raise AirflowSkipException("matching was not planned: an earlier step did not succeed")
     return run(_settings())
 
 
