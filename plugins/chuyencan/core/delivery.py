@@ -30,6 +30,7 @@ email and the logs): callers name files by document kind, recipient and date.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import os
@@ -49,9 +50,10 @@ from chuyencan.core import warehouse as wh
 from chuyencan.core.contacts import RECIPIENT_KINDS, Contacts, load_contacts, note_contact_gap, recipient_id
 from chuyencan.core.mail.outbox import queue_email, rewrite_unsent
 from chuyencan.core.mail.render import format_date, render_notice
+from chuyencan.core.reference import commune_key, load_reference
 from chuyencan.core.schema import delivery as delivery_table
 from chuyencan.core.settings import Settings
-from chuyencan.core.text import strip_diacritics
+from chuyencan.core.text import fold, strip_diacritics
 from chuyencan.core.wording import Wording
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,33 @@ def recipient_folder(settings: Settings, recipient_kind: str, recipient_key: str
 @cache
 def _contacts_for(reference_dir: Path) -> Contacts:
     return load_contacts(reference_dir)
+
+
+@cache
+def _names(reference_dir: Path) -> dict[tuple[str, str], str]:
+    """(kind, key) -> name, for schools and reporting units (the latest row of a unit code)."""
+    names = {("school", s.code): s.name for s in load_reference(reference_dir).schools.values()}
+    units = reference_dir / "reporting_units.csv"
+    if units.is_file():
+        with units.open(encoding="utf-8-sig", newline="") as fh:
+            names |= {("unit", r["code"].strip().upper()): r["name"].strip() for r in csv.DictReader(fh)}
+    return names
+
+
+def name_of_recipient(settings: Settings, recipient_kind: str, recipient_key: str) -> str:
+    """How a notice names its recipient: a school's or unit's name, 'Ủy ban nhân dân xã Quang
+    Kim', 'Công an thị trấn Bát Xát'; an office by its key."""
+    kind, key = recipient_id(recipient_kind, recipient_key)
+    known = _names(settings.reference_dir).get((kind, key))
+    if known:
+        return known
+    if recipient_kind in ("commune", "police"):
+        w = Wording("mail")
+        # A name written with its kind ("Thị trấn Bát Xát") keeps it; a bare name is a xã.
+        has_kind = commune_key(recipient_key) != fold(recipient_key)
+        place = recipient_key if has_kind else w("recipients.place", name=recipient_key)
+        return w(f"recipients.{recipient_kind}", place=place[:1].lower() + place[1:] if has_kind else place)
+    return recipient_key
 
 
 def document_label(document_kind: str) -> str:
@@ -216,7 +245,7 @@ def deliver_file(
                 settings,
                 recipient_kind=recipient_kind,
                 recipient_key=recipient_key,
-                recipient_name=recipient_name or recipient_key,
+                recipient_name=recipient_name or name_of_recipient(settings, recipient_kind, recipient_key),
                 roles=roles,
                 batch=batch,
                 delivery_id=delivery_id,
