@@ -279,6 +279,12 @@ def test_a_recipient_without_contact_gets_its_file_and_the_operators_hear_of_it(
         "home_affairs_list",
     )
     assert CHILD not in caplog.text
+    # The operators' page lists it first.
+    from chuyencan.orchestration.ui_app import _gaps_html
+
+    page = _gaps_html(contact_gaps(engine))
+    assert 'data-gap="office:NOI_VU_BAT_XAT"' in page
+    assert "home_affairs_list" in page
 
 
 def test_a_folder_open_to_everyone_is_closed_before_delivery(setup: dict[str, Any]) -> None:
