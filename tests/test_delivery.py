@@ -30,6 +30,7 @@ from chuyencan.core.delivery import (
     deliver_file,
     purge_expired_deliveries,
     recipient_folder,
+    summarise,
 )
 from chuyencan.core.mail.outbox import send_pending
 from chuyencan.core.reference import load_reference
@@ -197,6 +198,7 @@ def test_a_delivery_is_copied_restricted_recorded_and_announced_once(
         now=NOW + timedelta(hours=1),
     )
     assert (again.new, again.delivery_id) == (False, first.delivery_id)
+    assert summarise([first, again]) == {"delivered": 1, "unchanged": 1, "notices": 1, "no_contact": []}
     assert first.path.stat().st_mtime_ns == mtime
     # A second document in the same batch: the one queued email grows to list both.
     other = a_list(tmp / "out", "danh_sach_xac_minh_2025-04-04.xlsx", "v1")
@@ -279,6 +281,12 @@ def test_a_recipient_without_contact_gets_its_file_and_the_operators_hear_of_it(
         "home_affairs_list",
     )
     assert CHILD not in caplog.text
+    assert summarise([done]) == {
+        "delivered": 1,
+        "unchanged": 0,
+        "notices": 0,
+        "no_contact": ["office NOI_VU_BAT_XAT"],
+    }
     # The operators' page lists it first.
     from chuyencan.orchestration.ui_app import _gaps_html
 

@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -329,6 +330,18 @@ def _queue_notice(
         conn, dedup_key=own_key, kind=NOTICE_KIND, recipients=emails, email=email_for(own_key), now=now
     )
     return own_key
+
+
+def summarise(deliveries: Iterable[Delivery]) -> dict[str, Any]:
+    """What a step delivered, for its task summary and run note (counts and recipient keys only;
+    `chuyencan.orchestration.run_notes.note_deliveries` writes the lines)."""
+    done = list(deliveries)
+    return {
+        "delivered": sum(d.new for d in done),
+        "unchanged": sum(not d.new for d in done),
+        "notices": len({(d.recipient_kind, d.recipient_key) for d in done if d.new and d.notified}),
+        "no_contact": sorted({f"{d.recipient_kind} {d.recipient_key}" for d in done if not d.notified}),
+    }
 
 
 def purge_expired_deliveries(engine: Engine, settings: Settings, now: datetime) -> dict[str, int]:

@@ -135,7 +135,7 @@ def check_schools_reported(closed: dict) -> dict:
 
 
 def _note_notices(summary: dict[str, Any], what: str) -> None:
-    from chuyencan.orchestration.run_notes import add_to_run_note
+    from chuyencan.orchestration.run_notes import add_to_run_note, note_no_contact
 
     if not summary.get("school_week"):
         add_to_run_note(f"{what}: week {summary['week']} has no school days, none sent")
@@ -146,10 +146,7 @@ def _note_notices(summary: dict[str, Any], what: str) -> None:
     queued = summary.get("queued", [])
     line = f"{what}: {len(queued)} sent ({', '.join(queued) or '-'}), {len(summary.get('already_sent', []))} sent before"
     add_to_run_note(line)
-    if summary.get("no_contact"):
-        add_to_run_note(
-            f"NO CONTACT in include/reference/contacts.csv for {', '.join(summary['no_contact'])}: not told"
-        )
+    note_no_contact(summary.get("no_contact", []))
 
 
 @task(execution_timeout=QUICK, **RETRY_ARGS)

@@ -29,7 +29,14 @@ from sqlalchemy import Connection, Engine, select
 from chuyencan.core import schema
 from chuyencan.core.contacts import Contacts, note_contact_gap
 from chuyencan.core.mail.outbox import queue_email
-from chuyencan.core.mail.render import format_date, format_datetime, format_deadline, render_notice
+from chuyencan.core.mail.render import (
+    TEMPLATE_DIR,
+    environment,
+    format_date,
+    format_datetime,
+    format_deadline,
+    render_notice,
+)
 from chuyencan.core.organisation import Organisation, OrganisationError, load_organisation
 from chuyencan.core.reference import Reference, School
 from chuyencan.core.settings import Settings
@@ -168,20 +175,20 @@ def queue_not_received(
             recipients = [*school_emails, *unit_emails]
             if not recipients:
                 continue
-            roles = [c.role for c in contacts.for_recipient("school", school.code, week)]
-            roles += (
-                [f"{c.role} ({unit.name})" for c in contacts.for_recipient("unit", unit.code, week)]
-                if unit
-                else []
+            # Addressed as a letter is: the school's head by title and school, then the unit.
+            school_roles = ", ".join(
+                dict.fromkeys(c.role for c in contacts.for_recipient("school", school.code, week))
             )
+            addressees = [f"{school_roles} {school.name}".strip()] if school_emails else []
+            addressees += [unit.name] if unit is not None and unit_emails else []
             email = render_notice(
                 NOT_RECEIVED,
-                roles=", ".join(dict.fromkeys(roles)) or school.name,
+                roles="; ".join(addressees),
                 school_name=school.name,
                 school_code=school.code,
                 week=format_date(week),
                 deadline=format_deadline(deadline),
-                unit_name=unit.name if unit else "",
+                unit_name=unit.name if unit else environment(TEMPLATE_DIR).globals["office"],
             )
             new = queue_email(
                 conn,
