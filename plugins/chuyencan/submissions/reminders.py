@@ -37,7 +37,7 @@ from chuyencan.core.mail.render import (
     format_deadline,
     render_notice,
 )
-from chuyencan.core.organisation import Organisation, OrganisationError, load_organisation
+from chuyencan.core.organisation import Organisation
 from chuyencan.core.reference import Reference, School
 from chuyencan.core.settings import Settings
 
@@ -208,19 +208,6 @@ def queue_not_received(
         len(summary.no_contact),
     )
     return summary
-
-
-def organisation_or_none(settings: Settings) -> Organisation | None:
-    """The organisation of the settings' reference folder; None (logged) when its files are
-    absent or inconsistent: the schools are still told, their units are not."""
-    try:
-        return load_organisation(settings.reference_dir)
-    except OrganisationError as exc:
-        log.warning(
-            "the organisation's reference files do not load (%d problems): managing units are not told",
-            len(exc.problems),
-        )
-        return None
 
 
 def _gap(conn: Connection, summary: NoticeSummary, kind: str, key: str, *, week: date, now: datetime) -> None:
