@@ -35,9 +35,10 @@ the week ending that Friday:
 4. **send_emails**: sends what the outbox holds.
 
 The reminder says the week and the deadline only: no child's data. A run whose logical date is
-after the deadline (a manual run later in the day) sends no reminders: the weekly run's
-not-received notice speaks then (`school_submissions_weekly`). The time of day the reminders
-are due is `AIRFLOW_VAR_CHUYENCAN_REMINDER_TIME`; this schedule stays at {REMINDER_TIME:%H:%M}.
+before the reminder time (`AIRFLOW_VAR_CHUYENCAN_REMINDER_TIME`) or after the deadline (a manual
+run later in the day) sends no reminders: the weekly run's not-received notice speaks after the
+deadline (`school_submissions_weekly`). This schedule stays at {REMINDER_TIME:%H:%M} whatever the
+variable says.
 """
 
 

@@ -371,3 +371,22 @@ def test_the_police_retention_step_purges_deliveries_too(setup: dict[str, Any]) 
     summary = apply_retention(settings, NOW + timedelta(days=settings.delivery_retention_days + 1))
     assert summary["deliveries_expired"] == 1
     assert not done.path.exists()
+
+
+def test_the_delivery_settings_come_from_their_variables(tmp_path: Path) -> None:
+    from datetime import time
+
+    values = {
+        "chuyencan_work_dir": str(tmp_path / "work"),
+        "chuyencan_delivery_dir": str(tmp_path / "srv" / "share"),
+        "chuyencan_delivery_retention_days": "30",
+        "chuyencan_reminder_time": "07:30",
+    }
+    settings = Settings.from_variables(values.get, lambda work: f"sqlite:///{work / 'warehouse.db'}")
+    assert settings.share_dir == tmp_path / "srv" / "share"
+    assert (settings.delivery_retention_days, settings.reminder_time) == (30, time(7, 30))
+    unset = Settings.from_variables(
+        {"chuyencan_work_dir": str(tmp_path / "work")}.get, lambda work: "sqlite://"
+    )
+    assert unset.share_dir == tmp_path / "work" / "share"
+    assert unset.reminder_for(PERIOD).strftime("%H:%M %Z") == "08:00 +07"

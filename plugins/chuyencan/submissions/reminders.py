@@ -52,7 +52,7 @@ class NoticeSummary:
     week: date
     kind: str
     school_week: bool = True
-    too_early: bool = False  # a not-received run before the deadline
+    too_early: bool = False  # a reminder run before the reminder time, a not-received one before the deadline
     too_late: bool = False  # a reminder run after the deadline
     queued: list[str] = field(default_factory=list)  # school codes newly emailed
     already: list[str] = field(default_factory=list)  # emailed by an earlier run
@@ -96,6 +96,10 @@ def queue_reminders(
         # A late or repeated run after the deadline: the not-received notice speaks now.
         summary.too_late = True
         log.info("week ending %s: the deadline has passed, no reminders", week)
+        return summary
+    if now < settings.reminder_for(week):
+        summary.too_early = True
+        log.info("week ending %s: before the reminder time, no reminders", week)
         return summary
     with engine.begin() as conn:
         for school in schools_without_accepted_file(conn, ref, week):
