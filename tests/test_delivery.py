@@ -390,3 +390,17 @@ def test_the_delivery_settings_come_from_their_variables(tmp_path: Path) -> None
     )
     assert unset.share_dir == tmp_path / "work" / "share"
     assert unset.reminder_for(PERIOD).strftime("%H:%M %Z") == "08:00 +07"
+
+
+def test_notices_name_their_recipient(tmp_path: Path) -> None:
+    from chuyencan.core.delivery import name_of_recipient
+
+    settings = Settings(inbox=tmp_path, work_dir=tmp_path, warehouse_url="sqlite://")
+    assert name_of_recipient(settings, "school", "bx-ams") == "Trường PTDTBT TH&THCS A Mú Sung"
+    assert name_of_recipient(settings, "unit", "XA_BAT_XAT") == "Ủy ban nhân dân xã Bát Xát"
+    assert name_of_recipient(settings, "commune", "Quang Kim") == "Ủy ban nhân dân xã Quang Kim"
+    assert name_of_recipient(settings, "police", "Thị trấn Bát Xát") == "Công an thị trấn Bát Xát"
+    assert (
+        name_of_recipient(settings, "commune", "Xà Phìn") == "Ủy ban nhân dân xã Xà Phìn"
+    )  # not a "xã" prefix
+    assert name_of_recipient(settings, "office", "NOI_VU_BAT_XAT") == "NOI_VU_BAT_XAT"

@@ -51,10 +51,10 @@ from chuyencan.core import warehouse as wh
 from chuyencan.core.contacts import RECIPIENT_KINDS, Contacts, load_contacts, note_contact_gap, recipient_id
 from chuyencan.core.mail.outbox import queue_email, rewrite_unsent
 from chuyencan.core.mail.render import format_date, render_notice
-from chuyencan.core.reference import commune_key, load_reference
+from chuyencan.core.reference import load_reference
 from chuyencan.core.schema import delivery as delivery_table
 from chuyencan.core.settings import Settings
-from chuyencan.core.text import fold, strip_diacritics
+from chuyencan.core.text import strip_diacritics
 from chuyencan.core.wording import Wording
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,12 @@ def name_of_recipient(settings: Settings, recipient_kind: str, recipient_key: st
         return known
     if recipient_kind in ("commune", "police"):
         w = Wording("mail")
-        # A name written with its kind ("Thị trấn Bát Xát") keeps it; a bare name is a xã.
-        has_kind = commune_key(recipient_key) != fold(recipient_key)
-        place = recipient_key if has_kind else w("recipients.place", name=recipient_key)
-        return w(f"recipients.{recipient_kind}", place=place[:1].lower() + place[1:] if has_kind else place)
+        # A name written with its kind ("Thị trấn Bát Xát") keeps it, in lower case after the
+        # office's name; a bare name is a xã.
+        written = " ".join(recipient_key.split())
+        has_kind = any(written.lower().startswith(f"{k} ") for k in w.raw("recipients.kinds"))
+        place = written[:1].lower() + written[1:] if has_kind else w("recipients.place", name=written)
+        return w(f"recipients.{recipient_kind}", place=place)
     return recipient_key
 
 
@@ -185,8 +187,11 @@ def deliver_file(
     """Copy `source` into the recipient's folder, record it, and queue the recipient's notice.
 
     `batch` groups the deliveries one email announces (default: the period); `recipient_name`
-    is how the email names the recipient (default: its key); `contacts` defaults to the
-    settings' reference folder's contacts.csv.
+    is how the email names the recipient (default: `name_of_recipient`); `contacts` defaults to
+    the settings' reference folder's contacts.csv.
+
+    Bytes delivered once are never copied again for the same recipient, kind and period, even
+    after retention deleted the copy: a late rerun does not bring a deleted list back.
     """
     document_label(document_kind)  # an unnamed kind fails before anything is copied
     file_name = source.name
