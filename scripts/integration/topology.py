@@ -18,6 +18,9 @@ AIRFLOW_COMPONENTS: dict[str, tuple[str, ...]] = {
     "airflow-worker": ("celery", "worker"),
 }
 EXECUTOR = "CeleryExecutor"
+# Celery workers the integration run starts (docker-compose.yaml: the worker's deploy.replicas),
+# so that mapped tasks are seen spreading over more than one.
+WORKERS = 2
 # Supporting services: compose runs them as containers; natively they are the machine's own
 # PostgreSQL (metadata and warehouse in separate databases), Redis, and a local SMTP sink.
 SUPPORT_SERVICES = ("postgres", "redis", "mailpit")
@@ -33,11 +36,13 @@ DAG_IDS = (
     "fortnightly_report_deadline",
 )
 
-# Where the containers see the three shared folders (docs/contracts.md#1-configuration variables point here).
+# Where the containers see the shared folders (docs/contracts.md#1-configuration variables point here).
 DATA_MOUNTS = {
     "AIRFLOW_VAR_CHUYENCAN_INBOX": "/data/inbox",
     "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": "/data/police_inbox",
     "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": "/data/work",
+    # The recipients' folders (docs/delivery.md): the share's admin owns their groups.
+    "AIRFLOW_VAR_CHUYENCAN_DELIVERY_DIR": "/data/share",
 }
 
 
