@@ -21,11 +21,14 @@ from chuyencan_dev.synth.content import ContentBuilder, school_rows
 from chuyencan_dev.synth.mistakes import break_file
 from chuyencan_dev.synth.police import Registry, police_rounds, residence_on, write_police
 from chuyencan_dev.synth.population import Population, build_population
-from chuyencan_dev.synth.province import write_province_reference
+from chuyencan_dev.synth.province import SMALL, write_province_reference
 from chuyencan_dev.synth.submissions import file_name, plan_school_week, school_habit
 from chuyencan_dev.synth.workbooks import Layout, WorkbookContent, render, school_layout, vary
 
-SCALES = ("district", "province")
+# district: the shipped reference (Bát Xát's 14 schools); province: the merged Lào Cai province
+# (about 1,200 schools, synth/province.py); province-small: Bát Xát and two other districts of it
+# (about 200 schools), for tests.
+SCALES = ("district", "province", "province-small")
 OWNED_DIRS = ("inbox", "police_inbox", "truth", "reference")
 
 
@@ -234,9 +237,9 @@ def generate(
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OWNED_DIRS:
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    if scale == "province":
+    if scale != "district":
         reference_dir = out_dir / "reference"
-        write_province_reference(reference_dir, seed)
+        write_province_reference(reference_dir, seed, districts=SMALL if scale == "province-small" else None)
     else:
         reference_dir = REFERENCE_DIR
     ref = load_reference(reference_dir)
