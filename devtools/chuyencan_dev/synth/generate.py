@@ -26,8 +26,8 @@ from chuyencan_dev.synth.submissions import file_name, plan_school_week, school_
 from chuyencan_dev.synth.workbooks import Layout, WorkbookContent, render, school_layout, vary
 
 # district: the shipped reference (Bát Xát's 14 schools); province: the merged Lào Cai province
-# (about 1,200 schools, synth/province.py); province-small: Bát Xát and two other districts of it
-# (about 200 schools), for tests.
+# (about 1,200 schools, synth/province.py); province-small: Bát Xát and Trạm Tấu of it
+# (about 100 schools), for tests.
 SCALES = ("district", "province", "province-small")
 OWNED_DIRS = ("inbox", "police_inbox", "truth", "reference")
 

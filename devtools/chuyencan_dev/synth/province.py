@@ -359,8 +359,8 @@ DISTRICTS = (
     ),
 )
 BAT_XAT = District("Bát Xát", "BX", "huyen", OLD_LAO_CAI, True, (), ())
-# A province small enough for tests: Bát Xát, one district of each old province.
-SMALL = ("Mường Khương", "Trạm Tấu")
+# A province small enough for tests (~100 schools): Bát Xát (old Lào Cai) and Trạm Tấu (old Yên Bái).
+SMALL = ("Trạm Tấu",)
 # Pre-reform units of other districts that the shipped post-reform communes absorbed
 # (docs/organisation.md: Cốc San = Tòng Sành + Cốc San + Đồng Tuyển; third-party compilation).
 SHIPPED_SUCCESSOR = {"Cốc San": "02746", "Đồng Tuyển": "02746"}
