@@ -6,10 +6,12 @@
    chuyencan_dev.synth: `--scale province` (the merged Lào Cai province, ~1,200 schools, its own
    reference directory) and `--scale district` (Bát Xát's 14 schools, the shipped reference);
    `--sample DIR` reuses (or writes once) the province's sample there;
-2. (a) a Friday: the first week's files through the weekly intake (what the weekly DAG runs:
-   collect_new_files, then close_week), province and district, each on a fresh PostgreSQL
-   database with one process; prints seconds, files/s and the ratio province/district;
-3. (b) the report date: the second week's files dropped into the same inbox, then the whole
+2. (a) a Friday: the files the schools had dropped by the first Friday's weekly run (11:00)
+   through the weekly intake (what the weekly DAG runs: collect_new_files, then close_week),
+   province and district, each on a fresh PostgreSQL database with one process; prints
+   seconds, files/s and the ratio province/district;
+3. (b) the report date: the files dropped since (late ones of the first week, the second
+   week's by the report's time, 13:30) into the same inbox, then the whole
    fortnightly sequence (`chuyencan.orchestration.fortnight.FORTNIGHT_STEPS`, what the
    fortnightly DAG runs: sweep, statuses, police reconciliation, early warning, summary, Excel,
    principals' lists, emails queued), timed step by step, for both, and their ratio.
@@ -69,14 +71,15 @@ def sample(scale: str, out: Path, seed: int, report_date: date) -> Path:
     return out
 
 
-def drop_week(side: Scale, week: date, inbox: Path) -> int:
-    """Copy the files of the week ending `week` into the inbox (truth/files.csv says which)."""
+def deliver(side: Scale, inbox: Path, until: datetime) -> int:
+    """Copy into the inbox the files the schools had dropped by `until` (their file time, as
+    truth/files.csv records it) and that are not there yet: late files wait for the next run."""
     count = 0
     with (side.sample / "truth" / "files.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            if row["week_ending"] != week.isoformat():
-                continue
             target = inbox / row["path"].removeprefix("inbox/")
+            if int(row["file_mtime"]) > until.timestamp() or target.exists():
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(side.sample / row["path"], target)
             count += 1
@@ -103,8 +106,8 @@ def friday(side: Scale, week: date) -> None:
     from chuyencan.submissions import pipeline
 
     settings = settings_for(side)
-    side.friday_files = drop_week(side, week, settings.inbox)
     now = datetime.combine(week, weekly_run_time(), tzinfo=TIMEZONE).astimezone(UTC)
+    side.friday_files = deliver(side, settings.inbox, now)
     start = time.perf_counter()
     pipeline.prepare_warehouse(settings)
     prepared = time.perf_counter() - start
@@ -131,8 +134,8 @@ def report_date_run(side: Scale, report_date: date) -> None:
     from chuyencan.orchestration.fortnight import FortnightRun, run_fortnight
 
     settings = settings_for(side)
-    side.report_files = drop_week(side, report_date, settings.inbox)
     now = datetime.combine(report_date, REPORT_TIME, tzinfo=TIMEZONE).astimezone(UTC)
+    side.report_files = deliver(side, settings.inbox, now)
     seconds: dict[str, float] = {}
     run_fortnight(FortnightRun(settings, report_date, now=now), seconds=seconds)
     side.report_seconds = sum(seconds.values())
