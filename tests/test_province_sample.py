@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from chuyencan.core.contacts import validate_contacts
 from chuyencan.core.organisation import (
     COMMUNE_SCHOOL_KINDS,
     Organisation,
@@ -62,6 +63,7 @@ def test_the_province_reference_has_every_file_and_validates(province: Path) -> 
         ):
             assert a.readline() == b.readline(), f"{name}: the columns differ from include/reference"
     assert validate_organisation(province) == []
+    assert validate_contacts(province) == []
 
 
 def test_the_province_has_its_size(org: Organisation, ref: Reference) -> None:
@@ -142,7 +144,14 @@ def test_old_names_resolve_to_the_commune_in_force(org: Organisation, ref: Refer
 
 
 def test_bat_xat_keeps_its_shipped_rows_and_the_rest_is_marked_unverified(province: Path) -> None:
-    for name in ("admin_units.csv", "reporting_units.csv", "school_units.csv", "schools.csv", "communes.csv"):
+    for name in (
+        "admin_units.csv",
+        "reporting_units.csv",
+        "school_units.csv",
+        "schools.csv",
+        "communes.csv",
+        "contacts.csv",
+    ):
         shipped, written = _csv(REFERENCE_DIR / name), _csv(province / name)
         assert written[: len(shipped)] == shipped, name
         if "verified" in written[0]:

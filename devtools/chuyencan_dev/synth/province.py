@@ -74,7 +74,9 @@ WRITTEN = (
     "reporting_units.csv",
     "reporting_units.json",
     "school_units.csv",
+    "contacts.csv",
 )
+CONTACTS_COLUMNS = ("recipient_kind", "recipient_key", "role", "emails", "valid_from", "valid_to", "verified")
 
 SINCE = "2000-01-01"  # "in force before the first school year the pipeline knows"
 LAST_DAY = "2025-06-30"  # the districts' and pre-reform communes' last day
@@ -387,6 +389,7 @@ class _Build:
     """What the files are written from."""
 
     places: list[_Place] = field(default_factory=list)
+    new_communes: list[tuple[str, str]] = field(default_factory=list)  # (name, kind) after the reform
     admin: list[dict[str, str]] = field(default_factory=list)
     reporting: list[dict[str, str]] = field(default_factory=list)
     commune_unit: dict[str, str] = field(default_factory=dict)  # post-reform admin code -> unit code
@@ -467,6 +470,9 @@ def write_province_reference(
     assignments = _read(source / "school_units.csv")
     assignments += _assign(new, offices, build, admin)
     _write(directory / "school_units.csv", ASSIGNMENT_COLUMNS, assignments)
+    contacts_rows = _read(source / "contacts.csv") if (source / "contacts.csv").is_file() else []
+    contacts_rows += _contacts(build, new, contacts, reporting[len(_read(source / "reporting_units.csv")) :])
+    _write(directory / "contacts.csv", CONTACTS_COLUMNS, contacts_rows)
 
 
 def _add_pre_reform(build: _Build, communes: list[dict[str, str]], chosen: Sequence[District]) -> None:
@@ -575,6 +581,7 @@ def _new_commune(build: _Build, group: list[_Place]) -> None:
     kind = "phuong" if first.kind == "phuong" else "xa"
     for p in group:
         p.successor = first.code
+    build.new_communes.append((first.name, kind))
     build.admin.append(
         {
             "code": first.code,
@@ -773,6 +780,73 @@ def _assignment(school: str, unit: str, start: str, end: str, basis: str) -> dic
         "basis": basis,
         "verified": "no",
     }
+
+
+def _contacts(
+    build: _Build,
+    schools: list[dict[str, str]],
+    shipped: dict[str, dict[str, str]],
+    units: list[dict[str, str]],
+) -> list[dict[str, str]]:
+    """contacts.csv rows (invented, on example.org) for what the shipped file does not cover:
+    the new schools (their school_contacts.csv address), the other districts' communes and
+    police posts before and after the reform, their offices and post-reform units."""
+
+    def row(kind: str, key: str, role: str, email: str, period: tuple[str, str]) -> dict[str, str]:
+        start, end = period
+        return {
+            "recipient_kind": kind,
+            "recipient_key": key,
+            "role": role,
+            "emails": email,
+            "valid_from": start,
+            "valid_to": end,
+            "verified": "no",
+        }
+
+    def mailbox(name: str) -> str:
+        return _slug(name).lower().replace("_", "")
+
+    rows = []
+    for s in schools:
+        c = _contact(s, shipped)
+        rows.append(row("school", s["school_code"], c["principal_title"], c["email"], (SINCE, "")))
+    for p in build.places:
+        if p.district is BAT_XAT:
+            continue
+        label = KIND_LABEL[p.kind]
+        rows.append(
+            row(
+                "commune",
+                p.written,
+                f"Chủ tịch Ủy ban nhân dân {label}",
+                f"ubnd.{mailbox(p.written)}@example.org",
+                (SINCE, LAST_DAY),
+            )
+        )
+        rows.append(
+            row(
+                "police",
+                p.written,
+                f"Trưởng Công an {label}",
+                f"congan.{mailbox(p.written)}@example.org",
+                (SINCE, LAST_DAY),
+            )
+        )
+    for name, kind in build.new_communes:
+        label, box = KIND_LABEL[kind], f"{kind.replace('_', '')}{mailbox(name)}"
+        rows.append(
+            row("commune", name, f"Chủ tịch Ủy ban nhân dân {label}", f"ubnd.{box}@example.org", (REFORM, ""))
+        )
+        rows.append(row("police", name, f"Trưởng Công an {label}", f"congan.{box}@example.org", (REFORM, "")))
+    for unit in units:
+        role = (
+            "Trưởng phòng Giáo dục và Đào tạo"
+            if unit["kind"] == "phong_gddt"
+            else "Trưởng phòng Văn hóa – Xã hội"
+        )
+        rows.append(row("unit", unit["code"], role, unit["emails"], (unit["valid_from"], unit["valid_to"])))
+    return rows
 
 
 def _contact(school: dict[str, str], contacts: dict[str, dict[str, str]]) -> dict[str, str]:
