@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from chuyencan.core.contract import level_of_grade
+from chuyencan.core.organisation import load_organisation
 from chuyencan.core.reference import Reference, SchoolYear, load_reference
 from chuyencan.core.settings import REFERENCE_DIR, TIMEZONE
 from chuyencan_dev.synth import attendance as att
@@ -255,7 +256,8 @@ def generate(
 
     pop = build_population(ref, year, seed)
     plan = att.plan_dropouts(pop, weeks, seed)
-    builder = ContentBuilder(pop, plan, ref.communes, seed)
+    # Who each school reports to on a Friday (the workbook's first title line after the reform).
+    builder = ContentBuilder(pop, plan, ref.communes, seed, org=load_organisation(reference_dir))
     run = _Run(out_dir, seed, ref, pop, mistake_rate)
     wanted = {w.friday for w in window}
     school_weeks = 0
