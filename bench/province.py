@@ -10,7 +10,8 @@
    through the weekly intake (what the weekly DAG runs: collect_new_files, then close_week),
    province and district, each on a fresh PostgreSQL database with one process; prints
    seconds, files/s and the ratio province/district;
-3. (b) the report date: the files dropped since (late ones of the first week, the second
+3. (b) the report date: the commune police's extracts loaded first (their own DAG loads them as
+   they arrive; timed apart), the files dropped since (late ones of the first week, the second
    week's by the report's time, 13:30) into the same inbox, then the whole
    fortnightly sequence (`chuyencan.orchestration.fortnight.FORTNIGHT_STEPS`, what the
    fortnightly DAG runs: sweep, statuses, police reconciliation, early warning, summary, Excel,
@@ -51,6 +52,7 @@ class Scale:
     friday_seconds: float = 0.0
     report_files: int = 0
     report_seconds: float = 0.0
+    police_seconds: float = 0.0
 
 
 def sample(scale: str, out: Path, seed: int, report_date: date) -> Path:
@@ -132,14 +134,24 @@ def report_date_run(side: Scale, report_date: date) -> None:
     """(b) The second week's files, then every step of the fortnightly sequence."""
     from chuyencan.core.settings import REPORT_TIME, TIMEZONE
     from chuyencan.orchestration.fortnight import FortnightRun, run_fortnight
+    from chuyencan.police.pipeline import load_police_extracts
 
     settings = settings_for(side)
     now = datetime.combine(report_date, REPORT_TIME, tzinfo=TIMEZONE).astimezone(UTC)
+    # The commune police's extracts come in through their own DAG (police_extract_intake, every
+    # 30 minutes as they arrive), not at the report's time: loaded first, timed apart.
+    start = time.perf_counter()
+    police = load_police_extracts(settings, now)
+    side.police_seconds = time.perf_counter() - start
     side.report_files = deliver(side, settings.inbox, now)
     seconds: dict[str, float] = {}
     run_fortnight(FortnightRun(settings, report_date, now=now), seconds=seconds)
     side.report_seconds = sum(seconds.values())
-    print(f"  {side.name}: {side.report_files} new files, {side.report_seconds:.1f} s in all")
+    print(
+        f"  {side.name}: police extracts beforehand {side.police_seconds:.1f} s "
+        f"({_short(police, 'files_found', 'accepted', 'rejected', 'records', 'communes_with_extract')}); "
+        f"then {side.report_files} new school files and the sequence, {side.report_seconds:.1f} s in all"
+    )
     for step, s in seconds.items():
         print(f"    {step:<28} {s:7.2f} s")
 
