@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import filecmp
 import itertools
+import shutil
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,9 +24,12 @@ from chuyencan.core.organisation import (
     validate_organisation,
 )
 from chuyencan.core.reference import Reference, load_reference
-from chuyencan.core.settings import REFERENCE_DIR
-from chuyencan_dev.synth import generate
+from chuyencan.core.runs import engine_for
+from chuyencan.core.settings import REFERENCE_DIR, Settings
+from chuyencan.submissions.pipeline import close_week, collect_new_files, prepare_warehouse
+from chuyencan_dev.synth import SynthSummary, generate
 from chuyencan_dev.synth.province import SMALL, write_province_reference
+from tests.helpers import query
 
 BEFORE = date(2025, 4, 4)  # a report date of 2024-25, under the districts
 AFTER = date(2025, 10, 17)  # a report date of 2025-26, after the reform
@@ -186,12 +191,31 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Callable[[date], SynthSummary]:
+    """A one-week province-small sample per Friday, generated once for the module."""
+    made: dict[date, SynthSummary] = {}
+
+    def sample(week: date) -> SynthSummary:
+        if week not in made:
+            out = tmp_path_factory.mktemp(f"sample-{week}")
+            made[week] = generate(out, seed=5, scale="province-small", first_week=week, last_week=week)
+        return made[week]
+
+    return sample
+
+
 # Early Fridays: the generator simulates the year from its first week.
-@pytest.mark.parametrize("week", [date(2024, 9, 13), date(2025, 9, 12)], ids=["2024-25", "2025-26"])
-def test_the_generator_is_deterministic_and_its_truth_splits_by_unit(tmp_path: Path, week: date) -> None:
-    a = generate(tmp_path / "a", seed=5, scale="province-small", first_week=week, last_week=week)
+FIRST_WEEKS = {"2024-25": date(2024, 9, 13), "2025-26": date(2025, 9, 12)}
+
+
+@pytest.mark.parametrize("week", list(FIRST_WEEKS.values()), ids=list(FIRST_WEEKS))
+def test_the_generator_is_deterministic_and_its_truth_splits_by_unit(
+    samples: Callable[[date], SynthSummary], tmp_path: Path, week: date
+) -> None:
+    a = samples(week)
     generate(tmp_path / "b", seed=5, scale="province-small", first_week=week, last_week=week)
-    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    assert _tree(a.out_dir) == _tree(tmp_path / "b")
     assert validate_organisation(a.reference_dir) == []
     org = load_organisation(a.reference_dir)
     # Every school's week goes to exactly one unit in force on the Friday, of the year's kind.
@@ -207,3 +231,51 @@ def test_the_generator_is_deterministic_and_its_truth_splits_by_unit(tmp_path: P
         total += int(row["enrolled"])
     assert sum(enrolled.values()) == total > 0
     assert len(enrolled) == (2 if week < REFORM else len(units))
+
+
+def test_a_post_reform_week_goes_through_the_intake_as_the_truth_says(
+    samples: Callable[[date], SynthSummary], tmp_path: Path
+) -> None:
+    """The province's reference drives the unchanged weekly intake: every file ends as the
+    generator meant it, every school gets the status it should, and the figures split by unit."""
+    week = FIRST_WEEKS["2025-26"]
+    sample = samples(week)
+    shutil.copytree(sample.inbox, tmp_path / "inbox")
+    (tmp_path / "work").mkdir()
+    settings = Settings(
+        inbox=tmp_path / "inbox",
+        work_dir=tmp_path / "work",
+        warehouse_url=f"sqlite:///{tmp_path / 'work' / 'warehouse.db'}",
+        reference_dir=sample.reference_dir,
+        settle_seconds=0,
+    )
+    later = datetime(2025, 9, 22, 12, tzinfo=UTC)  # after the last late file
+    engine_for.cache_clear()
+    try:
+        prepare_warehouse(settings)
+        collect_new_files(settings, now=later)
+        close_week(settings, week, now=later)
+        outcomes = query(
+            settings.warehouse_url, "SELECT outcome, COUNT(*) FROM ops.submission GROUP BY outcome"
+        )
+        statuses = dict(
+            query(
+                settings.warehouse_url,
+                "SELECT school_code, status FROM report.submission_status WHERE week_ending = :w",
+                w=week,
+            )
+        )
+    finally:
+        engine_for.cache_clear()
+    files = _csv(sample.truth_dir / "files.csv")
+    assert dict(outcomes) == dict(Counter(f["expected_outcome"] for f in files))
+    truth = {s["school_code"]: s["expected_status"] for s in _csv(sample.truth_dir / "submissions.csv")}
+    assert statuses == truth
+    org = load_organisation(sample.reference_dir)
+    by_unit: Counter[tuple[str, str]] = Counter()
+    for school, status in statuses.items():
+        unit = org.reporting_unit_of_school(school, week)
+        assert unit is not None
+        by_unit[(unit.code, status)] += 1
+    assert sum(by_unit.values()) == len(truth)
+    assert {code for code, _ in by_unit} == {u.code for u in org.reporting_units_in_force(week)}
