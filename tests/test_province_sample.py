@@ -258,24 +258,23 @@ def test_a_post_reform_week_goes_through_the_intake_as_the_truth_says(
         outcomes = query(
             settings.warehouse_url, "SELECT outcome, COUNT(*) FROM ops.submission GROUP BY outcome"
         )
-        statuses = dict(
-            query(
-                settings.warehouse_url,
-                "SELECT school_code, status FROM report.submission_status WHERE week_ending = :w",
-                w=week,
-            )
+        rows = query(
+            settings.warehouse_url,
+            "SELECT school_code, status, reporting_unit FROM report.submission_status WHERE week_ending = :w",
+            w=week,
         )
     finally:
         engine_for.cache_clear()
     files = _csv(sample.truth_dir / "files.csv")
     assert dict(outcomes) == dict(Counter(f["expected_outcome"] for f in files))
     truth = {s["school_code"]: s["expected_status"] for s in _csv(sample.truth_dir / "submissions.csv")}
-    assert statuses == truth
+    assert {school: status for school, status, _ in rows} == truth
     org = load_organisation(sample.reference_dir)
     by_unit: Counter[tuple[str, str]] = Counter()
-    for school, status in statuses.items():
+    for school, status, reporting_unit in rows:
         unit = org.reporting_unit_of_school(school, week)
         assert unit is not None
+        assert reporting_unit == unit.code  # the warehouse files the school under its unit
         by_unit[(unit.code, status)] += 1
     assert sum(by_unit.values()) == len(truth)
     assert {code for code, _ in by_unit} == {u.code for u in org.reporting_units_in_force(week)}
