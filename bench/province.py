@@ -10,8 +10,8 @@
    through the weekly intake (what the weekly DAG runs: collect_new_files, then close_week),
    province and district, each on a fresh PostgreSQL database with one process; prints
    seconds, files/s and the ratio province/district;
-3. (b) the report date: the commune police's extracts loaded first (their own DAG loads them as
-   they arrive; timed apart), the files dropped since (late ones of the first week, the second
+3. (b) the report date: the commune police's extracts (each commune's latest) loaded first (their
+   own DAG loads them as they arrive; timed apart), the files dropped since (late ones of the first week, the second
    week's by the report's time, 13:30) into the same inbox, then the whole
    fortnightly sequence (`chuyencan.orchestration.fortnight.FORTNIGHT_STEPS`, what the
    fortnightly DAG runs: sweep, statuses, police reconciliation, early warning, summary, Excel,
@@ -88,6 +88,19 @@ def deliver(side: Scale, inbox: Path, until: datetime) -> int:
     return count
 
 
+def latest_extracts(side: Scale) -> int:
+    """Each commune's latest police extract into the side's police inbox: a fortnight brings one
+    round per commune (the sample writes two; the earlier one belongs to the previous fortnight)."""
+    latest: dict[str, Path] = {}
+    for path in sorted((side.sample / "police_inbox").iterdir()):
+        latest[path.stem.rsplit("_", 1)[0]] = path  # sorted: a commune's later round comes last
+    folder = side.work / "police_inbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in latest.values():
+        shutil.copy2(path, folder / path.name)
+    return len(latest)
+
+
 def settings_for(side: Scale):  # -> chuyencan.core.settings.Settings
     from chuyencan.core.settings import Settings
 
@@ -95,7 +108,7 @@ def settings_for(side: Scale):  # -> chuyencan.core.settings.Settings
         inbox=side.work / "inbox",
         work_dir=side.work,
         warehouse_url=side.url,
-        police_inbox=side.sample / "police_inbox",
+        police_inbox=side.work / "police_inbox",
         district_emails=("pgd@example.org",),
         reference_dir=side.reference_dir,
         settle_seconds=0,
@@ -140,6 +153,7 @@ def report_date_run(side: Scale, report_date: date) -> None:
     now = datetime.combine(report_date, REPORT_TIME, tzinfo=TIMEZONE).astimezone(UTC)
     # The commune police's extracts come in through their own DAG (police_extract_intake, every
     # 30 minutes as they arrive), not at the report's time: loaded first, timed apart.
+    latest_extracts(side)
     start = time.perf_counter()
     police = load_police_extracts(settings, now)
     side.police_seconds = time.perf_counter() - start
