@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: demo ui test test-fast lint typecheck format bench-intake bench-hostile bench-report bench-linkage venv postgres \
+.PHONY: demo demo-province ui test test-fast lint typecheck format bench-intake bench-hostile bench-report bench-linkage \
+	bench-province venv postgres \
 	integration clean
 
 $(STAMP): requirements.txt
@@ -23,6 +24,11 @@ postgres:
 
 demo: venv
 	$(BIN)/python scripts/demo.py
+
+# After the reform: a fortnight of 2025-26 (report date 17/10/2025) for the merged Lào Cai province
+# (~1,200 schools, ~100 communes), in var/demo-province; see docs/organisation.md.
+demo-province: venv
+	$(BIN)/python scripts/demo.py --province
 
 # The Airflow UI on the demo's history (run `make demo` first): http://127.0.0.1:8080, admin/admin.
 ui: venv
@@ -62,6 +68,11 @@ bench-hostile: venv
 
 bench-report: venv postgres
 	$(BIN)/python bench/report.py
+
+# The merged province on PostgreSQL: a Friday's intake (1,200+ files) and a report date's
+# fortnightly sequence, each against Bát Xát's (14 schools); targets 60 s and 5 min.
+bench-province: venv postgres
+	$(BIN)/python bench/province.py
 
 bench-linkage: venv
 	$(BIN)/pip install --quiet -r requirements-bench.txt

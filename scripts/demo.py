@@ -1,14 +1,19 @@
 """The main job on the embedded default: sample term -> Airflow DAG runs on SQLite -> summary.
 
     .venv/bin/python scripts/demo.py [--weeks 6] [--seed 7]
+    .venv/bin/python scripts/demo.py --province [--weeks 2] [--seed 7]     # make demo-province
 
-1. generates a sample term for the district (schools' weekly files, police extracts);
+1. generates a sample term for the district (schools' weekly files, police extracts); with
+   `--province`, a post-reform fortnight (report date 17 October 2025, school year 2025-26) for
+   the merged Lào Cai province (~1,200 schools, ~100 communes; chuyencan_dev.synth
+   `--scale province`), whose reference directory (organisation included) the DAGs are pointed
+   at through `chuyencan_reference_dir`;
 2. replays it Friday by Friday: before each Friday's run, the files the schools had dropped by
    then (by their file time) appear in the inbox, so late files are caught by the next run;
 3. runs `school_submissions_weekly` through Airflow (`dag.test`) for each Friday, with a local
    SMTP sink receiving the emails;
 4. prints what the district would see.
-Everything lands under var/demo/ (recreated on each run).
+Everything lands under var/demo/ (var/demo-province/ with `--province`; recreated on each run).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -35,34 +41,76 @@ ENGINEERS = "data.engineers@example.org"
 LAST_FRIDAY = date(2025, 4, 4)  # the first fortnightly report date
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What a demo replays: where it lives, which sample, which Fridays, who gets the report."""
+
+    folder: Path
+    scale: str
+    area: str  # for the console and the Airflow UI's title
+    last_friday: date
+    weeks: int
+    recipient: str
+    own_reference: bool  # the sample writes its own reference/ (province scales)
+
+
+BAT_XAT = Profile(DEMO, "district", "Bát Xát", LAST_FRIDAY, 6, DISTRICT, own_reference=False)
+# After the reform: a report date of 2025-26 (report Fridays run every 14 days from 4 April 2025).
+PROVINCE = Profile(
+    ROOT / "var" / "demo-province",
+    "province",
+    "Lào Cai (merged province)",
+    date(2025, 10, 17),
+    2,
+    "sogddt.laocai@example.org",
+    own_reference=True,
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--weeks", type=int, default=6, help="Fridays to replay, ending 4 April 2025")
+    parser.add_argument(
+        "--province",
+        action="store_true",
+        help="a post-reform fortnight (report date 17/10/2025) for the merged Lào Cai province, in var/demo-province",
+    )
+    parser.add_argument(
+        "--weeks",
+        type=int,
+        help="Fridays to replay, ending on the report date (default 6; 2 with --province)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    profile = PROVINCE if args.province else BAT_XAT
+    weeks = args.weeks or profile.weeks
     started = time.monotonic()
 
-    shutil.rmtree(DEMO, ignore_errors=True)
-    sample, inbox, work, mail = DEMO / "sample", DEMO / "inbox", DEMO / "work", DEMO / "mail"
+    demo = profile.folder
+    shutil.rmtree(demo, ignore_errors=True)
+    sample, inbox, work, mail = demo / "sample", demo / "inbox", demo / "work", demo / "mail"
     for folder in (inbox, work, mail):
         folder.mkdir(parents=True)
-    os.environ.update(demo_environment())
+    os.environ.update(demo_environment(profile))
     # dag.test() streams every task's log to the console; the demo prints its own summary (the
     # task logs are kept for the UI, see record_task_logs).
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
     sys.path.insert(0, str(ROOT / "plugins"))
     sys.path.insert(0, str(ROOT / "devtools"))
 
-    fridays = [LAST_FRIDAY - timedelta(weeks=n) for n in reversed(range(args.weeks))]
+    fridays = [profile.last_friday - timedelta(weeks=n) for n in reversed(range(weeks))]
     print(
-        f"1/4 generating a sample term for Bát Xát: weeks ending {fridays[0]:%d/%m} to {fridays[-1]:%d/%m/%Y}"
+        f"1/4 generating a sample term for {profile.area}: weeks ending {fridays[0]:%d/%m} to {fridays[-1]:%d/%m/%Y}"
     )
     from chuyencan_dev.synth import generate
 
-    summary = generate(sample, seed=args.seed, scale="district", first_week=fridays[0], last_week=fridays[-1])
+    summary = generate(
+        sample, seed=args.seed, scale=profile.scale, first_week=fridays[0], last_week=fridays[-1]
+    )
     print(f"    {summary}")
+    if profile.own_reference:
+        _keep_latest_extracts(sample / "police_inbox")
     _date_police_extracts(sample / "police_inbox")
 
     print("2/4 preparing Airflow's metadata database (SQLite)")
@@ -101,28 +149,35 @@ def main() -> None:
         if state != "success":
             raise SystemExit("the fortnightly report did not succeed; see the log above")
 
-    print("4/4 what the district sees")
-    _print_summary(work, mail, fridays)
+    print("4/4 what the district sees" if profile is BAT_XAT else "4/4 what the province sees")
+    _print_summary(work, mail, fridays, emails_listed=None if profile is BAT_XAT else 12)
     _print_fortnight(work, fridays[-1])
     print(f"\ndone in {time.monotonic() - started:.0f} s")
 
 
-def demo_environment() -> dict[str, str]:
+def demo_environment(profile: Profile = BAT_XAT) -> dict[str, str]:
     """Airflow's and the pipeline's settings for the demo; `make ui` (scripts/ui.py) uses the
     same, so the UI shows the demo's runs and a run triggered there reads the demo's inbox."""
+    demo = profile.folder
+    own = (
+        {"AIRFLOW_VAR_CHUYENCAN_REFERENCE_DIR": str(demo / "sample" / "reference")}
+        if profile.own_reference
+        else {}
+    )
     return {
-        "AIRFLOW_HOME": str(DEMO / "airflow"),
+        "AIRFLOW_HOME": str(demo / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
-        "AIRFLOW__API__INSTANCE_NAME": "chuyencan · Bát Xát (demo)",
+        "AIRFLOW__API__INSTANCE_NAME": f"chuyencan · {profile.area} (demo)",
         "AIRFLOW__EMAIL__FROM_EMAIL": "chuyencan@example.org",
-        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(DEMO / "inbox"),
-        "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(DEMO / "sample" / "police_inbox"),
-        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(DEMO / "work"),
-        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": DISTRICT,
+        "AIRFLOW_VAR_CHUYENCAN_INBOX": str(demo / "inbox"),
+        "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": str(demo / "sample" / "police_inbox"),
+        "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": str(demo / "work"),
+        "AIRFLOW_VAR_CHUYENCAN_DISTRICT_EMAIL": profile.recipient,
         "AIRFLOW_VAR_CHUYENCAN_ENGINEER_EMAIL": ENGINEERS,
+        **own,
     }
 
 
@@ -236,6 +291,18 @@ def _date_police_extracts(folder: Path) -> None:
         os.utime(path, (stamp, stamp))
 
 
+def _keep_latest_extracts(folder: Path) -> None:
+    """Each commune's latest police extract only (the newer supersedes the older anyway): at
+    province scale the older round would double the demo's slowest step, reading 2.7 million
+    household records instead of 1.3 million."""
+    latest: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        commune = path.stem.rsplit("_", 1)[0]
+        if commune in latest:
+            latest[commune].unlink()  # sorted: the same commune's earlier round came first
+        latest[commune] = path
+
+
 def _deliver(source: Path, inbox: Path, until: datetime) -> int:
     """Copy into the inbox the files whose file time is before `until`, keeping their times."""
     count = 0
@@ -257,18 +324,26 @@ def _print_fortnight(work: Path, report_date: date) -> None:
 
     engine = wh.make_engine(f"sqlite:///{work / 'warehouse.db'}")
     with engine.connect() as conn:
-        row = (
+        # The district's row (one report), or, once reports are per reporting unit, each
+        # unit's own row (scope 'unit').
+        rows = (
             conn.execute(
-                text("SELECT * FROM report.fortnight_summary WHERE report_date = :d AND scope = 'district'"),
+                text(
+                    "SELECT * FROM report.fortnight_summary WHERE report_date = :d AND scope IN ('district', 'unit')"
+                ),
                 {"d": report_date},
             )
             .mappings()
-            .first()
+            .all()
         )
     engine.dispose()
-    if row is None:
+    if not rows:
         print("\n    (no fortnightly summary was published)")
         return
+    if len(rows) > 1:
+        _print_units(rows, report_date)
+        return
+    row = rows[0]
     print(f"\n    Fortnightly report {report_date:%d/%m/%Y} (report.fortnight_summary, district):")
     print(
         f"      attendance {row['attendance_rate']:.1%}; open dropouts {row['dropouts_open']} "
@@ -282,7 +357,21 @@ def _print_fortnight(work: Path, report_date: date) -> None:
     )
 
 
-def _print_summary(work: Path, mail: Path, fridays: list[date]) -> None:
+def _print_units(rows, report_date: date) -> None:
+    """One line per reporting unit's report, the largest first (the department rolls up all)."""
+    ordered = sorted(rows, key=lambda r: (-(r["dropouts_open"] or 0), str(r.get("reporting_unit"))))
+    print(f"\n    Fortnightly reports {report_date:%d/%m/%Y}: {len(rows)} units (report.fortnight_summary)")
+    for row in ordered[:12]:
+        rate = f"{row['attendance_rate']:.1%}" if row["attendance_rate"] is not None else "-"
+        print(
+            f"      {row.get('reporting_unit', '?'):<24} attendance {rate:>6}; open dropouts {row['dropouts_open']:>4}, "
+            f"new {row['dropouts_new']:>3}, returned {row['returned']:>3}, at risk {row['at_risk']:>4}"
+        )
+    if len(rows) > 12:
+        print(f"      … and {len(rows) - 12} more")
+
+
+def _print_summary(work: Path, mail: Path, fridays: list[date], emails_listed: int | None = None) -> None:
     from sqlalchemy import text
 
     from chuyencan.core import warehouse as wh
@@ -330,9 +419,11 @@ def _print_summary(work: Path, mail: Path, fridays: list[date]) -> None:
         print(f"      e.g. {reports[0]}")
     messages = sorted(mail.glob("*.eml"), key=lambda p: int(p.stem))
     print(f"    Emails received:         {len(messages)} in {mail} (open the .eml files)")
-    for path in messages:
+    for path in messages[:emails_listed]:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         print(f"      {path.name:>6}  to {message['To']}: {message['Subject']}")
+    if emails_listed is not None and len(messages) > emails_listed:
+        print(f"      … and {len(messages) - emails_listed} more")
     print(f"    Next week's templates:   {work / 'templates'}")
     reports = sorted((work / "reports").glob("bao_cao_chuyen_can_*.xlsx"))
     public = sorted((work / "reports").glob("bao_cao_cong_khai_*.xlsx"))

@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         "--scale",
         choices=SCALES,
         default="district",
-        help="district: the 14 schools of Bát Xát; province: ~700 schools",
+        help="district: the 14 schools of Bát Xát; province: the merged Lào Cai province (~1,200 schools,"
+        " ~100 post-reform communes); province-small: Bát Xát and Trạm Tấu (~100 schools)",
     )
     parser.add_argument(
         "--first-week",

@@ -11,6 +11,7 @@ from datetime import date
 import numpy as np
 
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET
+from chuyencan.core.organisation import Organisation
 from chuyencan.core.reference import Commune, School
 from chuyencan_dev.synth import names as nm
 from chuyencan_dev.synth.attendance import (
@@ -41,8 +42,16 @@ _PROVINCE_RUN = ("THPT", "GDTX", "THCS&THPT")
 
 
 class ContentBuilder:
-    def __init__(self, pop: Population, plan: DropoutPlan, communes: list[Commune], seed: int) -> None:
+    def __init__(
+        self,
+        pop: Population,
+        plan: DropoutPlan,
+        communes: list[Commune],
+        seed: int,
+        org: Organisation | None = None,
+    ) -> None:
         self.pop = pop
+        self.org = org
         self.plan = plan
         rng = np.random.default_rng([seed, 41])
         n = pop.n_students
@@ -63,7 +72,11 @@ class ContentBuilder:
 
     def titles(self, school: School, week: date) -> list[str]:
         commune = self.pop.communes.get(school.commune or "")
-        if school.kind in _PROVINCE_RUN or commune is None:
+        unit = self.org.reporting_unit_of_school(school.code, week) if self.org else None
+        if unit is not None and unit.kind == "ubnd_xa":
+            # After the reform a commune's school heads its report with its People's Committee.
+            authority = unit.letterhead.parent_agency
+        elif school.kind in _PROVINCE_RUN or commune is None:
             authority = "SỞ GIÁO DỤC VÀ ĐÀO TẠO LÀO CAI"
         else:
             authority = f"PHÒNG GD&ĐT {commune.district.upper()}"

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from chuyencan.core.contract import level_of_grade
+from chuyencan.core.organisation import load_organisation
 from chuyencan.core.reference import Reference, SchoolYear, load_reference
 from chuyencan.core.settings import REFERENCE_DIR, TIMEZONE
 from chuyencan_dev.synth import attendance as att
@@ -21,11 +22,14 @@ from chuyencan_dev.synth.content import ContentBuilder, school_rows
 from chuyencan_dev.synth.mistakes import break_file
 from chuyencan_dev.synth.police import Registry, police_rounds, residence_on, write_police
 from chuyencan_dev.synth.population import Population, build_population
-from chuyencan_dev.synth.province import write_province_reference
+from chuyencan_dev.synth.province import SMALL, write_province_reference
 from chuyencan_dev.synth.submissions import file_name, plan_school_week, school_habit
 from chuyencan_dev.synth.workbooks import Layout, WorkbookContent, render, school_layout, vary
 
-SCALES = ("district", "province")
+# district: the shipped reference (Bát Xát's 14 schools); province: the merged Lào Cai province
+# (about 1,200 schools, synth/province.py); province-small: Bát Xát and Trạm Tấu of it
+# (about 100 schools), for tests.
+SCALES = ("district", "province", "province-small")
 OWNED_DIRS = ("inbox", "police_inbox", "truth", "reference")
 
 
@@ -234,9 +238,9 @@ def generate(
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OWNED_DIRS:
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    if scale == "province":
+    if scale != "district":
         reference_dir = out_dir / "reference"
-        write_province_reference(reference_dir, seed)
+        write_province_reference(reference_dir, seed, districts=SMALL if scale == "province-small" else None)
     else:
         reference_dir = REFERENCE_DIR
     ref = load_reference(reference_dir)
@@ -252,7 +256,8 @@ def generate(
 
     pop = build_population(ref, year, seed)
     plan = att.plan_dropouts(pop, weeks, seed)
-    builder = ContentBuilder(pop, plan, ref.communes, seed)
+    # Who each school reports to on a Friday (the workbook's first title line after the reform).
+    builder = ContentBuilder(pop, plan, ref.communes, seed, org=load_organisation(reference_dir))
     run = _Run(out_dir, seed, ref, pop, mistake_rate)
     wanted = {w.friday for w in window}
     school_weeks = 0
