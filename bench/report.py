@@ -274,13 +274,17 @@ def publish(settings: Any, report_date: date) -> dict[str, float]:
 
     seconds: dict[str, float] = {}
     out = run_fortnight(FortnightRun(settings, report_date), skip=SKIPPED, seconds=seconds)
-    risk, summary = out["flag_students_at_risk"], out["publish_fortnight_summary"]
-    warned = summary["calendar_warnings"]
+    risk, summaries = out["flag_students_at_risk"], out["publish_fortnight_summary"]
+    warned = out["check_dropout_lists"]["calendar_warnings"]
+    # Units come each before its parent: the last one's report covers the whole area.
+    top_unit = list(summaries)[-1]
+    top = summaries[top_unit]
     print(
-        f"  at risk {risk['at_risk']} of {risk['students_checked']} listed; summary rows {summary['rows']}, "
-        f"open dropouts {summary['dropouts_open']}; calendar warnings {warned['warnings']} "
+        f"  at risk {risk['at_risk']} of {risk['students_checked']} listed; {len(summaries)} unit reports, "
+        f"summary rows {sum(s['rows'] for s in summaries.values())}, "
+        f"open dropouts {top['dropouts_open']} ({top_unit}); calendar warnings {warned['warnings']} "
         f"({warned['schools']} schools); {out['write_school_risk_lists']['school_lists']} school lists; "
-        f"report {Path(out['write_excel_report']['xlsx']).stat().st_size // 1024} kB"
+        f"report {Path(out['write_excel_report'][top_unit]['xlsx']).stat().st_size // 1024} kB"
     )
     return seconds
 

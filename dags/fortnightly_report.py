@@ -36,12 +36,18 @@ publishes the report dated F covering the school weeks ending F-7 and F:
    extract settles is reported unverified.
 4. **flag_students_at_risk**: early warning into `restricted.student_risk` (chronic absence,
    absences rising, near 45 missed sessions, the school's own "at risk", a sibling who dropped out).
-5. **publish_fortnight_summary**: `report.fortnight_summary` and `report.fortnight_breakdown`
-   for the district, each level, commune and school; schools whose dropout lists disagree with
-   the calendar are warned.
-6. **write_excel_report** (+ Markdown/HTML twin) and **write_school_risk_lists** (restricted,
-   one per school for its principal) under `<work dir>/reports/`.
-7. **email_district_report**, **send_emails**: the Excel report to the district (aggregates only).
+   **check_dropout_lists**: schools whose dropout lists disagree with the calendar are warned;
+   the texts no phrase rule classified are listed for the district.
+5. **list_reporting_units**: the units that get a report on the date (`reporting_units.csv`:
+   the district's education office until June 2025; since the reform each commune's People's
+   Committee and the provincial department).
+6. One mapped task per unit (the grid shows the unit's code), spread over the workers:
+   **publish_fortnight_summary** (`report.fortnight_summary` and `report.fortnight_breakdown` of
+   the unit's report: the unit, each level, commune and school), **write_excel_report**
+   (+ Markdown/HTML twin and public version under `<work dir>/reports/`) and
+   **email_district_report** (aggregates only). **write_school_risk_lists**: restricted, one per
+   school for its principal.
+7. **send_emails**: what the outbox holds.
 
 Missed fortnights are caught up one at a time; a rerun of the same Friday leaves the warehouse
 as it was and emails nobody twice. The tasks are the steps of `chuyencan.orchestration.fortnight`, in

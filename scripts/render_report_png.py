@@ -86,7 +86,7 @@ def _publish(work: Path, seed: int) -> Path:
     skip = frozenset({"write_school_risk_lists", "email_district_report", "send_emails"})
     run_fortnight(FortnightRun(settings, PREVIOUS_DATE, now=now), skip=skip)
     results = run_fortnight(FortnightRun(settings, REPORT_DATE, now=now), skip=skip)
-    return Path(str(results["write_excel_report"]["xlsx"]))
+    return Path(str(results["write_excel_report"]["BAT_XAT"]["xlsx"]))  # type: ignore[index]
 
 
 def _render_with_chromium(html: Path, folder: Path, out: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from chuyencan.core.settings import DEADLINE, REPORT_DEADLINE, REPORT_TIME, weekly_run_time
 from chuyencan.orchestration.dag_defaults import weekly_cron
-from chuyencan.orchestration.fortnight import FORTNIGHT_STEPS, upstream
+from chuyencan.orchestration.fortnight import FORTNIGHT_STEPS, UNITS_STEP, upstream
 
 # Airflow parses the DAG files here (in this process and in fresh interpreters): not fast-lane work.
 pytestmark = pytest.mark.airflow
@@ -171,10 +171,22 @@ def test_report_dags_run_at_the_report_times_in_settings(dagbag) -> None:
 
 def test_the_report_dag_is_the_fortnightly_sequence(dagbag) -> None:
     """One task per step, each waiting for exactly the steps the sequence says, and the
-    sequence's order is one the DAG allows: running the list in order is running the DAG."""
+    sequence's order is one the DAG allows: running the list in order is running the DAG.
+    A per-unit step is a task mapped over the units `list_reporting_units` returns (it waits
+    for that step too); the others are not mapped."""
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
     dag = dagbag.get_dag("fortnightly_report")
     names = [step.name for step in FORTNIGHT_STEPS]
     assert sorted(dag.task_ids) == sorted(names)
+    assert {step.name for step in FORTNIGHT_STEPS if step.per_unit} == {
+        "publish_fortnight_summary",
+        "write_excel_report",
+        "email_district_report",
+    }
     for position, step in enumerate(FORTNIGHT_STEPS):
-        assert dag.get_task(step.name).upstream_task_ids == set(upstream(step)) | set(step.needs)
+        task = dag.get_task(step.name)
+        mapped_over = {UNITS_STEP} if step.per_unit else set()
+        assert task.upstream_task_ids == set(upstream(step)) | set(step.needs) | mapped_over, step.name
         assert all(names.index(name) < position for name in upstream(step) + step.needs), step.name
+        assert isinstance(task, MappedOperator) == step.per_unit, step.name

@@ -53,9 +53,12 @@ def insert_verdicts(url: str) -> None:
 
 
 def publish(settings: Settings) -> dict[str, object]:
+    """The district's report (the only unit in force in 2024-25) and the date's list checks."""
     close_both_weeks(FortnightRun(settings, REPORT_DATE))
     report.flag_students_at_risk(settings, REPORT_DATE)
-    return report.publish_fortnight_summary(settings, REPORT_DATE)
+    checked = report.check_dropout_lists(settings, REPORT_DATE)
+    assert report.units_to_report(settings, REPORT_DATE) == ["BAT_XAT"]
+    return {**checked, **report.publish_fortnight_summary(settings, REPORT_DATE, "BAT_XAT")}
 
 
 @pytest.fixture
@@ -230,7 +233,7 @@ def test_threshold_is_configuration_and_reports_are_kept_per_date(loaded: Settin
     # AMS 21 Mar (S7 only), YTY 14 Mar (S15 dropout; S16 back, on a list inside that fortnight).
     earlier = date(2025, 3, 21)
     report.flag_students_at_risk(loaded, earlier)
-    report.publish_fortnight_summary(loaded, earlier)
+    report.publish_fortnight_summary(loaded, earlier, "BAT_XAT")
     then = summary_rows(loaded.warehouse_url, earlier)[("district", "BAT_XAT")]
     assert (then["dropouts_open"], then["returned"], then["dropouts_after_tet"]) == (1, 1, 1)
     assert summary_rows(loaded.warehouse_url)[("district", "BAT_XAT")]["dropouts_open"] == 8

@@ -61,7 +61,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         rows = conn.execute(select(fortnight_summary).where(fortnight_summary.c.report_date == REPORT_DATE))
         summary = {(r.scope, r.scope_key): r._mapping for r in rows}
     engine_for.cache_clear()
-    return {"files": out["write_excel_report"], "summary": summary, "settings": settings}
+    return {"files": out["write_excel_report"]["BAT_XAT"], "summary": summary, "settings": settings}
 
 
 def read_xlsx(path: Path) -> list[dict[str, Any]]:

@@ -229,7 +229,7 @@ def test_province_scale_breakdowns_add_up_and_are_the_truth(tmp_path: Path) -> N
 
 
 def test_the_summary_sheet_shows_the_change_since_the_last_report(published: dict[str, Any]) -> None:
-    ws = load_workbook(published["out"]["write_excel_report"]["xlsx"])["Tổng hợp"]
+    ws = load_workbook(published["out"]["write_excel_report"]["BAT_XAT"]["xlsx"])["Tổng hợp"]
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     header = next(r for r in rows if r[1] == "Nội dung")
     now, before, delta = (

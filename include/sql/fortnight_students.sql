@@ -6,8 +6,12 @@
 --   'returned': every student marked da_tro_lai on an accepted list of either week of the
 --               fortnight (ops.current_submission), once: a return in the first week is not
 --               lost when the second week's list no longer names the child.
--- Per student: level from the grade; home commune resolved (fortnight_commune_map), else
--- unknown_commune, never dropped; when they left school by the first day missed (on or
+-- Only the students the unit's report counts (docs/organisation.md#the-report-of-a-unit):
+-- in_unit, whose resolved home commune the unit counts (fortnight_unit_home), and in_school,
+-- who are on a list of one of the unit's schools (fortnight_unit_school).
+-- Per student: level from the grade; home commune resolved (fortnight_commune_map) and, for
+-- the unit, the commune row it is counted under (unknown_commune when unresolved or outside
+-- the unit's communes), never dropped; when they left school by the first day missed (on or
 -- before the year's first day = he, then hk1, hk2, sau_tet); the police verdict; eligibility
 -- to move up (Circular 22/2021 Art. 12: more than max_sessions missed sessions; lower and
 -- upper secondary only, primary is khong_ap_dung); cause, destination and workplace from
@@ -16,7 +20,7 @@
 -- unknown_commune.
 INSERT INTO fortnight_student (
     counted_as, school_code, grade, level, commune, status, first_day_missed, sessions_missed,
-    period, verdict, eligibility, cause, destination, workplace
+    period, verdict, eligibility, cause, destination, workplace, in_unit, in_school
 )
 WITH entries AS (
     SELECT 'listed' AS counted_as, d.student_key, d.school_code, d.grade, d.commune, d.status,
@@ -47,7 +51,7 @@ SELECT
     e.school_code,
     e.grade,
     gl.level,
-    COALESCE(cm.commune, :unknown_commune),
+    COALESCE(h.scope_commune, cm.commune, :unknown_commune),
     e.status,
     e.first_day_missed,
     e.sessions_missed,
@@ -74,13 +78,18 @@ SELECT
         WHEN v.verdict = 'left_locality' AND pw.category <> 'khong_ro' THEN pw.category
         WHEN sw.category IS NOT NULL THEN sw.category
         ELSE 'khong_ro'
-    END
+    END,
+    CASE WHEN h.commune IS NOT NULL THEN 1 ELSE 0 END,
+    CASE WHEN us.school_code IS NOT NULL THEN 1 ELSE 0 END
 FROM entries e
 JOIN ref.grade_level gl ON gl.grade = e.grade
 LEFT JOIN fortnight_commune_map cm ON cm.written = e.commune
+LEFT JOIN fortnight_unit_home h ON h.commune = COALESCE(cm.commune, :unknown_commune)
+LEFT JOIN fortnight_unit_school us ON us.school_code = e.school_code
 LEFT JOIN restricted.case_verdict v ON v.student_key = e.student_key
 LEFT JOIN fortnight_text_class cause ON cause.source = 'cause' AND cause.written = e.reason_text
 LEFT JOIN fortnight_text_class pd ON pd.source = 'police_destination' AND pd.written = v.destination
 LEFT JOIN fortnight_text_class pw ON pw.source = 'police_workplace' AND pw.written = v.workplace
 LEFT JOIN fortnight_text_class sd ON sd.source = 'school_destination' AND sd.written = e.destination
 LEFT JOIN fortnight_text_class sw ON sw.source = 'school_workplace' AND sw.written = e.destination
+WHERE h.commune IS NOT NULL OR us.school_code IS NOT NULL

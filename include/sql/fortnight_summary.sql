@@ -1,19 +1,26 @@
--- report.fortnight_summary for one report date (docs/contracts.md#5-warehouse): one row per scope, for the
--- district, each level, each commune and each school, from
---   submissions: report.submission_status of the fortnight's two weeks, counted per school-week;
---     schools_expected counts distinct schools; a school belongs to every level its grades span
---     and to its own commune (unknown_commune when the reference has none);
---   attendance: report.attendance_weekly of the two weeks (class level, school commune);
---     enrolled from each school's latest week of the two, rate = 1 - absences / scheduled;
---   students: the scratch table fortnight_student (include/sql/fortnight_students.sql):
---     open dropouts (status bo_hoc on each school's latest list) with their breakdowns by
---     period, police verdict and eligibility, so each adds up to dropouts_open; returned =
---     the fortnight's da_tro_lai, once per student;
---   at_risk: restricted.student_risk rows of the report date.
+-- report.fortnight_summary of one reporting unit for one report date (docs/contracts.md#5-warehouse):
+-- one row per scope of the unit's report (docs/organisation.md#the-report-of-a-unit): the unit
+-- itself (scope top_scope, key reporting_unit), each level, each commune it counts, each of its
+-- schools. Facts:
+--   submissions: report.submission_status of the fortnight's two weeks of the unit's schools
+--     (fortnight_unit_school), counted per school-week; schools_expected counts distinct
+--     schools; a school belongs to every level its grades span and to its commune resolved on
+--     the report date (unknown_commune when the reference has none or it is not the unit's);
+--   attendance: report.attendance_weekly of the two weeks of the unit's schools (class level,
+--     school commune); enrolled from each school's latest week of the two, rate = 1 - absences
+--     / scheduled;
+--   students: the scratch table fortnight_student (include/sql/fortnight_students.sql), those
+--     the unit counts (in_unit) for the unit, levels and communes, those on its schools'
+--     lists (in_school) for the schools: open dropouts (status bo_hoc on each school's latest
+--     list) with their breakdowns by period, police verdict and eligibility, so each adds up
+--     to dropouts_open; returned = the fortnight's da_tro_lai, once per student;
+--   at_risk: restricted.student_risk rows of the report date, counted like the students.
 -- A value nobody knows (a school or a home commune outside the reference) is counted under
--- unknown_commune, so every scope's rows add up to the district.
+-- unknown_commune, so every scope's rows but the schools' add up to the unit (a school's row
+-- is the whole school: its pupils who live in another unit's communes too).
 -- Only counts leave the restricted schema.
--- Bound by name: report_date, week_1, week_2, first_day, district_key, unknown_commune.
+-- Bound by name: report_date, week_1, week_2, first_day, reporting_unit, top_scope,
+-- unknown_commune.
 INSERT INTO report.fortnight_summary (
     report_date, reporting_unit, scope, scope_key,
     schools_expected, submissions_on_time, submissions_late, submissions_missing, submissions_rejected,
@@ -27,15 +34,16 @@ WITH school_level AS (
     JOIN ref.grade_level gl ON gl.grade BETWEEN s.grade_min AND s.grade_max
 ),
 attendance_latest AS (
-    SELECT school_code, MAX(week_ending) AS week_ending
-    FROM report.attendance_weekly
-    WHERE week_ending IN (:week_1, :week_2)
-    GROUP BY school_code
+    SELECT aw.school_code, MAX(aw.week_ending) AS week_ending
+    FROM report.attendance_weekly aw
+    JOIN fortnight_unit_school us ON us.school_code = aw.school_code
+    WHERE aw.week_ending IN (:week_1, :week_2)
+    GROUP BY aw.school_code
 ),
 base AS (
     SELECT
         'submission' AS domain, ss.school_code, CAST(NULL AS VARCHAR(4)) AS level,
-        COALESCE(s.commune, :unknown_commune) AS commune,
+        COALESCE(h.scope_commune, :unknown_commune) AS commune, 1 AS in_unit, 1 AS in_school,
         ss.school_code AS expected_school,
         CASE WHEN ss.status = 'on_time' THEN 1 ELSE 0 END AS on_time,
         CASE WHEN ss.status = 'late' THEN 1 ELSE 0 END AS late,
@@ -47,12 +55,15 @@ base AS (
         0 AS left_locality, 0 AS in_locality, 0 AS unverified, 0 AS eligible, 0 AS not_eligible,
         0 AS returned, 0 AS at_risk
     FROM report.submission_status ss
+    JOIN fortnight_unit_school us ON us.school_code = ss.school_code
     LEFT JOIN ref.school s ON s.school_code = ss.school_code
+    LEFT JOIN fortnight_commune_map cm ON cm.written = s.commune
+    LEFT JOIN fortnight_unit_home h ON h.commune = cm.commune
     WHERE ss.week_ending IN (:week_1, :week_2)
 
     UNION ALL
     SELECT
-        'attendance', aw.school_code, aw.level, COALESCE(aw.commune, :unknown_commune), NULL,
+        'attendance', aw.school_code, aw.level, COALESCE(h.scope_commune, :unknown_commune), 1, 1, NULL,
         0, 0, 0, 0,
         CASE WHEN aw.week_ending = al.week_ending THEN aw.enrolled END,
         aw.student_days_scheduled,
@@ -60,11 +71,13 @@ base AS (
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
     FROM report.attendance_weekly aw
     JOIN attendance_latest al ON al.school_code = aw.school_code
+    LEFT JOIN fortnight_commune_map cm ON cm.written = aw.commune
+    LEFT JOIN fortnight_unit_home h ON h.commune = cm.commune
     WHERE aw.week_ending IN (:week_1, :week_2)
 
     UNION ALL
     SELECT
-        'student', st.school_code, st.level, st.commune, NULL,
+        'student', st.school_code, st.level, st.commune, st.in_unit, st.in_school, NULL,
         0, 0, 0, 0,
         NULL, NULL, NULL,
         CASE WHEN st.dropout = 1 THEN 1 ELSE 0 END,
@@ -90,41 +103,47 @@ base AS (
 
     UNION ALL
     SELECT
-        'risk', sr.school_code, sr.level, COALESCE(sr.commune, :unknown_commune), NULL,
+        'risk', sr.school_code, sr.level, COALESCE(h.scope_commune, :unknown_commune),
+        CASE WHEN h.commune IS NOT NULL THEN 1 ELSE 0 END,
+        CASE WHEN us.school_code IS NOT NULL THEN 1 ELSE 0 END,
+        NULL,
         0, 0, 0, 0,
         NULL, NULL, NULL,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         1
     FROM restricted.student_risk sr
-    WHERE sr.report_date = :report_date
+    LEFT JOIN fortnight_unit_home h ON h.commune = COALESCE(sr.commune, :unknown_commune)
+    LEFT JOIN fortnight_unit_school us ON us.school_code = sr.school_code
+    WHERE sr.report_date = :report_date AND (h.commune IS NOT NULL OR us.school_code IS NOT NULL)
 ),
 expanded AS (
-    SELECT CAST(:district_key AS VARCHAR(64)) AS scope_key, 'district' AS scope, b.*
+    SELECT CAST(:reporting_unit AS VARCHAR(64)) AS scope_key, CAST(:top_scope AS VARCHAR(8)) AS scope, b.*
     FROM base b
+    WHERE b.in_unit = 1
     UNION ALL
     -- A school's submissions count for each level it teaches; everything else has one level.
     SELECT COALESCE(sl.level, b.level), 'level', b.*
     FROM base b
     LEFT JOIN school_level sl ON b.domain = 'submission' AND sl.school_code = b.school_code
-    WHERE COALESCE(sl.level, b.level) IS NOT NULL
+    WHERE b.in_unit = 1 AND COALESCE(sl.level, b.level) IS NOT NULL
     UNION ALL
-    SELECT b.commune, 'commune', b.* FROM base b
+    SELECT b.commune, 'commune', b.* FROM base b WHERE b.in_unit = 1
     UNION ALL
-    SELECT b.school_code, 'school', b.* FROM base b
+    SELECT b.school_code, 'school', b.* FROM base b WHERE b.in_school = 1
 ),
 scopes AS (
     -- Every scope gets a row, with zeros where nothing happened.
-    SELECT 'district' AS scope, CAST(:district_key AS VARCHAR(64)) AS scope_key
+    SELECT CAST(:top_scope AS VARCHAR(8)) AS scope, CAST(:reporting_unit AS VARCHAR(64)) AS scope_key
     UNION SELECT DISTINCT 'level', level FROM ref.grade_level
-    UNION SELECT 'commune', commune_name FROM ref.commune
-        WHERE valid_from <= :report_date AND (valid_to IS NULL OR valid_to >= :report_date)
-    UNION SELECT 'school', school_code FROM ref.school
-        WHERE valid_from <= :report_date AND (valid_to IS NULL OR valid_to >= :report_date)
+    -- The unit's communes; the unknown commune's row only when something is counted there.
+    UNION SELECT 'commune', commune FROM fortnight_unit_home
+        WHERE scope_commune = commune AND commune <> :unknown_commune
+    UNION SELECT 'school', school_code FROM fortnight_unit_school
     UNION SELECT DISTINCT scope, scope_key FROM expanded
 )
 SELECT
     :report_date,
-    CAST(:district_key AS VARCHAR(64)),
+    CAST(:reporting_unit AS VARCHAR(64)),
     sc.scope,
     sc.scope_key,
     COUNT(DISTINCT x.expected_school),

@@ -130,6 +130,14 @@ class AdminUnit:
         return f"{KIND_LABEL[self.kind]} {self.name}"
 
     @property
+    def commune_name(self) -> str:
+        """The name reports and communes.csv give a commune: 'Quang Kim' for a xã, 'Thị trấn
+        Bát Xát', 'Phường Cốc Lếu' for the others (a report's commune scope key)."""
+        if self.kind == "xa":
+            return self.name
+        return f"{KIND_LABEL[self.kind].capitalize()} {self.name}"
+
+    @property
     def keys(self) -> frozenset[str]:
         return frozenset(k for k in (unit_key(n, self.level) for n in (self.name, *self.aliases)) if k)
 
@@ -273,6 +281,15 @@ class Organisation:
             raise AmbiguousName(name_or_alias, on, sorted(u.label for u in found.values()))
         return next(iter(found.values()), None)
 
+    def commune_name(self, written: str, on: date) -> str | None:
+        """The `commune_name` of the commune in force on `on` that a written home commune means
+        (old names and aliases followed through merges); None when it means none, or several."""
+        try:
+            unit = self.unit_in_force(written, on)
+        except AmbiguousName:
+            return None
+        return unit.commune_name if unit is not None else None
+
     def _follow(self, unit: AdminUnit, on: date) -> list[AdminUnit]:
         if unit.in_force(on):
             return [unit]
@@ -341,6 +358,21 @@ class Organisation:
     def schools_of(self, unit: str, on: date) -> list[str]:
         """Codes of the schools assigned to a reporting unit on `on` (not its children's)."""
         return sorted(a.school_code for a in self.assignments if a.unit == unit and a.in_force(on))
+
+    def unit_schools(self, unit: str, on: date) -> list[str]:
+        """Codes of the schools whose report goes to `unit` on `on`, or to a unit under it
+        (parent links): the schools a unit's report covers."""
+        covered = {
+            u.code
+            for u in self.reporting_units
+            if u.in_force(on) and unit in self.reporting_codes_up(u.code, on)
+        }
+        return sorted(a.school_code for a in self.assignments if a.unit in covered and a.in_force(on))
+
+    def reporting_codes_up(self, unit: str, on: date) -> list[str]:
+        """A reporting unit's code and its parents' codes, as in force on `on`."""
+        ru = self.reporting_unit(unit, on)
+        return [u.code for u in self._reporting_chain(ru, on)] if ru is not None else []
 
 
 # --- the warehouse's copy (ref.admin_unit, ref.reporting_unit, ref.school_unit) --------------

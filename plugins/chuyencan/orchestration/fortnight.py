@@ -2,7 +2,10 @@
 
 One definition for every caller: the `fortnightly_report` DAG builds one task per step from
 `FORTNIGHT_STEPS` (`chuyencan.orchestration.report_tasks.fortnight_tasks`), the demo runs that
-DAG, and tests and the benchmark call `run_fortnight`/`publish_fortnight`. Plain Python, no
+DAG, and tests and the benchmark call `run_fortnight`/`publish_fortnight`. A step marked
+`per_unit` runs once for each reporting unit `list_reporting_units` names (the DAG maps it over
+them, so a province's units spread over the workers; `run_fortnight` loops), and its results
+are kept by unit. Plain Python, no
 Airflow: it sits in orchestration because it strings the three flows together (the school
 files' collection and statuses, the police reconciliation, the report). The steps are the
 flows' own functions, imported when a step runs: DAG files import this module and must stay
@@ -53,12 +56,28 @@ class Step:
     """One step of the fortnightly run; its name is the DAG's task id."""
 
     name: str
-    run: Callable[[FortnightRun], dict[str, object]]
-    # The steps it waits for (None: the one listed before it) and those whose results it reads.
+    # (run) for a step of the whole date, (run, unit) for a per-unit step.
+    run: Callable[..., dict[str, object]]
+    # The steps it waits for (None: the one listed before it) and those whose results it reads
+    # (a per-unit step reads the result of the same unit of a per-unit step it needs).
     after: tuple[str, ...] | None = None
     needs: tuple[str, ...] = ()
     # What the step does, for the operators (the task's docs in the Airflow UI).
     doc: str = ""
+    per_unit: bool = False
+
+
+# The step whose result names the units the per-unit steps run for ({"units": [...]}).
+UNITS_STEP = "list_reporting_units"
+
+
+def list_reporting_units(run: FortnightRun) -> dict[str, object]:
+    """The reporting units in force on the report date with a fortnightly schedule (a commune's
+    before its department's); each gets its own report."""
+    return {
+        "report_date": run.report_date.isoformat(),
+        "units": _report().units_to_report(run.settings, run.report_date),
+    }
 
 
 def close_both_weeks(run: FortnightRun) -> dict[str, object]:
@@ -109,16 +128,32 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
         "45-session limit, the school's own 'at risk', a sibling who dropped out.",
     ),
     Step(
+        "check_dropout_lists",
+        lambda r: _report().check_dropout_lists(r.settings, r.report_date),
+        after=("flag_students_at_risk",),
+        doc="Warn schools whose dropout lists disagree with the calendar; list the texts the phrase "
+        "rules did not classify (cum_tu_chua_phan_loai_<date>.csv) for the district to extend them.",
+    ),
+    Step(
+        UNITS_STEP,
+        list_reporting_units,
+        after=("flag_students_at_risk",),
+        doc=list_reporting_units.__doc__ or "",
+    ),
+    Step(
         "publish_fortnight_summary",
-        lambda r: _report().publish_fortnight_summary(r.settings, r.report_date),
-        doc="report.fortnight_summary and report.fortnight_breakdown for the district, each level, "
-        "commune and school; the run note gets the district's headline figures.",
+        lambda r, unit: _report().publish_fortnight_summary(r.settings, r.report_date, unit),
+        per_unit=True,
+        doc="One per reporting unit: report.fortnight_summary and report.fortnight_breakdown of the "
+        "unit's report, for the unit, each level, commune and school (docs/organisation.md); the run "
+        "note gets the headline figures of each unit without parent.",
     ),
     Step(
         "write_excel_report",
-        lambda r: _report().write_excel_report(r.settings, r.report_date),
-        doc="The district's Excel report (+ Markdown/HTML twin) and its public version (small counts "
-        "hidden) under <work dir>/reports/.",
+        lambda r, unit: _report().write_excel_report(r.settings, r.report_date, unit),
+        per_unit=True,
+        doc="One per reporting unit: its Excel report (+ Markdown/HTML twin) and its public version "
+        "(small counts hidden) under <work dir>/reports/.",
     ),
     Step(
         "write_school_risk_lists",
@@ -128,14 +163,18 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
     ),
     Step(
         "email_district_report",
-        lambda r: _report().email_district_report(r.settings, r.report_date, r.results["write_excel_report"]),
+        lambda r, unit: _report().email_district_report(
+            r.settings, r.report_date, r.results["write_excel_report"][unit]
+        ),
         after=("write_excel_report",),
         needs=("write_excel_report",),
-        doc="Queue the Excel report to the district office (aggregates only); sent by send_emails.",
+        per_unit=True,
+        doc="One per reporting unit: queue its Excel report to it (aggregates only); sent by send_emails.",
     ),
     Step(
         "send_emails",
         lambda r: _weekly().send_emails(r.settings, r.mail_sender()),
+        after=("email_district_report", "check_dropout_lists"),
         doc="Send what the shared outbox holds; what cannot be sent stays queued and the task is retried.",
     ),
 )
@@ -164,7 +203,12 @@ def run_fortnight(
         if step.name in skip:
             continue
         start = time.perf_counter()
-        run.results[step.name] = step.run(run)
+        if step.per_unit:
+            units = run.results[UNITS_STEP]["units"]
+            assert isinstance(units, list)
+            run.results[step.name] = {unit: step.run(run, unit) for unit in units}
+        else:
+            run.results[step.name] = step.run(run)
         if seconds is not None:
             seconds[step.name] = time.perf_counter() - start
     return run.results
@@ -173,5 +217,6 @@ def run_fortnight(
 def publish_fortnight(
     settings: Settings, report_date: date, now: datetime | None = None
 ) -> dict[str, dict[str, object]]:
-    """The report's own steps, for tests and scripts that loaded the warehouse themselves."""
+    """The report's own steps, for tests and scripts that loaded the warehouse themselves; a
+    per-unit step's result is {unit: result}."""
     return run_fortnight(FortnightRun(settings, report_date, now=now), skip=WEEKLY_STEPS)

@@ -2,7 +2,9 @@
 
 Each task reads the settings from Airflow, works out the report date from the run's logical
 date, runs one step of `chuyencan.orchestration.fortnight` and returns counts or file paths (never
-personal data). Heavy imports happen inside the tasks, never when a DAG file is parsed.
+personal data). A per-unit step is a dynamically mapped task, one instance per reporting unit
+that `list_reporting_units` returns, so a province's reports spread over the Celery workers.
+Heavy imports happen inside the tasks, never when a DAG file is parsed.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def run_report_date() -> date:
 _TIMEOUTS = {
     "prepare_warehouse": QUICK,
     "check_school_calendar": QUICK,
+    "list_reporting_units": QUICK,
     "email_district_report": QUICK,
     "publish_fortnight_summary": REPORT,
     "write_excel_report": REPORT,
@@ -51,13 +54,16 @@ def _note_after(name: str, run: Any, result: dict) -> None:
     from chuyencan.orchestration.run_notes import add_to_run_note, note_files_collected
 
     if name == "publish_fortnight_summary":
-        from chuyencan.core.runs import engine_for
+        from chuyencan.core.runs import engine_for, organisation_for
         from chuyencan.report.status_board import district_headline, fortnight_note
 
-        engine = engine_for(run.settings.warehouse_url)
-        add_to_run_note(
-            fortnight_note(run.report_date, district_headline(engine, run.report_date)), tier="headline"
-        )
+        unit = organisation_for(run.settings).reporting_unit(result["unit"], run.report_date)
+        if unit is not None and unit.parent is None:  # a province's communes would flood the note
+            engine = engine_for(run.settings.warehouse_url)
+            add_to_run_note(
+                fortnight_note(run.report_date, district_headline(engine, run.report_date, unit.code)),
+                tier="headline",
+            )
     elif name == "collect_new_files":
         note_files_collected(result)
 
@@ -65,10 +71,15 @@ def _note_after(name: str, run: Any, result: dict) -> None:
 def _step_task(name: str) -> Any:
     """The Airflow task that runs the step `name` for the run's report date; the results of
     the steps it reads arrive as keyword arguments (XCom). A calendar that does not cover the
-    fortnight ends the run red, without retrying, and says which file to extend."""
-    from chuyencan.orchestration.fortnight import step_named
+    fortnight ends the run red, without retrying, and says which file to extend.
 
-    def run_step(**inputs: dict) -> dict:
+    The units step returns its list of units itself: Airflow maps tasks over a task's whole
+    return value, never over one key of it."""
+    from chuyencan.orchestration.fortnight import UNITS_STEP, step_named
+
+    returns_units = name == UNITS_STEP
+
+    def run_step(**inputs: dict) -> dict | list:
         from chuyencan.orchestration.fortnight import FortnightRun
         from chuyencan.orchestration.run_notes import add_to_run_note
         from chuyencan.orchestration.school_tasks import mail_sender
@@ -82,21 +93,57 @@ def _step_task(name: str) -> Any:
             fail_without_retry(str(gap))
             raise
         _note_after(name, run, result)
-        return result
+        return result["units"] if returns_units else result  # type: ignore[return-value]
 
     run_step.__doc__ = step_named(name).doc
     return task(
-        task_id=name, multiple_outputs=True, execution_timeout=_TIMEOUTS.get(name, LOAD), **RETRY_ARGS
+        task_id=name,
+        multiple_outputs=not returns_units,
+        execution_timeout=_TIMEOUTS.get(name, LOAD),
+        **RETRY_ARGS,
     )(run_step)
 
 
+def _unit_step_task(name: str) -> Any:
+    """The mapped task that runs the per-unit step `name` for one unit (`unit`, the mapped
+    argument; its instances show the unit's code in the grid). The results of the per-unit
+    steps it reads arrive as the lists of all units' results (each names its unit)."""
+    from chuyencan.orchestration.fortnight import step_named
+
+    def run_unit_step(unit: str, **inputs: Any) -> dict:
+        from chuyencan.orchestration.fortnight import FortnightRun
+        from chuyencan.orchestration.school_tasks import mail_sender
+
+        get_current_context()["unit"] = unit  # type: ignore[typeddict-unknown-key]  # map_index_template
+        # (inputs also holds Airflow's context: only the steps read are results)
+        results = {need: {r["unit"]: r for r in inputs[need]} for need in step_named(name).needs}
+        run = FortnightRun(_settings(), run_report_date(), mail_sender=mail_sender, results=results)
+        result = step_named(name).run(run, unit)
+        _note_after(name, run, result)
+        return result
+
+    run_unit_step.__doc__ = step_named(name).doc
+    return task(
+        task_id=name,
+        execution_timeout=_TIMEOUTS.get(name, LOAD),
+        map_index_template="{{ unit }}",
+        doc_md=step_named(name).doc,  # a mapped task does not take it from the docstring
+        **RETRY_ARGS,
+    )(run_unit_step)
+
+
 def fortnight_tasks() -> None:
-    """Inside a DAG: one task per step of `FORTNIGHT_STEPS`, each after the steps it waits for."""
-    from chuyencan.orchestration.fortnight import FORTNIGHT_STEPS, upstream
+    """Inside a DAG: one task per step of `FORTNIGHT_STEPS`, each after the steps it waits for;
+    a per-unit step mapped over the units of `list_reporting_units`."""
+    from chuyencan.orchestration.fortnight import FORTNIGHT_STEPS, UNITS_STEP, upstream
 
     made: dict[str, Any] = {}
     for step in FORTNIGHT_STEPS:
-        made[step.name] = _step_task(step.name)(**{name: made[name] for name in step.needs})
+        needs = {name: made[name] for name in step.needs}
+        if step.per_unit:
+            made[step.name] = _unit_step_task(step.name).partial(**needs).expand(unit=made[UNITS_STEP])
+        else:
+            made[step.name] = _step_task(step.name)(**needs)
         for name in upstream(step):
             made[name] >> made[step.name]
 

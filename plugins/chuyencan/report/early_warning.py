@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from chuyencan.core.organisation import Organisation
 from chuyencan.core.reference import Reference
 from chuyencan.core.schema import student_risk
 from chuyencan.core.settings import Settings
@@ -89,13 +90,17 @@ def reasons_for(row: Any, settings: Settings, *, sibling_dropped_out: bool) -> l
     return reasons
 
 
-def flag_students(engine: Engine, ref: Reference, settings: Settings, report_date: date) -> RiskResult:
-    """Write restricted.student_risk for the report date from the schools' latest lists."""
+def flag_students(
+    engine: Engine, ref: Reference, settings: Settings, report_date: date, org: Organisation | None = None
+) -> RiskResult:
+    """Write restricted.student_risk for the report date from the schools' latest lists; with
+    `org`, each student's home commune is the commune in force on the report date (what the
+    units' reports count them under)."""
     year_start = year_boundaries(ref, report_date).start
     rising_weeks = max(settings.risk_rising_unexcused_weeks, 1)
     t = student_risk
     with engine.begin() as conn:
-        load_latest_lists(conn, ref, report_date, year_start)
+        load_latest_lists(conn, ref, report_date, year_start, org)
         rows = conn.execute(
             statement("student_risk_candidates.sql"),
             {

@@ -3,6 +3,10 @@
 `chuyencan.orchestration.fortnight` puts them in order, and runs them for the DAG, the demo, the tests
 and the benchmark. The report dated Friday F covers the school weeks ending F-7 and F. Every
 step replaces what an earlier run of the same date wrote, so a rerun leaves the same state.
+
+A report is produced for every reporting unit in force on the report date with a fortnightly
+schedule (`units_to_report`, docs/organisation.md): the steps that take a `unit` work on that
+unit's report alone, so the units' reports can run at once.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chuyencan.core.runs import engine_for, friday_of, reference_for
+from chuyencan.core.runs import engine_for, friday_of, organisation_for, reference_for
 from chuyencan.core.settings import REPORT_DEADLINE, Settings
 from chuyencan.core.wording import catalogue
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
@@ -35,24 +39,51 @@ def reports_dir(settings: Settings) -> Path:
     return settings.work_dir / "reports"
 
 
+def units_to_report(settings: Settings, report_date: date) -> list[str]:
+    """Codes of the reporting units in force on the report date whose schedule is fortnightly,
+    each before its parent."""
+    units = organisation_for(settings).reporting_units_in_force(report_date)
+    return [u.code for u in units if u.schedule == "fortnightly"]
+
+
 def flag_students_at_risk(settings: Settings, report_date: date) -> dict[str, object]:
     from chuyencan.report.early_warning import flag_students
 
-    result = flag_students(engine_for(settings.warehouse_url), reference_for(settings), settings, report_date)
+    result = flag_students(
+        engine_for(settings.warehouse_url),
+        reference_for(settings),
+        settings,
+        report_date,
+        organisation_for(settings),
+    )
     return result.as_dict()
 
 
-def publish_fortnight_summary(settings: Settings, report_date: date) -> dict[str, object]:
-    """The summary and breakdown tables, the list of texts the phrase rules did not classify,
-    then warnings to schools whose dropout lists disagree with the calendar."""
+def check_dropout_lists(settings: Settings, report_date: date) -> dict[str, object]:
+    """What concerns the schools' lists whatever the unit: warnings to schools whose dropout
+    lists disagree with the calendar, and the list of texts the phrase rules did not classify."""
     from chuyencan.report.school_warnings import warn_schools
-    from chuyencan.report.summary import publish_summary, write_unclassified
+    from chuyencan.report.summary import find_unclassified, write_unclassified
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
-    result = publish_summary(engine, ref, settings, report_date)
-    unclassified = write_unclassified(result, reports_dir(settings))
+    unclassified = find_unclassified(engine, ref, organisation_for(settings), report_date)
+    path = write_unclassified(report_date, unclassified, reports_dir(settings))
     warnings = warn_schools(engine, ref, settings, report_date)
-    return {**result.as_dict(), "unclassified_file": str(unclassified), "calendar_warnings": warnings}
+    return {
+        "report_date": report_date.isoformat(),
+        "unclassified_file": str(path),
+        "unclassified_texts": sum(len(v) for v in unclassified.values()),
+        "calendar_warnings": warnings,
+    }
+
+
+def publish_fortnight_summary(settings: Settings, report_date: date, unit: str) -> dict[str, object]:
+    """The summary and breakdown tables of `unit`'s report."""
+    from chuyencan.report.summary import publish_summary
+
+    engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
+    result = publish_summary(engine, ref, organisation_for(settings), settings, report_date, unit=unit)
+    return result.as_dict()
 
 
 def write_excel_report(settings: Settings, report_date: date, unit: str | None = None) -> dict[str, str]:
@@ -156,6 +187,11 @@ def report_is_out(settings: Settings, report_date: date, unit: str | None = None
     return all(report_files(reports_dir(settings), report_date, u.file_tag).xlsx.exists() for u in units)
 
 
+def reports_missing(settings: Settings, report_date: date) -> list[str]:
+    """The units due a report on the date whose report is not out."""
+    return [u for u in units_to_report(settings, report_date) if not report_is_out(settings, report_date, u)]
+
+
 def check_report_out(
     settings: Settings,
     report_date: date,
@@ -163,7 +199,7 @@ def check_report_out(
     now: datetime,
     send: Callable[[OutgoingEmail], None] | None,
 ) -> dict[str, object]:
-    """At the deadline: is the report out? If not, alert the district and the engineers.
+    """At the deadline: is every unit's report out? If not, alert the district and the engineers.
 
     Only the current fortnight's report alerts anyone: a check of an older date (a manual run,
     or the scheduler's first run while the report DAG still catches up) only says what it saw.
@@ -178,7 +214,9 @@ def check_report_out(
     }
     state = "not_published"
     try:
-        summary["published"] = report_is_out(settings, report_date)
+        missing = reports_missing(settings, report_date)
+        summary["published"] = not missing
+        summary["units_missing"] = missing
     except SQLAlchemyError as exc:
         log.warning("cannot tell whether report %s is out: %s", report_date, type(exc).__name__)
         state = "warehouse_unreachable"

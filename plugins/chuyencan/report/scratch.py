@@ -1,10 +1,12 @@
 """Per-transaction scratch tables shared by the summary and early-warning SQL.
 
 Both steps read the same facts: each school's latest student list as of the report date, and
-the home communes on those lists resolved to today's names (spellings and merged communes are
-resolved in Python, `Reference.resolve_commune`, which SQL cannot do portably). They go into
-temporary tables that live only inside the caller's transaction (PostgreSQL: ON COMMIT DROP;
-SQLite: emptied first, per connection), so concurrent runs never see each other's rows.
+the home communes on those lists (and the schools' own communes) resolved to the communes in
+force on the report date (spellings, old names and merged communes are resolved in Python,
+`Organisation.commune_name`, which SQL cannot do portably). A unit's report adds the unit's
+schools and the communes whose children it counts (`load_unit_scope`). They go into temporary
+tables that live only inside the caller's transaction (PostgreSQL: ON COMMIT DROP; SQLite:
+emptied first, per connection), so concurrent runs never see each other's rows.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import cache
 from sqlalchemy import Connection, Date, Integer, String, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
+from chuyencan.core.organisation import Organisation, ReportingUnit
 from chuyencan.core.reference import Reference
 from chuyencan.core.sql import sql
 
@@ -27,8 +30,14 @@ _TABLES = {
     "fortnight_student": "counted_as VARCHAR(8) NOT NULL, school_code VARCHAR(32) NOT NULL, grade INTEGER NOT NULL, "
     "level VARCHAR(4) NOT NULL, commune TEXT NOT NULL, status VARCHAR(16) NOT NULL, first_day_missed DATE, "
     "sessions_missed INTEGER, period VARCHAR(8), verdict VARCHAR(16), eligibility VARCHAR(24) NOT NULL, "
-    "cause VARCHAR(24) NOT NULL, destination VARCHAR(24) NOT NULL, workplace VARCHAR(24) NOT NULL",
+    "cause VARCHAR(24) NOT NULL, destination VARCHAR(24) NOT NULL, workplace VARCHAR(24) NOT NULL, "
+    "in_unit INTEGER NOT NULL, in_school INTEGER NOT NULL",
     "fortnight_category": "dimension VARCHAR(24) NOT NULL, category VARCHAR(24) NOT NULL",
+    # The unit whose report is being computed (docs/organisation.md#the-report-of-a-unit): its
+    # schools, and for each resolved home commune whose children it counts, the commune row
+    # they are counted under (the commune itself, or the unknown row of a unit without parent).
+    "fortnight_unit_school": "school_code VARCHAR(32) NOT NULL",
+    "fortnight_unit_home": "commune TEXT NOT NULL, scope_commune TEXT NOT NULL",
 }
 
 
@@ -60,25 +69,72 @@ def statement(name: str) -> TextClause:
         "sessions_per_day": Integer,
         "district_key": String,
         "unknown_commune": String,
+        "reporting_unit": String,
+        "top_scope": String,
     }
     present = [k for k in typed if f":{k}" in clause.text]
     return clause.bindparams(*(bindparam(k, type_=typed[k]) for k in present))
 
 
-def load_latest_lists(conn: Connection, ref: Reference, report_date: date, year_start: date) -> int:
-    """Fill fortnight_list and fortnight_commune_map for this transaction; returns the lists' count."""
+def load_latest_lists(
+    conn: Connection, ref: Reference, report_date: date, year_start: date, org: Organisation | None = None
+) -> int:
+    """Fill fortnight_list and fortnight_commune_map for this transaction; returns the lists' count.
+
+    With `org` (the report's figures and early warning) a written commune maps to the commune
+    in force on the report date, merged communes included; without it, to the district's
+    `communes.csv` name (the schools' own lists and warnings)."""
     _scratch_table(conn, "fortnight_list")
     _scratch_table(conn, "fortnight_commune_map")
-    conn.execute(
-        statement("fortnight_latest_lists.sql"), {"year_start": year_start, "report_date": report_date}
-    )
-    written = [r[0] for r in conn.execute(statement("fortnight_list_communes.sql"))]
+    params = {"year_start": year_start, "report_date": report_date}
+    conn.execute(statement("fortnight_latest_lists.sql"), params)
+    written = [r[0] for r in conn.execute(statement("fortnight_list_communes.sql"), params)]
     if written:
         conn.execute(
             text("INSERT INTO fortnight_commune_map (written, commune) VALUES (:written, :commune)"),
-            [{"written": w, "commune": ref.resolve_commune(w, report_date)} for w in written],
+            [
+                {
+                    "written": w,
+                    "commune": org.commune_name(w, report_date)
+                    if org
+                    else ref.resolve_commune(w, report_date),
+                }
+                for w in written
+            ],
         )
     return int(conn.execute(text("SELECT COUNT(*) FROM fortnight_list")).scalar_one())
+
+
+def load_unit_scope(
+    conn: Connection, org: Organisation, unit: ReportingUnit, report_date: date, unknown_commune: str
+) -> None:
+    """Fill fortnight_unit_school and fortnight_unit_home for `unit`'s report (after
+    load_latest_lists with the organisation, and early warning for the date):
+    - its schools: those reporting to it or to a unit under it on the report date;
+    - its communes (in force on the report date, in its area) count their own children; a unit
+      without parent also counts every other child, under the unknown commune's row."""
+    _scratch_table(conn, "fortnight_unit_school")
+    _scratch_table(conn, "fortnight_unit_home")
+    schools = org.unit_schools(unit.code, report_date)
+    if schools:
+        conn.execute(
+            text("INSERT INTO fortnight_unit_school (school_code) VALUES (:school_code)"),
+            [{"school_code": code} for code in schools],
+        )
+    own = {c.commune_name for c in org.communes_of(unit.code, report_date)}
+    found = set(
+        conn.execute(statement("fortnight_resolved_communes.sql"), {"report_date": report_date}).scalars()
+    )
+    home = {c: c for c in own}
+    if unit.parent is None:
+        home |= dict.fromkeys((found | {unknown_commune}) - own, unknown_commune)
+    if home:
+        conn.execute(
+            text(
+                "INSERT INTO fortnight_unit_home (commune, scope_commune) VALUES (:commune, :scope_commune)"
+            ),
+            [{"commune": c, "scope_commune": scope} for c, scope in sorted(home.items())],
+        )
 
 
 def classified_texts(conn: Connection, ref: Reference, report_date: date) -> dict[str, dict[str, str]]:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from chuyencan.core import schema as wh
 from chuyencan.core.schema import fortnight_summary
+from chuyencan.core.settings import DISTRICT_KEY
 
 STATUSES = ("on_time", "late", "missing", "rejected")
 HEADLINE = (
@@ -147,13 +148,15 @@ def fortnights(engine: Engine, reports_dir: Path, limit: int = 6) -> list[Fortni
     ]
 
 
-def district_headline(engine: Engine, report_date: date) -> dict[str, float | int | None] | None:
-    """The district line of `report.fortnight_summary` for a date (headline columns only)."""
+def district_headline(
+    engine: Engine, report_date: date, unit: str = DISTRICT_KEY
+) -> dict[str, float | int | None] | None:
+    """A unit's own line of `report.fortnight_summary` for a date (headline columns only)."""
     fs = fortnight_summary
     with engine.connect() as conn:
         row = conn.execute(
             select(*(fs.c[name] for name in HEADLINE)).where(
-                fs.c.scope == "district", fs.c.report_date == report_date
+                fs.c.reporting_unit == unit, fs.c.scope_key == unit, fs.c.report_date == report_date
             )
         ).first()
     return None if row is None else dict(row._mapping)
