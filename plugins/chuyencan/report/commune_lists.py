@@ -1,0 +1,511 @@
+"""Each commune's verification list: the children whose home is in the commune and who are out
+of school or at risk, for the commune's officers to visit (the notice of 26/3/2025, item 4).
+
+Per commune in force on the report date (chuyencan.core.organisation: Bát Xát's communes
+before the 2025 reform, the merged communes after it), one restricted workbook
+(`<reports>/restricted/communes/xac_minh_<commune code>_<date>.xlsx`, mode 0600):
+- sheet "Danh sách xác minh": every child on a school's latest list of the year with status
+  bỏ học, vắng dài ngày or nguy cơ, and every child the early warning flagged, whose home
+  commune (as the school wrote it, resolved to the unit in force) is the commune; grouped by
+  village (thôn), with school, class, first day missed, the school's reason, the police
+  verdict and what is still unknown; then the columns the commune fills in (present / left,
+  where to, workplace, cause, date visited, note) with dropdowns, and the hidden case key;
+- sheet "Số liệu theo thôn": children per village and status, adding up to the commune's total,
+  with a column for the targets the commune sets per village.
+The file is handed to `chuyencan.core.delivery.deliver_file` (recipient kind `commune`, key the
+commune's code), which copies it into the commune's folder on the share, records the delivery
+and tells the commune by email without any personal data. The list's case keys are kept in
+`restricted.verification_list_entry` so a returned workbook can be checked against them;
+`ops.verification_list` keeps the counts. A rerun of a date replaces both.
+
+Logs carry counts and commune codes only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import Engine, column, delete, insert, select, table
+
+from chuyencan.core import schema as wh
+from chuyencan.core.contract import OPEN_STATUSES, REASON_LABELS, SEX_LABELS, STATUS_LABELS
+from chuyencan.core.organisation import ADMIN_LEVEL, AdminUnit, AmbiguousName, Organisation
+from chuyencan.core.reference import Reference
+from chuyencan.core.sheet_style import (
+    CENTER,
+    DATE_FORMAT,
+    HEADER_FILL,
+    LEFT,
+    OVERFLOW,
+    RIGHT,
+    TOTAL_FILL,
+    fit_rows,
+    font,
+    header_row,
+    page_setup,
+    put,
+    widths,
+)
+from chuyencan.core.text import fold
+from chuyencan.report.calendar_periods import report_year
+from chuyencan.report.files import RESTRICTED_MODE, restricted_dir, save_workbook
+from chuyencan.report.lists import VERDICT_LABELS, reason_labels
+from chuyencan.report.scratch import load_latest_lists
+from chuyencan.report.verification_sheet import (
+    COLUMN_NUMBER,
+    COLUMNS,
+    FORMAT,
+    HEADER_ROW,
+    SHEET_CHOICES,
+    SHEET_LIST,
+    SHEET_META,
+    SHEET_VILLAGES,
+    W,
+    choices,
+)
+from chuyencan.report.wording import words
+
+log = logging.getLogger(__name__)
+
+FILE_PREFIX = "xac_minh"
+FILL_IN = PatternFill("solid", fgColor="FFF2CC")  # the columns the commune fills in
+VILLAGE_FILL = PatternFill("solid", fgColor="E2EFDA")
+KNOWN_VERDICTS = ("left_locality", "in_locality", "deceased")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+_fortnight_list = table("fortnight_list", column("school_code"), column("week_ending"), column("submission_id"))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One child on a commune's list (personal: restricted, never logged)."""
+
+    student_key: str
+    school_code: str
+    village: str
+    full_name: str
+    birth_date: date | None
+    sex: str
+    parent_name: str | None
+    class_name: str
+    grade: int
+    status: str
+    first_day_missed: date | None
+    reason_code: str | None
+    reason_text: str | None
+    destination: str | None
+    verdict: str | None
+    police_destination: str | None
+    police_workplace: str | None
+    risk_reasons: str | None
+
+    def unknowns(self) -> list[str]:
+        """What the commune still has to find out about the child."""
+        out = []
+        if self.verdict not in KNOWN_VERDICTS:
+            out.append("presence")
+        if self.status == "bo_hoc":
+            if self.reason_code in (None, "khac") and not self.reason_text:
+                out.append("cause")
+            if not (self.destination or self.police_destination):
+                out.append("destination")
+            if not (self.police_workplace or self.destination):
+                out.append("workplace")
+        return out
+
+
+@dataclass(frozen=True)
+class CommuneList:
+    commune: AdminUnit
+    cases: tuple[Case, ...]
+
+    @property
+    def code(self) -> str:
+        return self.commune.code
+
+
+def communes_in_force(org: Organisation, on: date) -> list[AdminUnit]:
+    """Every commune-level unit in force on the day, by name."""
+    units = [u for u in org.admin_units if u.level == ADMIN_LEVEL["xa"] and u.in_force(on)]
+    return sorted(units, key=lambda u: (fold(u.name), u.code))
+
+
+def home_commune(org: Organisation, written: str, on: date) -> AdminUnit | None:
+    """The unit in force that a school's 'Xã' means, or None (unknown, or split between several)."""
+    try:
+        return org.unit_in_force(written, on)
+    except AmbiguousName:
+        return None
+
+
+def collect_cases(
+    engine: Engine, ref: Reference, org: Organisation, report_date: date
+) -> tuple[list[CommuneList], int]:
+    """Each commune in force with its children; and how many children have no known commune."""
+    se, verdict, risk = wh.restricted_student_entry, wh.case_verdict, wh.student_risk
+    with engine.begin() as conn:
+        load_latest_lists(conn, ref, report_date, report_year(ref, report_date).start)
+        flagged = {
+            r.student_key: r.reasons
+            for r in conn.execute(
+                select(risk.c.student_key, risk.c.reasons).where(risk.c.report_date == report_date)
+            )
+        }
+        rows = conn.execute(
+            select(
+                se,
+                verdict.c.verdict,
+                verdict.c.destination.label("police_destination"),
+                verdict.c.workplace.label("police_workplace"),
+            )
+            .select_from(
+                se.join(_fortnight_list, _fortnight_list.c.submission_id == se.c.submission_id).outerjoin(
+                    verdict, verdict.c.student_key == se.c.student_key
+                )
+            )
+            # A child on two schools' lists once: the latest list, then the first school.
+            .order_by(_fortnight_list.c.week_ending.desc(), se.c.school_code, se.c.source_row)
+        ).all()
+    units = communes_in_force(org, report_date)
+    by_code: dict[str, list[Case]] = {u.code: [] for u in units}
+    seen: set[str] = set()
+    unknown = 0
+    for r in rows:
+        if r.student_key in seen or not (r.status in OPEN_STATUSES or r.student_key in flagged):
+            continue
+        if r.status == "da_tro_lai":
+            continue  # back at school: the school's list says so, nothing to visit
+        seen.add(r.student_key)
+        unit = home_commune(org, r.commune, report_date)
+        if unit is None or unit.code not in by_code:
+            unknown += 1
+            continue
+        by_code[unit.code].append(
+            Case(
+                student_key=r.student_key,
+                school_code=r.school_code,
+                village=(r.village or "").strip(),
+                full_name=r.full_name,
+                birth_date=r.birth_date,
+                sex=r.sex,
+                parent_name=r.parent_name,
+                class_name=r.class_name,
+                grade=r.grade,
+                status=r.status,
+                first_day_missed=r.first_day_missed,
+                reason_code=r.reason_code,
+                reason_text=r.reason_text,
+                destination=r.destination,
+                verdict=r.verdict,
+                police_destination=r.police_destination,
+                police_workplace=r.police_workplace,
+                risk_reasons=flagged.get(r.student_key),
+            )
+        )
+    lists = [
+        CommuneList(u, tuple(sorted(by_code[u.code], key=lambda c: (fold(c.village), fold(c.full_name)))))
+        for u in units
+    ]
+    return lists, unknown
+
+
+def list_file_name(commune_code: str, report_date: date) -> str:
+    return f"{FILE_PREFIX}_{_UNSAFE_NAME.sub('_', commune_code)}_{report_date.isoformat()}.xlsx"
+
+
+def lists_dir(out_dir: Path) -> Path:
+    folder = restricted_dir(out_dir) / "communes"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def write_commune_lists(
+    engine: Engine,
+    ref: Reference,
+    org: Organisation,
+    report_date: date,
+    out_dir: Path,
+    *,
+    now: datetime | None = None,
+) -> list[tuple[CommuneList, Path]]:
+    """Write every commune's list and record what each carries; returns (list, file) pairs."""
+    lists, unknown = collect_cases(engine, ref, org, report_date)
+    folder = lists_dir(out_dir)
+    school_names = {code: s.name for code, s in ref.schools.items()}
+    written = []
+    for commune_list in lists:
+        path = folder / list_file_name(commune_list.code, report_date)
+        save_workbook(workbook(commune_list, report_date, school_names), path, mode=RESTRICTED_MODE)
+        written.append((commune_list, path))
+    for stale in folder.glob(f"{FILE_PREFIX}_*_{report_date.isoformat()}.xlsx"):
+        if stale not in {p for _, p in written}:
+            stale.unlink()
+    _record(engine, report_date, written, now or datetime.now(UTC))
+    log.info(
+        "commune verification lists for %s: %d communes, %d children, %d with no known home commune",
+        report_date,
+        len(written),
+        sum(len(c.cases) for c, _ in written),
+        unknown,
+    )
+    return written
+
+
+def _record(engine: Engine, report_date: date, written: Sequence[tuple[CommuneList, Path]], now: datetime) -> None:
+    lst, entry = wh.verification_list, wh.verification_list_entry
+    with engine.begin() as conn:
+        conn.execute(delete(lst).where(lst.c.report_date == report_date))
+        conn.execute(delete(entry).where(entry.c.report_date == report_date))
+        conn.execute(
+            insert(lst),
+            [
+                {
+                    "report_date": report_date,
+                    "commune_code": c.code,
+                    "commune": c.commune.label,
+                    "children": len(c.cases),
+                    "file_name": path.name,
+                    "written_at": now,
+                }
+                for c, path in written
+            ],
+        )
+        rows = [
+            {
+                "report_date": report_date,
+                "commune_code": c.code,
+                "student_key": case.student_key,
+                "school_code": case.school_code,
+            }
+            for c, _ in written
+            for case in c.cases
+        ]
+        if rows:
+            conn.execute(insert(entry), rows)
+
+
+# --- the workbook -------------------------------------------------------------------------------
+
+
+def workbook(commune_list: CommuneList, report_date: date, school_names: dict[str, str]) -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = SHEET_LIST
+    label = commune_list.commune.label
+    _list_sheet(ws, commune_list, report_date, school_names)
+    _village_sheet(wb.create_sheet(SHEET_VILLAGES), commune_list)
+    _choices_sheet(wb.create_sheet(SHEET_CHOICES))
+    _meta_sheet(wb.create_sheet(SHEET_META), commune_list, report_date)
+    wb.properties.title = W("document_title", commune=label, date=f"{report_date:%d/%m/%Y}")
+    wb.properties.keywords = "restricted"
+    return wb
+
+
+def _status_text(case: Case) -> str:
+    text = STATUS_LABELS.get(case.status, case.status)
+    if case.risk_reasons and case.status != "bo_hoc":
+        text += "; " + W("at_risk_reasons", reasons="; ".join(reason_labels(case.risk_reasons.split(","))))
+    return text
+
+
+def _reason_text(case: Case) -> str:
+    if case.reason_code and case.reason_code != "khac":
+        return REASON_LABELS.get(case.reason_code, case.reason_code)
+    return case.reason_text or (W("reasons_other") if case.reason_code else "")
+
+
+def _verdict_text(case: Case) -> str:
+    return VERDICT_LABELS.get(case.verdict or "", words("lists.unverified"))
+
+
+def _list_sheet(ws: Worksheet, commune_list: CommuneList, report_date: date, school_names: dict[str, str]) -> None:
+    cases = commune_list.cases
+    label = commune_list.commune.label
+    widths(ws, [c.width for c in COLUMNS])
+    counts = Counter(c.status for c in cases)
+    villages = {fold(c.village) for c in cases}
+    put(ws, 1, 2, W("heading.office", commune_upper=label.upper()), style=font(12, bold=True), align=OVERFLOW)
+    put(ws, 2, 2, W("heading.confidential"), style=font(11, bold=True, color="C00000"), align=OVERFLOW)
+    put(ws, 3, 2, W("heading.title"), style=font(14, bold=True), align=OVERFLOW)
+    ws.row_dimensions[3].height = 24
+    put(ws, 4, 2, W("heading.as_of", date=f"{report_date:%d/%m/%Y}"), style=font(12, italic=True), align=OVERFLOW)
+    summary = (
+        W(
+            "heading.summary",
+            total=len(cases),
+            dropouts=counts["bo_hoc"],
+            absent=counts["vang_dai_ngay"],
+            at_risk=len(cases) - counts["bo_hoc"] - counts["vang_dai_ngay"],
+            villages=len(villages),
+        )
+        if cases
+        else W("heading.empty")
+    )
+    put(ws, 5, 2, summary, style=font(12), align=OVERFLOW)
+    put(ws, 6, 2, W("heading.instructions"), style=font(11, italic=True), align=OVERFLOW)
+    first_fill = min(i for i, c in enumerate(COLUMNS, start=1) if c.fill)
+    put(ws, HEADER_ROW - 1, first_fill, W("fill_group"), style=font(11, bold=True), align=OVERFLOW)
+    header_row(ws, HEADER_ROW, [c.header for c in COLUMNS])
+    for i, c in enumerate(COLUMNS, start=1):
+        if c.fill:
+            ws.cell(HEADER_ROW, i).fill = FILL_IN
+    row = HEADER_ROW + 1
+    number = 0
+    by_village: dict[str, list[Case]] = defaultdict(list)
+    for case in cases:
+        by_village[case.village].append(case)
+    for village, members in by_village.items():
+        name = village or W("heading.no_village")
+        put(
+            ws,
+            row,
+            2,
+            W("heading.village_row", village=name, count=len(members)),
+            style=font(12, bold=True),
+            align=OVERFLOW,
+            fill=VILLAGE_FILL,
+        )
+        row += 1
+        for case in members:
+            number += 1
+            _case_row(ws, row, number, case, school_names)
+            row += 1
+    last = max(row - 1, HEADER_ROW + 1)
+    _validations(ws, HEADER_ROW + 1, last + 50)
+    ws.column_dimensions["A"].hidden = True
+    fit_rows(ws, HEADER_ROW + 1, row - 1)
+    page_setup(ws, f"{HEADER_ROW}:{HEADER_ROW}", freeze=f"E{HEADER_ROW + 1}")
+
+
+def _case_row(ws: Worksheet, row: int, number: int, case: Case, school_names: dict[str, str]) -> None:
+    unknown = case.unknowns()
+    values: dict[str, Any] = {
+        "case_key": case.student_key,
+        "number": number,
+        "village": case.village,
+        "full_name": case.full_name,
+        "birth_date": case.birth_date,
+        "sex": SEX_LABELS.get(case.sex, case.sex),
+        "parent_name": case.parent_name,
+        "school": school_names.get(case.school_code, case.school_code),
+        "class_name": case.class_name,
+        "status": _status_text(case),
+        "first_day_missed": case.first_day_missed,
+        "school_reason": _reason_text(case),
+        "police_verdict": _verdict_text(case),
+        "unknown": "; ".join(W(f"unknowns.{u}") for u in unknown) or W("nothing_unknown"),
+    }
+    for i, c in enumerate(COLUMNS, start=1):
+        value = values.get(c.key)
+        fill = FILL_IN if c.fill else None
+        if c.key in ("birth_date", "first_day_missed", "visited_on"):
+            put(ws, row, i, value, align=CENTER, fmt=DATE_FORMAT, border=True, fill=fill)
+        elif c.key == "number":
+            put(ws, row, i, value, align=RIGHT, border=True)
+        else:
+            put(ws, row, i, value, align=LEFT, border=True, fill=fill)
+
+
+def _validations(ws: Worksheet, first: int, last: int) -> None:
+    """Dropdowns on the fill-in columns from the Danh mục sheet; a date check on the date."""
+    for n, (key, labels) in enumerate(choices(), start=1):
+        letter = get_column_letter(n)
+        source = f"{quote_sheetname(SHEET_CHOICES)}!${letter}$2:${letter}${len(labels) + 1}"
+        dv = DataValidation(
+            type="list",
+            formula1=source,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=W("validation.list_title"),
+            error=W("validation.list_error"),
+        )
+        col = get_column_letter(COLUMN_NUMBER[key])
+        dv.add(f"{col}{first}:{col}{last}")
+        ws.add_data_validation(dv)
+    dates = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",  # 01/01/2000
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=W("validation.date_title"),
+        error=W("validation.date_error"),
+    )
+    col = get_column_letter(COLUMN_NUMBER["visited_on"])
+    dates.add(f"{col}{first}:{col}{last}")
+    ws.add_data_validation(dates)
+
+
+def _village_sheet(ws: Worksheet, commune_list: CommuneList) -> None:
+    spec = W.raw("villages.columns")
+    keys = ("number", "village", "bo_hoc", "vang_dai_ngay", "nguy_co", "total", "target", "note")
+    widths(ws, [6, 22, 10, 12, 14, 10, 16, 24])
+    put(
+        ws,
+        1,
+        1,
+        W("villages.title", commune_upper=commune_list.commune.label.upper()),
+        style=font(13, bold=True),
+        align=OVERFLOW,
+    )
+    put(ws, 2, 1, W("villages.note"), style=font(11, italic=True), align=OVERFLOW)
+    header_row(ws, 4, [spec[k] for k in keys])
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    names: dict[str, str] = {}
+    for case in commune_list.cases:
+        key = fold(case.village)
+        names.setdefault(key, case.village or W("heading.no_village"))
+        # A child flagged by the early warning counts as at risk whatever the list says.
+        counts[key]["bo_hoc" if case.status == "bo_hoc" else case.status if case.status in OPEN_STATUSES else "nguy_co"] += 1
+    row = 5
+    totals: Counter[str] = Counter()
+    for n, key in enumerate(sorted(counts, key=lambda k: fold(names[k])), start=1):
+        c = counts[key]
+        values = [n, names[key], c["bo_hoc"], c["vang_dai_ngay"], c["nguy_co"], sum(c.values()), None, None]
+        totals.update(c)
+        for col, value in enumerate(values, start=1):
+            put(ws, row, col, value, align=RIGHT if isinstance(value, int) else LEFT, border=True,
+                fill=FILL_IN if col == 7 else None)
+        row += 1
+    total_values = [None, W("villages.total_row"), totals["bo_hoc"], totals["vang_dai_ngay"], totals["nguy_co"],
+                    sum(totals.values()), None, None]
+    for col, value in enumerate(total_values, start=1):
+        put(ws, row, col, value, style=font(12, bold=True), align=RIGHT if isinstance(value, int) else LEFT,
+            border=True, fill=TOTAL_FILL)
+    page_setup(ws, "4:4", freeze="C5")
+
+
+def _choices_sheet(ws: Worksheet) -> None:
+    for n, (key, labels) in enumerate(choices(), start=1):
+        put(ws, 1, n, W(f"columns.{key}"), style=font(12, bold=True), fill=HEADER_FILL)
+        for i, label in enumerate(labels.values(), start=2):
+            put(ws, i, n, label)
+    ws.sheet_state = "hidden"
+
+
+def _meta_sheet(ws: Worksheet, commune_list: CommuneList, report_date: date) -> None:
+    values = {
+        "commune_code": commune_list.code,
+        "commune": commune_list.commune.label,
+        "list_date": report_date.isoformat(),
+        "format": FORMAT,
+    }
+    for i, (key, value) in enumerate(values.items(), start=1):
+        put(ws, i, 1, W(f"meta.{key}"))
+        put(ws, i, 2, value)
+        put(ws, i, 3, key)
+    ws.sheet_state = "hidden"
