@@ -3,7 +3,9 @@
 -- of every dimension, zeros included), counted from the scratch table fortnight_student:
 --   cause, grade, workplace_kind: the open dropouts (add up to dropouts_open);
 --   left_period, destination: the open dropouts the police found gone (add up to left_locality);
---   returned_eligibility: the fortnight's returns (add up to returned).
+--   returned_eligibility: the fortnight's returns (add up to returned);
+--   local_verification: the open dropouts a commune's home visit verified, or not (add up to
+--   dropouts_open).
 -- Scopes as in the summary: the district, the student's level, home commune, school.
 -- Bound by name: report_date, district_key.
 INSERT INTO report.fortnight_breakdown (report_date, scope, scope_key, dimension, category, students)
@@ -27,6 +29,10 @@ WITH facts AS (
     UNION ALL
     SELECT school_code, level, commune, 'returned_eligibility', eligibility
     FROM fortnight_student WHERE counted_as = 'returned'
+    UNION ALL
+    SELECT school_code, level, commune, 'local_verification',
+        CASE WHEN verified = 1 THEN 'da_xac_minh' ELSE 'chua_xac_minh' END
+    FROM fortnight_student WHERE counted_as = 'listed' AND status = 'bo_hoc'
 ),
 counts AS (
     SELECT 'district' AS scope, CAST(:district_key AS VARCHAR(64)) AS scope_key, dimension, category,

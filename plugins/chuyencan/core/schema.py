@@ -475,6 +475,7 @@ verification_list = Table(
     Column("report_date", Date, primary_key=True),
     Column("commune_code", String(16), primary_key=True),  # the administrative unit's code
     Column("commune", Text, nullable=False),  # its name in force on the report date
+    Column("recipient_key", Text, nullable=False),  # its folder's key on the share (contacts' key)
     Column("children", Integer, nullable=False),
     Column("file_name", Text, nullable=False),
     Column("written_at", DateTime(timezone=True), nullable=False),

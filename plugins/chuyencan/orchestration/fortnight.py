@@ -35,6 +35,12 @@ def _report() -> ModuleType:
     return pipeline
 
 
+def _verification() -> ModuleType:
+    from chuyencan.report import verification_pipeline
+
+    return verification_pipeline
+
+
 @dataclass
 class FortnightRun:
     """What each step of one fortnightly run is given."""
@@ -109,6 +115,13 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
         "45-session limit, the school's own 'at risk', a sibling who dropped out.",
     ),
     Step(
+        "collect_verification_returns",
+        lambda r: _verification().collect_verification_returns(r.settings, r.report_date, now=r.now),
+        doc="The communes' filled-in verification lists from their nop_lai folders: checked, recorded "
+        "or quarantined with reasons (the commune is emailed what to fix); then which communes have "
+        "not answered for two fortnights (report.commune_verification). docs/verification.md.",
+    ),
+    Step(
         "publish_fortnight_summary",
         lambda r: _report().publish_fortnight_summary(r.settings, r.report_date),
         doc="report.fortnight_summary and report.fortnight_breakdown for the district, each level, "
@@ -125,6 +138,13 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
         lambda r: _report().write_school_risk_lists(r.settings, r.report_date),
         after=("publish_fortnight_summary",),
         doc="One restricted list of at-risk students per school, for its principal.",
+    ),
+    Step(
+        "write_commune_verification_lists",
+        lambda r: _verification().write_commune_verification_lists(r.settings, r.report_date, now=r.now),
+        after=("publish_fortnight_summary",),
+        doc="Each commune's list of out-of-school and at-risk children living there, by village, "
+        "delivered into the commune's folder for home visits. docs/verification.md.",
     ),
     Step(
         "email_district_report",

@@ -23,9 +23,11 @@ Logs carry counts and commune codes only.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from chuyencan.core import schema as wh
 from chuyencan.core.contract import OPEN_STATUSES, REASON_LABELS, SEX_LABELS, STATUS_LABELS
 from chuyencan.core.organisation import ADMIN_LEVEL, AdminUnit, AmbiguousName, Organisation
 from chuyencan.core.reference import Reference
+from chuyencan.core.safe_cells import CellValue
 from chuyencan.core.sheet_style import (
     CENTER,
     DATE_FORMAT,
@@ -61,7 +64,7 @@ from chuyencan.core.sheet_style import (
 )
 from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import report_year
-from chuyencan.report.files import RESTRICTED_MODE, restricted_dir, save_workbook
+from chuyencan.report.files import RESTRICTED_MODE, restricted_dir, save_bytes
 from chuyencan.report.lists import VERDICT_LABELS, reason_labels
 from chuyencan.report.scratch import load_latest_lists
 from chuyencan.report.verification_sheet import (
@@ -85,7 +88,10 @@ FILL_IN = PatternFill("solid", fgColor="FFF2CC")  # the columns the commune fill
 VILLAGE_FILL = PatternFill("solid", fgColor="E2EFDA")
 KNOWN_VERDICTS = ("left_locality", "in_locality", "deceased")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
-_fortnight_list = table("fortnight_list", column("school_code"), column("week_ending"), column("submission_id"))
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_fortnight_list = table(
+    "fortnight_list", column("school_code"), column("week_ending"), column("submission_id")
+)
 
 
 @dataclass(frozen=True)
@@ -221,6 +227,12 @@ def collect_cases(
     return lists, unknown
 
 
+def recipient_key(ref: Reference, unit: AdminUnit, on: date) -> str:
+    """The commune's key as a recipient (folder and contacts): its name as in communes.csv,
+    else the name of the unit in force."""
+    return ref.resolve_commune(unit.name, on) or unit.name
+
+
 def list_file_name(commune_code: str, report_date: date) -> str:
     return f"{FILE_PREFIX}_{_UNSAFE_NAME.sub('_', commune_code)}_{report_date.isoformat()}.xlsx"
 
@@ -248,12 +260,16 @@ def write_commune_lists(
     written = []
     for commune_list in lists:
         path = folder / list_file_name(commune_list.code, report_date)
-        save_workbook(workbook(commune_list, report_date, school_names), path, mode=RESTRICTED_MODE)
+        save_bytes(
+            stable_bytes(workbook(commune_list, report_date, school_names), report_date),
+            path,
+            mode=RESTRICTED_MODE,
+        )
         written.append((commune_list, path))
     for stale in folder.glob(f"{FILE_PREFIX}_*_{report_date.isoformat()}.xlsx"):
         if stale not in {p for _, p in written}:
             stale.unlink()
-    _record(engine, report_date, written, now or datetime.now(UTC))
+    _record(engine, ref, report_date, written, now or datetime.now(UTC))
     log.info(
         "commune verification lists for %s: %d communes, %d children, %d with no known home commune",
         report_date,
@@ -264,7 +280,13 @@ def write_commune_lists(
     return written
 
 
-def _record(engine: Engine, report_date: date, written: Sequence[tuple[CommuneList, Path]], now: datetime) -> None:
+def _record(
+    engine: Engine,
+    ref: Reference,
+    report_date: date,
+    written: Sequence[tuple[CommuneList, Path]],
+    now: datetime,
+) -> None:
     lst, entry = wh.verification_list, wh.verification_list_entry
     with engine.begin() as conn:
         conn.execute(delete(lst).where(lst.c.report_date == report_date))
@@ -276,6 +298,7 @@ def _record(engine: Engine, report_date: date, written: Sequence[tuple[CommuneLi
                     "report_date": report_date,
                     "commune_code": c.code,
                     "commune": c.commune.label,
+                    "recipient_key": recipient_key(ref, c.commune, report_date),
                     "children": len(c.cases),
                     "file_name": path.name,
                     "written_at": now,
@@ -295,6 +318,27 @@ def _record(engine: Engine, report_date: date, written: Sequence[tuple[CommuneLi
         ]
         if rows:
             conn.execute(insert(entry), rows)
+
+
+def stable_bytes(wb: Workbook, report_date: date) -> bytes:
+    """The workbook's bytes, the same for the same content: its times are the report date's,
+    not the clock's, so a rerun delivers nothing new (chuyencan.core.delivery compares hashes)."""
+    stamp = datetime(report_date.year, report_date.month, report_date.day)
+    wb.properties.created = wb.properties.modified = stamp
+    raw = io.BytesIO()
+    wb.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            member.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save's time
+                data = _MODIFIED.sub(
+                    rb"\g<1>" + stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data
+                )
+            dst.writestr(member, data)
+    return out.getvalue()
 
 
 # --- the workbook -------------------------------------------------------------------------------
@@ -332,7 +376,9 @@ def _verdict_text(case: Case) -> str:
     return VERDICT_LABELS.get(case.verdict or "", words("lists.unverified"))
 
 
-def _list_sheet(ws: Worksheet, commune_list: CommuneList, report_date: date, school_names: dict[str, str]) -> None:
+def _list_sheet(
+    ws: Worksheet, commune_list: CommuneList, report_date: date, school_names: dict[str, str]
+) -> None:
     cases = commune_list.cases
     label = commune_list.commune.label
     widths(ws, [c.width for c in COLUMNS])
@@ -342,7 +388,14 @@ def _list_sheet(ws: Worksheet, commune_list: CommuneList, report_date: date, sch
     put(ws, 2, 2, W("heading.confidential"), style=font(11, bold=True, color="C00000"), align=OVERFLOW)
     put(ws, 3, 2, W("heading.title"), style=font(14, bold=True), align=OVERFLOW)
     ws.row_dimensions[3].height = 24
-    put(ws, 4, 2, W("heading.as_of", date=f"{report_date:%d/%m/%Y}"), style=font(12, italic=True), align=OVERFLOW)
+    put(
+        ws,
+        4,
+        2,
+        W("heading.as_of", date=f"{report_date:%d/%m/%Y}"),
+        style=font(12, italic=True),
+        align=OVERFLOW,
+    )
     summary = (
         W(
             "heading.summary",
@@ -469,23 +522,55 @@ def _village_sheet(ws: Worksheet, commune_list: CommuneList) -> None:
     for case in commune_list.cases:
         key = fold(case.village)
         names.setdefault(key, case.village or W("heading.no_village"))
-        # A child flagged by the early warning counts as at risk whatever the list says.
-        counts[key]["bo_hoc" if case.status == "bo_hoc" else case.status if case.status in OPEN_STATUSES else "nguy_co"] += 1
+        # A child only the early warning flagged (on the list as something else) is at risk.
+        counts[key][case.status if case.status in OPEN_STATUSES else "nguy_co"] += 1
     row = 5
     totals: Counter[str] = Counter()
     for n, key in enumerate(sorted(counts, key=lambda k: fold(names[k])), start=1):
         c = counts[key]
-        values = [n, names[key], c["bo_hoc"], c["vang_dai_ngay"], c["nguy_co"], sum(c.values()), None, None]
+        values: list[CellValue] = [
+            n,
+            names[key],
+            c["bo_hoc"],
+            c["vang_dai_ngay"],
+            c["nguy_co"],
+            sum(c.values()),
+            None,
+            None,
+        ]
         totals.update(c)
         for col, value in enumerate(values, start=1):
-            put(ws, row, col, value, align=RIGHT if isinstance(value, int) else LEFT, border=True,
-                fill=FILL_IN if col == 7 else None)
+            put(
+                ws,
+                row,
+                col,
+                value,
+                align=RIGHT if isinstance(value, int) else LEFT,
+                border=True,
+                fill=FILL_IN if col == 7 else None,
+            )
         row += 1
-    total_values = [None, W("villages.total_row"), totals["bo_hoc"], totals["vang_dai_ngay"], totals["nguy_co"],
-                    sum(totals.values()), None, None]
+    total_values = [
+        None,
+        W("villages.total_row"),
+        totals["bo_hoc"],
+        totals["vang_dai_ngay"],
+        totals["nguy_co"],
+        sum(totals.values()),
+        None,
+        None,
+    ]
     for col, value in enumerate(total_values, start=1):
-        put(ws, row, col, value, style=font(12, bold=True), align=RIGHT if isinstance(value, int) else LEFT,
-            border=True, fill=TOTAL_FILL)
+        put(
+            ws,
+            row,
+            col,
+            value,
+            style=font(12, bold=True),
+            align=RIGHT if isinstance(value, int) else LEFT,
+            border=True,
+            fill=TOTAL_FILL,
+        )
     page_setup(ws, "4:4", freeze="C5")
 
 

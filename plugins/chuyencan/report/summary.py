@@ -26,7 +26,14 @@ from chuyencan.core.settings import DISTRICT_KEY, Settings
 from chuyencan.report.calendar_periods import Fortnight, year_boundaries
 from chuyencan.report.dimensions import UNKNOWN_COMMUNE
 from chuyencan.report.files import save_text
-from chuyencan.report.scratch import classified_texts, load_fortnight_students, load_latest_lists, statement
+from chuyencan.report.scratch import (
+    classified_texts,
+    load_fortnight_students,
+    load_latest_lists,
+    load_verified,
+    statement,
+)
+from chuyencan.report.verification_findings import current_findings, cutoff
 from chuyencan.report.wording import words
 
 log = logging.getLogger(__name__)
@@ -81,6 +88,8 @@ def publish_summary(engine: Engine, ref: Reference, settings: Settings, report_d
     with engine.begin() as conn:
         lists = load_latest_lists(conn, ref, report_date, params["year_start"])  # type: ignore[arg-type]
         classes = classified_texts(conn, ref, report_date)
+        # The communes' home visits in force on the date override the school's and police's word.
+        load_verified(conn, current_findings(conn, ref, report_date, cutoff(settings, report_date)))
         load_fortnight_students(conn, params)
         conn.execute(b.delete().where(b.c.report_date == report_date))
         conn.execute(t.delete().where(t.c.report_date == report_date))

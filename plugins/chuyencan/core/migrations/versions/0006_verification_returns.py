@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("report_date", sa.Date(), nullable=False),
         sa.Column("commune_code", sa.String(length=16), nullable=False),
         sa.Column("commune", sa.Text(), nullable=False),
+        sa.Column("recipient_key", sa.Text(), nullable=False),
         sa.Column("children", sa.Integer(), nullable=False),
         sa.Column("file_name", sa.Text(), nullable=False),
         sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
