@@ -104,9 +104,8 @@ def _delivered(share: Path, key_folder: str) -> Path:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from chuyencan_dev.synth import generate
-
     from chuyencan.core.delivery import recipient_key_safe
+    from chuyencan_dev.synth import generate
 
     base = tmp_path_factory.mktemp("verification")
     sample = generate(base / "sample", seed=7, scale="district", first_week=FIRST_LIST, last_week=LIST_DATE)
@@ -129,14 +128,19 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     org = load_organisation(sample.reference_dir)
     engine = engine_for(settings.warehouse_url)
     with engine.connect() as conn:
-        sent = {r.commune_code: r for r in conn.execute(select(wh.verification_list))
-                if r.report_date == LIST_DATE}
+        sent = {
+            r.commune_code: r
+            for r in conn.execute(select(wh.verification_list))
+            if r.report_date == LIST_DATE
+        }
     share = base / "share"
     lists = {
         code: list_rows(_delivered(share, recipient_key_safe(r.recipient_key))) for code, r in sent.items()
     }
     # The commune with the most dropouts returns every dropout visited.
-    dropouts = {code: [x for x in rows if str(x["status"]).startswith("Bỏ học")] for code, rows in lists.items()}
+    dropouts = {
+        code: [x for x in rows if str(x["status"]).startswith("Bỏ học")] for code, rows in lists.items()
+    }
     chosen = max(dropouts, key=lambda c: (len(dropouts[c]), c))
     folder = {code: share / "commune" / recipient_key_safe(r.recipient_key) for code, r in sent.items()}
     answers = {}
@@ -153,8 +157,12 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # And one child who is not a dropout: a finding that must not count among dropouts.
     other = next(x for x in lists[chosen] if not str(x["status"]).startswith("Bỏ học"))
     answers[other["row"]] = {"presence": PRESENT_LABEL, "visited_on": "09/04/2025"}
-    fill(_delivered(share, folder[chosen].name), folder[chosen] / "nop_lai" / "ket_qua.xlsx", answers,
-         mtime=RETURNED_ON)
+    fill(
+        _delivered(share, folder[chosen].name),
+        folder[chosen] / "nop_lai" / "ket_qua.xlsx",
+        answers,
+        mtime=RETURNED_ON,
+    )
 
     # A second commune's return with a mistake of every kind, one row each.
     bad = sorted((c for c in lists if c != chosen and len(lists[c]) >= 7), key=lambda c: -len(lists[c]))[0]
@@ -175,8 +183,12 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     # A third commune drops the chosen commune's workbook into its own folder.
     third = next(c for c in sorted(lists) if c not in (chosen, bad))
-    fill(folder[chosen] / "nop_lai" / "ket_qua.xlsx", folder[third] / "nop_lai" / "cua_xa_khac.xlsx", {},
-         mtime=RETURNED_ON)
+    fill(
+        folder[chosen] / "nop_lai" / "ket_qua.xlsx",
+        folder[third] / "nop_lai" / "cua_xa_khac.xlsx",
+        {},
+        mtime=RETURNED_ON,
+    )
 
     before = read_published(settings.warehouse_url, LIST_DATE)
     records: list[logging.LogRecord] = []
@@ -218,7 +230,8 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_every_commune_gets_its_list_with_the_truths_children(loop: dict[str, Any]) -> None:
     org, ref = loop["org"], loop["ref"]
     in_force = {u.code for u in communes_in_force(org, LIST_DATE)}
-    assert set(loop["sent"]) == in_force and len(in_force) == 21
+    assert set(loop["sent"]) == in_force
+    assert len(in_force) == 21
     expected: Counter[str] = Counter()
     for commune, n in truth_children(loop["sample"].truth_dir, LIST_DATE).items():
         unit = org.unit_in_force(commune, LIST_DATE)
@@ -230,7 +243,9 @@ def test_every_commune_gets_its_list_with_the_truths_children(loop: dict[str, An
     # Each list went through the delivery: one record per commune, each file in its folder.
     with loop["engine"].connect() as conn:
         delivered = conn.execute(select(wh.delivery)).all()
-    on_date = [d for d in delivered if d.document_kind == "commune_verification_list" and d.period == LIST_DATE]
+    on_date = [
+        d for d in delivered if d.document_kind == "commune_verification_list" and d.period == LIST_DATE
+    ]
     assert len(on_date) == len(in_force)
     assert loop["out"]["write_commune_verification_lists"]["commune_lists"] == len(in_force)
     del ref
@@ -252,7 +267,9 @@ def test_villages_add_up_to_the_commune_and_rows_are_grouped_by_village(loop: di
         assert Counter(str(x["village"]) for x in rows) == {str(v[1]): v[5] for v in villages}
         # Grouped: a village's rows are consecutive.
         order = [x["village"] for x in rows]
-        assert all(order.index(v) + order.count(v) - 1 == len(order) - 1 - order[::-1].index(v) for v in set(order))
+        assert all(
+            order.index(v) + order.count(v) - 1 == len(order) - 1 - order[::-1].index(v) for v in set(order)
+        )
 
 
 def test_a_returned_list_changes_the_next_report_as_the_commune_found(loop: dict[str, Any]) -> None:
@@ -290,7 +307,8 @@ def test_bad_returns_are_quarantined_with_their_reasons(loop: dict[str, Any]) ->
             for r in conn.execute(select(issues).where(issues.c.return_id == returns[loop["bad"]].return_id))
         )
         findings = conn.execute(select(wh.verification_finding)).all()
-    assert returns[loop["chosen"]].outcome == "accepted" and returns[loop["chosen"]].version == 1
+    assert returns[loop["chosen"]].outcome == "accepted"
+    assert returns[loop["chosen"]].version == 1
     assert rules == Counter(
         {
             ("unknown_case_key", "case_key"): 1,
@@ -311,7 +329,8 @@ def test_bad_returns_are_quarantined_with_their_reasons(loop: dict[str, Any]) ->
     assert len(findings) == len(loop["answers"])
     for code in (loop["bad"], loop["third"]):
         stored = Path(returns[code].stored_path)
-        assert stored.exists() and "quarantine" in stored.parts
+        assert stored.exists()
+        assert "quarantine" in stored.parts
         reasons = stored.with_name(stored.name + ".errors.txt").read_text(encoding="utf-8")
         assert "Dòng" in reasons or "khác" in reasons
 
@@ -328,13 +347,18 @@ def test_communes_without_a_return_for_two_fortnights_are_named(loop: dict[str, 
     t = wh.commune_verification
     with loop["engine"].connect() as conn:
         rows = {r.commune_code: r for r in conn.execute(select(t).where(t.c.report_date == NEXT_REPORT))}
-    assert rows[loop["chosen"]].overdue is False and rows[loop["chosen"]].lists_without_return == 0
+    assert rows[loop["chosen"]].overdue is False
+    assert rows[loop["chosen"]].lists_without_return == 0
     assert rows[loop["bad"]].overdue is True  # a rejected return is no answer
     overdue = sorted(r.commune for r in rows.values() if r.overdue)
     assert len(overdue) == len(loop["sent"]) - 1
     report = load_workbook(loop["rerun"]["write_excel_report"]["xlsx"])
     notes = " ".join(
-        str(c.value) for ws in report.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+        str(c.value)
+        for ws in report.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
     )
     assert all(name in notes for name in overdue)
     assert "Đã xác minh tại địa phương" in notes
@@ -366,4 +390,5 @@ def test_lists_stay_in_the_restricted_area(loop: dict[str, Any]) -> None:
     folder = lists_dir(loop["settings"].work_dir / "reports")
     assert folder.stat().st_mode & 0o077 == 0
     files = list(folder.glob("xac_minh_*.xlsx"))
-    assert files and all(f.stat().st_mode & 0o077 == 0 for f in files)
+    assert files
+    assert all(f.stat().st_mode & 0o077 == 0 for f in files)
