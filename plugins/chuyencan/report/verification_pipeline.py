@@ -120,7 +120,8 @@ def rejection_email(
     def on_rejected(conn: Connection, checked: CheckedReturn, return_id: int) -> None:
         place = by_code[checked.commune_code]
         moment = now or datetime.now(UTC)
-        on = moment.astimezone(settings.timezone).date()
+        # The contacts of the commune the list was sent to, in force on the list's date.
+        on = checked.list_date or moment.astimezone(settings.timezone).date()
         emails = load_contacts(settings.reference_dir).emails_for(RECIPIENT_KIND, place.recipient_key, on)
         if not emails:
             note_contact_gap(

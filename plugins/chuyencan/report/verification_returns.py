@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
 from sqlalchemy import Connection, Engine, func, select
@@ -242,7 +242,13 @@ class _Unusable(Exception):
 
 def _read(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, str]]:
     """(sheet row number, {column key: value}) of each row under the header; the meta values."""
-    wb = load_workbook(path, read_only=True, data_only=True)
+    # A file object: the staged copy's name has no .xlsx ending, which openpyxl checks.
+    with path.open("rb") as handle:
+        return _read_open(handle)
+
+
+def _read_open(handle: BinaryIO) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, str]]:
+    wb = load_workbook(handle, read_only=True, data_only=True)
     try:
         if SHEET_LIST not in wb.sheetnames:
             raise _Unusable(ReturnIssue("missing_sheet", value=SHEET_LIST))
