@@ -87,9 +87,27 @@ def shape(engine: Engine) -> dict[str, Any]:
 
 
 # Tables later revisions add: the previous release has none of them (0002: issue 11).
-ADDED_SINCE_RELEASE = ("report.fortnight_breakdown", "ref.contact", "ops.contact_gap", "restricted.delivery")
-# Added tables this sample fortnight leaves empty: no delivery runs in it, every contact exists.
-EMPTY_IN_SAMPLE = ("ops.contact_gap", "restricted.delivery")
+ADDED_SINCE_RELEASE = (
+    "report.fortnight_breakdown",
+    "ref.contact",
+    "ops.contact_gap",
+    "restricted.delivery",
+    "ops.verification_list",
+    "restricted.verification_list_entry",
+    "ops.verification_return",
+    "ops.verification_return_issue",
+    "restricted.verification_finding",
+    "report.commune_verification",
+)
+# Added tables this sample fortnight may leave empty: every contact exists; no commune has
+# returned a list yet, nor had one for two fortnights.
+EMPTY_IN_SAMPLE = (
+    "ops.contact_gap",
+    "ops.verification_return",
+    "ops.verification_return_issue",
+    "restricted.verification_finding",
+    "report.commune_verification",
+)
 
 
 def copy_rows(source: Engine, target: Engine) -> None:

@@ -62,7 +62,7 @@ from chuyencan.core.sheet_style import (
     put,
     widths,
 )
-from chuyencan.core.text import fold
+from chuyencan.core.text import fold, strip_diacritics
 from chuyencan.report.calendar_periods import report_year
 from chuyencan.report.files import RESTRICTED_MODE, restricted_dir, save_bytes
 from chuyencan.report.lists import VERDICT_LABELS, reason_labels
@@ -140,6 +140,18 @@ class CommuneList:
     @property
     def code(self) -> str:
         return self.commune.code
+
+
+# What schools write before a village's name, or leave out: "Thôn Bản Chải" is "Bản Chải".
+_VILLAGE_PREFIXES = ("thon", "xom", "to")
+
+
+def village_key(name: str) -> str:
+    """Grouping key of a village as schools write it: folded, without "thôn", "xóm", "tổ"."""
+    words = strip_diacritics(name).lower().split()
+    if len(words) > 1 and words[0] in _VILLAGE_PREFIXES:
+        words = words[1:]
+    return fold(" ".join(words))
 
 
 def communes_in_force(org: Organisation, on: date) -> list[AdminUnit]:
@@ -221,7 +233,9 @@ def collect_cases(
             )
         )
     lists = [
-        CommuneList(u, tuple(sorted(by_code[u.code], key=lambda c: (fold(c.village), fold(c.full_name)))))
+        CommuneList(
+            u, tuple(sorted(by_code[u.code], key=lambda c: (village_key(c.village), fold(c.full_name))))
+        )
         for u in units
     ]
     return lists, unknown
@@ -383,7 +397,7 @@ def _list_sheet(
     label = commune_list.commune.label
     widths(ws, [c.width for c in COLUMNS])
     counts = Counter(c.status for c in cases)
-    villages = {fold(c.village) for c in cases}
+    villages = {village_key(c.village) for c in cases}
     put(ws, 1, 2, W("heading.office", commune_upper=label.upper()), style=font(12, bold=True), align=OVERFLOW)
     put(ws, 2, 2, W("heading.confidential"), style=font(11, bold=True, color="C00000"), align=OVERFLOW)
     put(ws, 3, 2, W("heading.title"), style=font(14, bold=True), align=OVERFLOW)
@@ -420,9 +434,9 @@ def _list_sheet(
     number = 0
     by_village: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
-        by_village[case.village].append(case)
-    for village, members in by_village.items():
-        name = village or W("heading.no_village")
+        by_village[village_key(case.village)].append(case)
+    for members in by_village.values():
+        name = members[0].village or W("heading.no_village")
         put(
             ws,
             row,
@@ -520,7 +534,7 @@ def _village_sheet(ws: Worksheet, commune_list: CommuneList) -> None:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     names: dict[str, str] = {}
     for case in commune_list.cases:
-        key = fold(case.village)
+        key = village_key(case.village)
         names.setdefault(key, case.village or W("heading.no_village"))
         # A child only the early warning flagged (on the list as something else) is at risk.
         counts[key][case.status if case.status in OPEN_STATUSES else "nguy_co"] += 1

@@ -97,9 +97,8 @@ def _lookup(kind: str) -> dict[str, str]:
     out.update({fold(label): code for code, label in labels.items()})
     if kind == "presence":
         # Short forms an officer types instead of picking.
-        out.update(
-            {fold("có mặt"): "co_mat", fold("đã đi khỏi"): "da_di_khoi", fold("đi khỏi"): "da_di_khoi"}
-        )
+        typed: dict[str, str] = W.raw("presence_typed")
+        out.update({fold(form): code for form, code in typed.items() if not form.startswith("_")})
     return out
 
 
