@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from chuyencan.core import schema as wh
 from chuyencan.core.organisation import load_organisation
@@ -33,6 +34,7 @@ from chuyencan.orchestration.fortnight import publish_fortnight
 from chuyencan.report.commune_lists import communes_in_force, lists_dir, village_key
 from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES
 from chuyencan.report.phrase_rules import place_rules
+from chuyencan.report.verification_pipeline import collect_verification_returns
 from chuyencan.report.verification_sheet import COLUMN_NUMBER, HEADER_ROW, SHEET_LIST, SHEET_VILLAGES, W
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
 from tests.helpers import local
@@ -190,6 +192,28 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         mtime=RETURNED_ON,
     )
 
+    # The warehouse fails while the accepted return's findings are written (a real SQLite
+    # trigger, as a full disk would): nothing of that file may remain, and the next run takes it.
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER restricted.full_disk BEFORE INSERT ON verification_finding "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    crashed = False
+    try:
+        collect_verification_returns(settings, NEXT_REPORT)
+    except SQLAlchemyError:
+        crashed = True
+    with engine.begin() as conn:
+        after_crash = {
+            "returns": [r.commune_code for r in conn.execute(select(wh.verification_return))],
+            "findings": len(conn.execute(select(wh.verification_finding)).all()),
+            "archived": sorted(
+                p.name for p in (settings.work_dir / "verification").rglob("*.xlsx") if "archive" in p.parts
+            ),
+        }
+        conn.exec_driver_sql("DROP TRIGGER restricted.full_disk")
+
     before = read_published(settings.warehouse_url, LIST_DATE)
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -198,8 +222,30 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     try:
         first = publish_fortnight(settings, NEXT_REPORT)
         after = read_published(settings.warehouse_url, NEXT_REPORT)
+        with engine.connect() as conn:
+            returns_first = len(conn.execute(select(wh.verification_return)).all())
         rerun = publish_fortnight(settings, NEXT_REPORT)
         again = read_published(settings.warehouse_url, NEXT_REPORT)
+        with engine.connect() as conn:
+            returns_rerun = len(conn.execute(select(wh.verification_return)).all())
+        # A week later the commune corrects one child: found back home after all. The later
+        # return supersedes the earlier one for that child; the others keep their finding.
+        flipped = next(x for x in dropouts[chosen] if answers[x["row"]]["presence"] == LEFT_LABEL)
+        fill(
+            folder[chosen] / "nop_lai" / "ket_qua.xlsx",
+            folder[chosen] / "nop_lai" / "ket_qua_bo_sung.xlsx",
+            {
+                flipped["row"]: {
+                    "presence": PRESENT_LABEL,
+                    "destination": None,
+                    "workplace": None,
+                    "visited_on": date(2025, 4, 14),
+                }
+            },
+            mtime=local(date(2025, 4, 15), 10),
+        )
+        corrected_run = publish_fortnight(settings, NEXT_REPORT)
+        corrected = read_published(settings.warehouse_url, NEXT_REPORT)
     finally:
         logging.getLogger("chuyencan").removeHandler(handler)
     engine_for.cache_clear()
@@ -224,6 +270,12 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "first": first,
         "rerun": rerun,
         "logs": records,
+        "crashed": crashed,
+        "after_crash": after_crash,
+        "returns_first": returns_first,
+        "returns_rerun": returns_rerun,
+        "corrected": corrected,
+        "corrected_run": corrected_run,
     }
 
 
@@ -304,14 +356,14 @@ def test_a_returned_list_changes_the_next_report_as_the_commune_found(loop: dict
 def test_bad_returns_are_quarantined_with_their_reasons(loop: dict[str, Any]) -> None:
     t, issues = wh.verification_return, wh.verification_return_issue
     with loop["engine"].connect() as conn:
-        returns = {r.commune_code: r for r in conn.execute(select(t))}
+        returns = {r.commune_code: r for r in conn.execute(select(t).order_by(t.c.return_id.desc()))}
         rules = Counter(
             (r.rule, r.column_key)
             for r in conn.execute(select(issues).where(issues.c.return_id == returns[loop["bad"]].return_id))
         )
         findings = conn.execute(select(wh.verification_finding)).all()
     assert returns[loop["chosen"]].outcome == "accepted"
-    assert returns[loop["chosen"]].version == 1
+    assert returns[loop["chosen"]].version == 1  # the first, not the correction
     assert rules == Counter(
         {
             ("unknown_case_key", "case_key"): 1,
@@ -327,9 +379,12 @@ def test_bad_returns_are_quarantined_with_their_reasons(loop: dict[str, Any]) ->
     assert returns[loop["bad"]].outcome == "rejected"
     assert returns[loop["third"]].outcome == "rejected"
     assert returns[loop["third"]].summary == "wrong_commune"
-    # Nothing of a rejected file is a finding; the accepted file's rows all are.
-    assert {f.return_id for f in findings} == {returns[loop["chosen"]].return_id}
-    assert len(findings) == len(loop["answers"])
+    # Nothing of a rejected file is a finding; the accepted files' rows all are.
+    accepted = {r.return_id for r in findings}
+    assert returns[loop["chosen"]].return_id in accepted
+    assert returns[loop["bad"]].return_id not in accepted
+    assert returns[loop["third"]].return_id not in accepted
+    assert sum(f.return_id == returns[loop["chosen"]].return_id for f in findings) == len(loop["answers"])
     for code in (loop["bad"], loop["third"]):
         stored = Path(returns[code].stored_path)
         assert stored.exists()
@@ -341,9 +396,43 @@ def test_bad_returns_are_quarantined_with_their_reasons(loop: dict[str, Any]) ->
 def test_a_rerun_counts_nothing_twice(loop: dict[str, Any]) -> None:
     assert loop["after"] == loop["again"]
     assert loop["rerun"]["collect_verification_returns"]["files_found"] == 0
-    assert loop["first"]["collect_verification_returns"]["files_found"] == 3
+    assert loop["first"]["collect_verification_returns"]["files_found"] >= 1
+    assert loop["returns_first"] == loop["returns_rerun"] == 3
+
+
+def test_a_crash_while_recording_leaves_nothing_of_the_file(loop: dict[str, Any]) -> None:
+    assert loop["crashed"]
+    crash = loop["after_crash"]
+    assert loop["chosen"] not in crash["returns"]
+    assert crash["findings"] == 0
+    assert crash["archived"] == []
+    # ... and the next run took the file whole (the accepted return's findings are all there).
     with loop["engine"].connect() as conn:
-        assert len(conn.execute(select(wh.verification_return)).all()) == 3
+        accepted = conn.execute(
+            select(wh.verification_return).where(wh.verification_return.c.outcome == "accepted")
+        ).all()
+    assert [r.commune_code for r in accepted] == [loop["chosen"]] * 2
+
+
+def test_a_later_return_supersedes_the_earlier_one(loop: dict[str, Any]) -> None:
+    scope = ("commune", loop["sent"][loop["chosen"]].recipient_key)
+    before, after = loop["again"][0][scope], loop["corrected"][0][scope]
+    assert after["left_locality"] == before["left_locality"] - 1
+    assert after["in_locality"] == before["in_locality"] + 1
+    assert loop["corrected"][1][scope][("local_verification", "da_xac_minh")] == after["dropouts_open"]
+    t = wh.verification_return
+    with loop["engine"].connect() as conn:
+        versions = (
+            conn.execute(
+                select(t.c.version)
+                .where(t.c.commune_code == loop["chosen"], t.c.outcome == "accepted")
+                .order_by(t.c.version)
+            )
+            .scalars()
+            .all()
+        )
+    assert versions == [1, 2]
+    assert loop["corrected_run"]["collect_verification_returns"]["accepted"] == 1
 
 
 def test_communes_without_a_return_for_two_fortnights_are_named(loop: dict[str, Any]) -> None:

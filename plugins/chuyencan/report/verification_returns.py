@@ -44,6 +44,7 @@ from chuyencan.core.inbox import (
     READ_FAILURES,
     SCHOOL_LIMITS,
     InboxFile,
+    ReadMarks,
     Staging,
     check_file,
     safe_name,
@@ -165,6 +166,7 @@ def collect_returns(
     with engine.connect() as conn:
         known = set(conn.execute(select(wh.verification_return.c.sha256)).scalars())
     staging = staging_for(settings.work_dir, SCHOOL_LIMITS)
+    marks = ReadMarks(work_folder(settings) / "reading")
     try:
         for place in folders:
             if not place.folder.is_dir():
@@ -179,8 +181,9 @@ def collect_returns(
                 if f.sha256 in known:
                     continue
                 known.add(f.sha256)
-                checked = check_return(engine, f, place.commune_code, now)
+                checked = check_return(engine, f, place.commune_code, marks)
                 _store(engine, settings, staging, checked, now=now, on_rejected=on_rejected)
+                marks.clear(f.sha256)
                 if checked.accepted:
                     result.accepted += 1
                     result.findings += len(checked.findings)
@@ -196,10 +199,15 @@ def collect_returns(
 # --- reading and checking -------------------------------------------------------------------------
 
 
-def check_return(engine: Engine, f: InboxFile, commune_code: str, now: datetime) -> CheckedReturn:
+def check_return(engine: Engine, f: InboxFile, commune_code: str, marks: ReadMarks) -> CheckedReturn:
     checked = CheckedReturn(f, commune_code)
     if f.problem is not None:
         checked.issues.append(ReturnIssue(f.problem))
+        return checked
+    if marks.crashed_before(f.sha256):
+        # The process died reading this file twice: refused without reading it again.
+        log.warning("verification return %s killed the reader before: refused", f.relative_path)
+        checked.issues.append(ReturnIssue("unreadable_workbook"))
         return checked
     refusal = check_file(f.judged_path, SCHOOL_LIMITS).refusal
     if refusal is not None:
@@ -208,7 +216,8 @@ def check_return(engine: Engine, f: InboxFile, commune_code: str, now: datetime)
         )
         return checked
     try:
-        sheet_rows, meta = _read(f.judged_path)
+        with marks.reading(f.sha256):
+            sheet_rows, meta = _read(f.judged_path)
     except _Unusable as exc:
         checked.issues.append(exc.issue)
         return checked
