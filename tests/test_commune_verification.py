@@ -484,3 +484,48 @@ def test_lists_stay_in_the_restricted_area(loop: dict[str, Any]) -> None:
     files = list(folder.glob("xac_minh_*.xlsx"))
     assert files
     assert all(f.stat().st_mode & 0o077 == 0 for f in files)
+
+
+def test_the_loop_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """The production warehouse: lists out, one commune's return in, the next report counts it."""
+    from chuyencan.core.delivery import recipient_key_safe
+    from chuyencan_dev.synth import generate
+
+    sample = generate(
+        tmp_path / "sample", seed=7, scale="district", first_week=LIST_DATE, last_week=LIST_DATE
+    )
+    settings = Settings(
+        inbox=sample.inbox,
+        police_inbox=sample.police_inbox,
+        work_dir=tmp_path / "work",
+        warehouse_url=pg_url,
+        reference_dir=sample.reference_dir,
+        settle_seconds=0,
+        delivery_dir=tmp_path / "share",
+    )
+    engine_for.cache_clear()
+    prepare_warehouse(settings)
+    collect_new_files(settings, now=local(LIST_DATE, 8))
+    publish_fortnight(settings, LIST_DATE)
+    with engine_for(pg_url).connect() as conn:
+        sent = {r.commune_code: r for r in conn.execute(select(wh.verification_list))}
+    folders = {
+        c: tmp_path / "share" / "commune" / recipient_key_safe(r.recipient_key) for c, r in sent.items()
+    }
+    rows = {c: list_rows(_delivered(tmp_path / "share", folders[c].name)) for c in sent}
+    chosen = max(rows, key=lambda c: (sum(str(x["status"]).startswith("Bỏ học") for x in rows[c]), c))
+    dropouts = [x for x in rows[chosen] if str(x["status"]).startswith("Bỏ học")]
+    answers = {x["row"]: {"presence": PRESENT_LABEL, "visited_on": date(2025, 4, 8)} for x in dropouts}
+    fill(
+        _delivered(tmp_path / "share", folders[chosen].name),
+        folders[chosen] / "nop_lai" / "x.xlsx",
+        answers,
+        mtime=RETURNED_ON,
+    )
+    out = publish_fortnight(settings, NEXT_REPORT)
+    summary, breakdown = read_published(pg_url, NEXT_REPORT)
+    scope = ("commune", sent[chosen].recipient_key)
+    assert out["collect_verification_returns"]["accepted"] == 1
+    assert summary[scope]["in_locality"] == summary[scope]["dropouts_open"] == len(dropouts) > 0
+    assert breakdown[scope][("local_verification", "da_xac_minh")] == len(dropouts)
+    assert_additive(summary, breakdown)

@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, select
 
 from chuyencan.core import schema as wh
 from chuyencan.core.reference import Reference
 from chuyencan.core.settings import REPORT_TIME, Settings
+from chuyencan.core.sql import as_utc
 from chuyencan.report.wording import say
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ OVERDUE_LISTS = 2  # lists without a return: two fortnights
 
 
 def cutoff(settings: Settings, report_date: date) -> datetime:
-    """Returns received before this count for the report dated `report_date`."""
-    return datetime.combine(report_date, REPORT_TIME, tzinfo=settings.timezone)
+    """Returns received before this count for the report dated `report_date` (in UTC, as the
+    warehouse stores file times: SQLite compares the text)."""
+    return datetime.combine(report_date, REPORT_TIME, tzinfo=settings.timezone).astimezone(UTC)
 
 
 def current_findings(
@@ -80,11 +82,12 @@ def publish_commune_status(engine: Engine, settings: Settings, report_date: date
             .order_by(lst.c.commune_code, lst.c.report_date)
         ).all()
         returns: dict[str, datetime] = {}
-        for code, received in conn.execute(
+        for code, stored in conn.execute(
             select(ret.c.commune_code, ret.c.received_at).where(
                 ret.c.outcome == "accepted", ret.c.received_at <= until
             )
         ):
+            received = as_utc(stored)
             returns[code] = max(returns.get(code, received), received)
         by_commune: dict[str, list[tuple[str, date]]] = {}
         for code, name, day in lists:

@@ -52,7 +52,7 @@ from chuyencan.core.inbox import (
     staging_for,
 )
 from chuyencan.core.messages import MASK, CellError, shorten, to_date
-from chuyencan.core.settings import Settings
+from chuyencan.core.settings import TIMEZONE, Settings
 from chuyencan.core.text import fold, is_missing
 from chuyencan.report.verification_sheet import (
     COLUMNS,
@@ -238,7 +238,7 @@ def check_return(engine: Engine, f: InboxFile, commune_code: str, marks: ReadMar
     if keys is None:
         checked.issues.append(ReturnIssue("unknown_list", value=f"{list_date:%d/%m/%Y}"))
         return checked
-    received = f.received_at.astimezone(UTC).date()
+    received = f.received_at.astimezone(TIMEZONE).date()  # the commune's day
     _check_rows(checked, sheet_rows, keys, received)
     return checked
 
