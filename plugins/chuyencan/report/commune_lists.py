@@ -154,6 +154,12 @@ def village_key(name: str) -> str:
     return fold(" ".join(words))
 
 
+def village_label(name: str) -> str:
+    """A village's name without the "Thôn" the heading adds ("Thôn Bản Chải" -> "Bản Chải")."""
+    first, _, rest = name.strip().partition(" ")
+    return rest.strip() if rest and fold(first) in _VILLAGE_PREFIXES else name.strip()
+
+
 def communes_in_force(org: Organisation, on: date) -> list[AdminUnit]:
     """Every commune-level unit in force on the day, by name."""
     units = [u for u in org.admin_units if u.level == ADMIN_LEVEL["xa"] and u.in_force(on)]
@@ -436,7 +442,7 @@ def _list_sheet(
     for case in cases:
         by_village[village_key(case.village)].append(case)
     for members in by_village.values():
-        name = members[0].village or W("heading.no_village")
+        name = village_label(members[0].village) or W("heading.no_village")
         put(
             ws,
             row,
@@ -535,7 +541,7 @@ def _village_sheet(ws: Worksheet, commune_list: CommuneList) -> None:
     names: dict[str, str] = {}
     for case in commune_list.cases:
         key = village_key(case.village)
-        names.setdefault(key, case.village or W("heading.no_village"))
+        names.setdefault(key, village_label(case.village) or W("heading.no_village"))
         # A child only the early warning flagged (on the list as something else) is at risk.
         counts[key][case.status if case.status in OPEN_STATUSES else "nguy_co"] += 1
     row = 5
