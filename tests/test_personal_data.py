@@ -599,9 +599,13 @@ RESTRICTED_FILES = (
     "police/archive/*",  # the police extracts, as sent (deleted after retention)
     "police/quarantine/*",
     "police/review/*.xlsx",  # the district's review list of doubtful matches
-    "reports/restricted/*.xlsx",  # principals' at-risk lists
+    "reports/restricted/*.xlsx",  # principals' at-risk lists, communes' verification lists
+    "verification/*",  # the communes' returned lists, as sent
     "warehouse.restricted.db",
 )
+# Delivered into a recipient's own folder on the share (docs/delivery.md): readable by that
+# recipient's group, never by others.
+SHARED_FILES = ("share/commune/*.xlsx",)  # the communes' verification lists
 # Other warehouse files are read table by table below (a raw SQLite file keeps freed pages).
 WAREHOUSE_FILES = ("warehouse.db", "warehouse.*.db", "warehouse.db.*")
 
@@ -620,6 +624,10 @@ def test_restricted_files_are_restricted(run: Run) -> None:
         str(p.relative_to(run.work)) for p in restricted if stat.S_IMODE(p.stat().st_mode) & 0o077
     ]
     assert open_to_others == []
+    shared = [p for p in files if _matches(p.relative_to(run.work), SHARED_FILES)]
+    assert shared  # every commune's list
+    assert [p.name for p in shared if stat.S_IMODE(p.stat().st_mode) & 0o007] == []
+    assert [p.parent.name for p in shared if stat.S_IMODE(p.parent.stat().st_mode) & 0o007] == []
     # Principals' lists and the review list also sit in folders only the owner may enter.
     for folder in (run.work / "reports" / "restricted", run.work / "police"):
         assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0, folder.name
@@ -629,7 +637,7 @@ def test_no_personal_data_in_any_other_file_the_pipeline_wrote(run: Run) -> None
     scanned: list[tuple[str, str]] = []
     for path in sorted(p for p in run.work.rglob("*") if p.is_file()):
         rel = path.relative_to(run.work)
-        if _matches(rel, RESTRICTED_FILES) or _matches(rel, WAREHOUSE_FILES):
+        if _matches(rel, RESTRICTED_FILES) or _matches(rel, SHARED_FILES) or _matches(rel, WAREHOUSE_FILES):
             continue
         data = path.read_bytes()
         body = workbook_text(data) if path.suffix == ".xlsx" else data.decode("utf-8", "replace")
