@@ -188,7 +188,8 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     fill(
         folder[chosen] / "nop_lai" / "ket_qua.xlsx",
         folder[third] / "nop_lai" / "cua_xa_khac.xlsx",
-        {},
+        # Not the same bytes as the chosen commune's file (those are taken once, wherever dropped).
+        {lists[chosen][0]["row"]: {"note": "bản sao"}},
         mtime=RETURNED_ON,
     )
 

@@ -53,7 +53,7 @@ COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("parent_name", 20),
     ListColumn("school", 24),
     ListColumn("class_name", 8),
-    ListColumn("status", 18),
+    ListColumn("status", 28),
     ListColumn("first_day_missed", 12),
     ListColumn("school_reason", 20),
     ListColumn("police_verdict", 20),
