@@ -20,8 +20,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, Engine, select
 
 from chuyencan.core import schema as wh
+from chuyencan.core.organisation import UnknownUnit
 from chuyencan.core.reference import Reference
-from chuyencan.core.settings import REPORT_TIME, Settings
+from chuyencan.core.runs import organisation_for
+from chuyencan.core.settings import DISTRICT_KEY, REPORT_TIME, Settings
 from chuyencan.core.sql import as_utc
 from chuyencan.report.wording import say
 
@@ -75,6 +77,7 @@ def publish_commune_status(engine: Engine, settings: Settings, report_date: date
     """Replace report.commune_verification for the date; counts for the run's result."""
     lst, ret, out = wh.verification_list, wh.verification_return, wh.commune_verification
     until = cutoff(settings, report_date)
+    units = _units_of_communes(settings, report_date)
     with engine.begin() as conn:
         lists = conn.execute(
             select(lst.c.commune_code, lst.c.commune, lst.c.report_date)
@@ -107,6 +110,7 @@ def publish_commune_status(engine: Engine, settings: Settings, report_date: date
                     "last_return_on": last_day,
                     "lists_without_return": len(waiting),
                     "overdue": len(waiting) >= OVERDUE_LISTS,
+                    "reporting_unit": units.get(code, DISTRICT_KEY),
                 }
             )
         conn.execute(out.delete().where(out.c.report_date == report_date))
@@ -121,6 +125,21 @@ def publish_commune_status(engine: Engine, settings: Settings, report_date: date
         ", ".join(str(c) for c in overdue),
     )
     return {"communes_with_lists": len(rows), "overdue_communes": len(overdue)}
+
+
+def _units_of_communes(settings: Settings, on: date) -> dict[str, str]:
+    """Commune code -> the most specific reporting unit in force whose area holds it (a unit
+    comes before its parent in `reporting_units_in_force`)."""
+    org = organisation_for(settings)
+    out: dict[str, str] = {}
+    for unit in org.reporting_units_in_force(on):
+        try:
+            communes = org.communes_of(unit.code, on)
+        except UnknownUnit:
+            continue
+        for commune in communes:
+            out.setdefault(commune.code, unit.code)
+    return out
 
 
 def overdue_communes(conn: Connection, report_date: date) -> list[str]:

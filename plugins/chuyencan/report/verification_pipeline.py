@@ -22,8 +22,7 @@ from chuyencan.core.contacts import load_contacts, note_contact_gap
 from chuyencan.core.delivery import deliver_file, recipient_folder
 from chuyencan.core.mail.outbox import queue_email
 from chuyencan.core.mail.render import render_email
-from chuyencan.core.organisation import load_organisation
-from chuyencan.core.runs import engine_for, reference_for
+from chuyencan.core.runs import engine_for, organisation_for, reference_for
 from chuyencan.core.settings import Settings
 from chuyencan.report.verification_findings import publish_commune_status
 from chuyencan.report.verification_returns import (
@@ -51,7 +50,7 @@ def write_commune_verification_lists(
 
     now = now or datetime.now(UTC)
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
-    org = load_organisation(settings.reference_dir)
+    org = organisation_for(settings)
     written = write_commune_lists(engine, ref, org, report_date, settings.work_dir / "reports", now=now)
     delivered = 0
     for commune_list, path in written:

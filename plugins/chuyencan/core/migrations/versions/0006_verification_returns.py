@@ -104,6 +104,7 @@ def upgrade() -> None:
         sa.Column("last_return_on", sa.Date(), nullable=True),
         sa.Column("lists_without_return", sa.Integer(), nullable=False),
         sa.Column("overdue", sa.Boolean(), nullable=False),
+        sa.Column("reporting_unit", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("report_date", "commune_code"),
         schema="report",
     )
