@@ -142,12 +142,14 @@ def _units_of_communes(settings: Settings, on: date) -> dict[str, str]:
     return out
 
 
-def overdue_communes(conn: Connection, report_date: date) -> list[str]:
-    """Names of the communes named in the report for two fortnights without a return."""
+def overdue_communes(conn: Connection, report_date: date, units: set[str]) -> list[str]:
+    """Names of the communes the reports of `units` name for two fortnights without a return."""
     t = wh.commune_verification
     return list(
         conn.execute(
-            select(t.c.commune).where(t.c.report_date == report_date, t.c.overdue).order_by(t.c.commune)
+            select(t.c.commune)
+            .where(t.c.report_date == report_date, t.c.overdue, t.c.reporting_unit.in_(sorted(units)))
+            .order_by(t.c.commune)
         ).scalars()
     )
 
