@@ -30,7 +30,12 @@ from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
 from chuyencan.core.settings import DISTRICT_KEY, INCLUDE_DIR, TIMEZONE
 from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
-from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
+from chuyencan.report.dimensions import (
+    BREAKDOWN_CATEGORIES,
+    BREAKDOWN_TOTALS,
+    NOT_IN_WORKBOOK,
+    UNKNOWN_COMMUNE,
+)
 from chuyencan.report.unit import ReportUnit, report_unit
 from chuyencan.report.verification_findings import overdue_communes
 from chuyencan.report.wording import say, words
@@ -818,6 +823,8 @@ def breakdown_tables(content: ReportContent) -> tuple[BreakdownTable, ...]:
     rows = (content.district, *content.levels, *content.communes)
     out = []
     for dimension, categories in BREAKDOWN_CATEGORIES.items():
+        if dimension in NOT_IN_WORKBOOK:
+            continue
         spec = words(f"breakdowns.{dimension}")
         labels = spec.get("categories", {})
         headers = tuple(

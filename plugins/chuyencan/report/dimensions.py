@@ -26,6 +26,10 @@ BREAKDOWN_CATEGORIES: dict[str, tuple[str, ...]] = {
     "returned_eligibility": ELIGIBILITY,
     "local_verification": LOCAL_VERIFICATION,
 }
+# In report.fortnight_breakdown but not a table of the Excel report and its twins: the report
+# says it in a note when there is something to say (chuyencan.report.verification_findings), so
+# a unit whose communes send nothing back gets the report it always had.
+NOT_IN_WORKBOOK = frozenset({"local_verification"})
 # What each dimension's categories add up to, in report.fortnight_summary of the same scope.
 BREAKDOWN_TOTALS: dict[str, str] = {
     "cause": "dropouts_open",
