@@ -439,7 +439,10 @@ def _run_every_dag(
         states[f"{dag_id} {when:%Y-%m-%d %H:%M}"] = str(dag.test(logical_date=when).state)
 
     first, last = FRIDAYS
-    # Friday 28 March: files dropped by 09:50 collected by the 10-minute intake, then the weekly run.
+    # Friday 28 March: the 08:00 reminders to schools whose file is not in, files dropped by 09:50
+    # collected by the 10-minute intake, then the weekly run (with its not-received notices).
+    _deliver(sample / "inbox", inbox, until=_at(first, 8))
+    test("school_submission_reminders", _at(first, 8))
     _deliver(sample / "inbox", inbox, until=_at(first, 9, 50))
     test("school_submissions_intake", _at(first, 9, 50))
     _deliver(sample / "inbox", inbox, until=_at(first, 11))
@@ -603,9 +606,9 @@ RESTRICTED_FILES = (
     "verification/*",  # the communes' returned lists, as sent
     "warehouse.restricted.db",
 )
-# Delivered into a recipient's own folder on the share (docs/delivery.md): readable by that
-# recipient's group, never by others.
-SHARED_FILES = ("share/commune/*.xlsx",)  # the communes' verification lists
+# Lists delivered into the recipients' folders on the share (docs/delivery.md): readable by the
+# recipient's group (0640 in a 2750 folder), never by others.
+SHARED_FILES = ("share/*",)
 # Other warehouse files are read table by table below (a raw SQLite file keeps freed pages).
 WAREHOUSE_FILES = ("warehouse.db", "warehouse.*.db", "warehouse.db.*")
 
@@ -624,13 +627,23 @@ def test_restricted_files_are_restricted(run: Run) -> None:
         str(p.relative_to(run.work)) for p in restricted if stat.S_IMODE(p.stat().st_mode) & 0o077
     ]
     assert open_to_others == []
-    shared = [p for p in files if _matches(p.relative_to(run.work), SHARED_FILES)]
-    assert shared  # every commune's list
-    assert [p.name for p in shared if stat.S_IMODE(p.stat().st_mode) & 0o007] == []
-    assert [p.parent.name for p in shared if stat.S_IMODE(p.parent.stat().st_mode) & 0o007] == []
     # Principals' lists and the review list also sit in folders only the owner may enter.
     for folder in (run.work / "reports" / "restricted", run.work / "police"):
         assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0, folder.name
+    # Delivered lists: files and recipients' folders closed to others; the share's root and its
+    # kind folders may be passed through (x), not listed.
+    share = run.work / "share"
+    delivered = [p for p in files if _matches(p.relative_to(run.work), SHARED_FILES)]
+    assert any(p.relative_to(share).parts[0] == "commune" for p in delivered)  # verification lists
+    # Each commune's return folder (nop_lai): its group writes there, others never enter.
+    returns = list(share.glob("commune/*/nop_lai"))
+    assert returns
+    assert [p.parent.name for p in returns if stat.S_IMODE(p.stat().st_mode) & 0o007] == []
+    closed = {*delivered, *(p.parent for p in delivered)}
+    passed = {p.parent.parent for p in delivered} | ({share} if delivered else set())
+    open_to_all = [str(p.relative_to(run.work)) for p in closed if stat.S_IMODE(p.stat().st_mode) & 0o007]
+    open_to_all += [str(p.relative_to(run.work)) for p in passed if stat.S_IMODE(p.stat().st_mode) & 0o006]
+    assert open_to_all == []
 
 
 def test_no_personal_data_in_any_other_file_the_pipeline_wrote(run: Run) -> None:

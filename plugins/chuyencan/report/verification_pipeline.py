@@ -13,7 +13,9 @@ include/reference/contacts.csv), else the name of the unit in force.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
@@ -67,14 +69,24 @@ def write_commune_verification_lists(
             recipient_name=commune_list.commune.label,
         )
         delivered += int(delivery.new)
-        # The folder the commune returns its filled copy into, made with the commune's folder.
-        (recipient_folder(settings, RECIPIENT_KIND, key) / RETURN_FOLDER).mkdir(exist_ok=True)
+        _return_folder(recipient_folder(settings, RECIPIENT_KIND, key) / RETURN_FOLDER)
     return {
         "report_date": report_date.isoformat(),
         "commune_lists": len(written),
         "children": sum(len(c.cases) for c, _ in written),
         "delivered": delivered,
     }
+
+
+# The commune's group writes its filled copies here (its folder itself is read-only to it);
+# setgid so they take the group; closed to everyone else, like the commune's folder.
+RETURN_FOLDER_MODE = 0o2770
+
+
+def _return_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        folder.mkdir()
+        os.chmod(folder, RETURN_FOLDER_MODE)  # mkdir's mode is cut by the umask
 
 
 def return_folders(engine: Engine, settings: Settings) -> list[ReturnFolder]:
