@@ -6,7 +6,8 @@
 --   'returned': every student marked da_tro_lai on an accepted list of either week of the
 --               fortnight (ops.current_submission), once: a return in the first week is not
 --               lost when the second week's list no longer names the child.
--- Per student: level from the grade; home commune resolved (fortnight_commune_map), else
+-- Per student (with its student_key, for the restricted lists that name the counted children):
+-- level from the grade; home commune resolved (fortnight_commune_map), else
 -- unknown_commune, never dropped; when they left school by the first day missed (on or
 -- before the year's first day = he, then hk1, hk2, sau_tet); the police verdict; eligibility
 -- to move up (Circular 22/2021 Art. 12: more than max_sessions missed sessions; lower and
@@ -16,7 +17,7 @@
 -- unknown_commune.
 INSERT INTO fortnight_student (
     counted_as, school_code, grade, level, commune, status, first_day_missed, sessions_missed,
-    period, verdict, eligibility, cause, destination, workplace
+    period, verdict, eligibility, cause, destination, workplace, student_key
 )
 WITH entries AS (
     SELECT 'listed' AS counted_as, d.student_key, d.school_code, d.grade, d.commune, d.status,
@@ -74,7 +75,8 @@ SELECT
         WHEN v.verdict = 'left_locality' AND pw.category <> 'khong_ro' THEN pw.category
         WHEN sw.category IS NOT NULL THEN sw.category
         ELSE 'khong_ro'
-    END
+    END,
+    e.student_key
 FROM entries e
 JOIN ref.grade_level gl ON gl.grade = e.grade
 LEFT JOIN fortnight_commune_map cm ON cm.written = e.commune

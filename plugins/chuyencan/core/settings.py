@@ -75,6 +75,9 @@ class Settings:
     risk_approaching_sessions: int = 35  # this close to the eligibility limit
     # Household records other than verdicts about matched students are deleted after this.
     police_retention_days: int = 90
+    # The office that receives the list of pupils working in karaoke bars, restaurants and
+    # guesthouses (a contacts.csv `office` key; after the 2025 reform the province's Sở Nội vụ).
+    home_affairs_office: str = "NOI_VU_BAT_XAT"
     timezone: ZoneInfo = field(default=TIMEZONE)
 
     @property
@@ -129,6 +132,7 @@ VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "chuyencan_risk_approaching_sessions": ("risk_approaching_sessions", int),
     "chuyencan_police_retention_days": ("police_retention_days", int),
     "chuyencan_missing_alert_share": ("missing_alert_share", float),
+    "chuyencan_home_affairs_office": ("home_affairs_office", str),
 }
 # The folders a deployment uses when their variables are unset (code that builds `Settings`
 # names its own; `police_inbox=None` there means no police extracts).

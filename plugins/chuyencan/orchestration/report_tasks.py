@@ -60,6 +60,18 @@ def _note_after(name: str, run: Any, result: dict) -> None:
         )
     elif name == "collect_new_files":
         note_files_collected(result)
+    elif name == "check_police_extracts_arrived" and result.get("police_rounds"):
+        missing = list(result.get("police_missing") or [])
+        add_to_run_note(
+            f"police extracts: {result.get('extracts_on_time', 0)} on time, {result.get('extracts_late', 0)} late, "
+            f"{len(missing)} missing after the due date"
+            + (f" ({', '.join(missing[:12])}{' …' if len(missing) > 12 else ''})" if missing else "")
+            + f"; {result.get('police_named', 0)} commune police told now",
+            tier="alert" if missing else "detail",
+        )
+        gaps = list(result.get("police_without_contact") or [])
+        if gaps:
+            add_to_run_note(f"no police contact for: {', '.join(gaps)}", tier="alert")
 
 
 def _step_task(name: str) -> Any:

@@ -53,6 +53,28 @@ def record_verdicts(settings: Settings, now: datetime | None = None) -> dict[str
     return run(engine_for(settings.warehouse_url), now or datetime.now(UTC))
 
 
+def check_police_rounds(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    """Per police round and commune, whether its extract arrived by the due date; a missing one
+    is named once to the commune police (include/reference/police_rounds.csv, contacts.csv)."""
+    from chuyencan.core.contacts import load_contacts
+    from chuyencan.core.police_rounds import load_police_rounds
+    from chuyencan.police.rounds import check_police_rounds as check
+
+    ref = reference_for(settings)
+    rounds = load_police_rounds(settings.reference_dir, ref)
+    if not rounds:
+        return {"police_rounds": 0}
+    result = check(
+        engine_for(settings.warehouse_url),
+        settings,
+        ref,
+        rounds,
+        now=now or datetime.now(UTC),
+        contacts=load_contacts(settings.reference_dir, ref),
+    )
+    return result.as_dict()
+
+
 def reconcile(settings: Settings) -> dict[str, Any]:
     """Load new extracts and review decisions, match every open case, record the verdicts."""
     now = datetime.now(UTC)

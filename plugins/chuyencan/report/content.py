@@ -30,6 +30,7 @@ from chuyencan.core.settings import INCLUDE_DIR, TIMEZONE
 from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
 from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
+from chuyencan.report.offices import RoundArrival, load_round_arrivals
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,8 @@ class ReportContent:
     trend: tuple[TrendWeek, ...]
     # The previous report's district figures, for the change since then (None: no report then).
     previous: Figures | None = None
+    # The commune police's extracts by round, as of the report date (chuyencan.report.offices).
+    police_rounds: tuple[RoundArrival, ...] = ()
 
     @property
     def previous_date(self) -> date:
@@ -421,6 +424,7 @@ def load_content(
         ).all()
         attendance = _weekly_attendance(conn, year_start, report_date)
         dropouts_by_school_week = _weekly_open_dropouts(conn, year_start, report_date)
+        police_rounds = load_round_arrivals(conn, report_date)
         published = dict(
             conn.execute(
                 select(fs.c.report_date, fs.c.dropouts_open).where(
@@ -458,6 +462,7 @@ def load_content(
             published=published,
         ),
         previous=Figures.from_row(dict(before), before_counts) if before is not None else None,
+        police_rounds=police_rounds,
     )
 
 

@@ -78,6 +78,7 @@ from chuyencan.report.content import (
     summary_lines,
 )
 from chuyencan.report.files import ReportFiles, report_files, save_text, save_workbook
+from chuyencan.report.offices import add_office_sheets, police_notes
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,14 @@ def build_workbook(content: ReportContent, issuer: Issuer, *, suppress_small: bo
     _breakdown_sheet(wb.create_sheet(SHEET_BREAKDOWNS), content, issuer, suppress=suppress_small)
     _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), content, issuer)
     _chart_sheet(wb.create_sheet(SHEET_CHART), content, issuer)
+    add_office_sheets(
+        wb,
+        content,
+        issuer,
+        heading=_appendix_heading,
+        hide=lambda n: hidden("dropouts_open", n, suppress_small),
+        hidden_text=SUPPRESSED_TEXT,
+    )
     # Stable document properties: the file says when the data is from, not when it was built.
     wb.properties.title = say("document_title", title=TITLE, date=f"{content.report_date:%d/%m/%Y}")
     wb.properties.creator = issuer.office_name
@@ -522,7 +531,8 @@ def _breakdown_table(ws: Worksheet, top: int, table: BreakdownTable, *, suppress
 
 def summary_notes(content: ReportContent) -> tuple[str, ...]:
     previous = f"{content.previous_date:%d/%m/%Y}" if content.previous else say("no_previous")
-    return tuple(n.format(max_sessions=content.max_sessions, previous=previous) for n in words("notes"))
+    notes = tuple(n.format(max_sessions=content.max_sessions, previous=previous) for n in words("notes"))
+    return notes + police_notes(content)
 
 
 # --- sheet 6: reporting completeness --------------------------------------------------------------

@@ -27,7 +27,8 @@ _TABLES = {
     "fortnight_student": "counted_as VARCHAR(8) NOT NULL, school_code VARCHAR(32) NOT NULL, grade INTEGER NOT NULL, "
     "level VARCHAR(4) NOT NULL, commune TEXT NOT NULL, status VARCHAR(16) NOT NULL, first_day_missed DATE, "
     "sessions_missed INTEGER, period VARCHAR(8), verdict VARCHAR(16), eligibility VARCHAR(24) NOT NULL, "
-    "cause VARCHAR(24) NOT NULL, destination VARCHAR(24) NOT NULL, workplace VARCHAR(24) NOT NULL",
+    "cause VARCHAR(24) NOT NULL, destination VARCHAR(24) NOT NULL, workplace VARCHAR(24) NOT NULL, "
+    "student_key VARCHAR(64) NOT NULL",
     "fortnight_category": "dimension VARCHAR(24) NOT NULL, category VARCHAR(24) NOT NULL",
 }
 

@@ -71,6 +71,7 @@ RECIPIENT_ROLES = {
     "fortnightly_report": "district office",
     "police_rejected": "district office",
     "police_counts": "district office",
+    "police_round_missing": "commune police",
 }
 
 
