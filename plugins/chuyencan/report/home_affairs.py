@@ -91,7 +91,7 @@ def write_home_affairs_list(
         load_fortnight_students(conn, params)
         pupils = conn.execute(_PUPILS).all()
     path = restricted_dir(out_dir) / list_file_name(office, report_date)
-    save_workbook(_workbook(ref, office, report_date, pupils), path, mode=RESTRICTED_MODE)
+    save_workbook(_workbook(ref, office, report_date, pupils), path, mode=RESTRICTED_MODE, stamp=report_date)
     communes = len({p.commune for p in pupils})
     log.info("home affairs list for %s: %d pupils in %d communes", report_date, len(pupils), communes)
     return HomeAffairsList(path, len(pupils), communes)

@@ -104,7 +104,11 @@ def write_school_risk_lists(
         school = ref.school(code)
         name = school.name if school else code
         wb = _workbook(name, report_date, schools[code], boundaries, max_sessions)
-        written.append(save_workbook(wb, folder / list_file_name(code, report_date), mode=RESTRICTED_MODE))
+        written.append(
+            save_workbook(
+                wb, folder / list_file_name(code, report_date), mode=RESTRICTED_MODE, stamp=report_date
+            )
+        )
     _remove_stale(folder, report_date, keep=set(written))
     log.info(
         "restricted lists for %s: %d schools, %d at-risk students, %d open dropouts, "
