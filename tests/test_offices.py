@@ -238,7 +238,9 @@ def test_every_school_of_the_sample_receives_its_list_with_the_four_parts(run: d
     with engine_for(settings.warehouse_url).connect() as conn:
         risks = Counter(
             r.school_code
-            for r in conn.execute(select(student_risk.c.school_code).where(student_risk.c.report_date == REPORT_DATE))
+            for r in conn.execute(
+                select(student_risk.c.school_code).where(student_risk.c.report_date == REPORT_DATE)
+            )
         )
         delivered = {
             r.recipient_key
@@ -328,7 +330,8 @@ def test_a_missing_extract_is_named_once_and_a_late_one_changes_only_the_status(
     prepare_warehouse(settings)
     load_police_extracts(settings, now=local(date(2025, 3, 31), 18))
     before_due = check_police_rounds(settings, now=local(date(2025, 3, 31), 18))
-    assert before_due["extracts_pending"] == 1 and before_due["police_named"] == 0
+    assert before_due["extracts_pending"] == 1
+    assert before_due["police_named"] == 0
 
     after_due = check_police_rounds(settings, now=local(date(2025, 4, 1), 8))
     assert after_due["police_missing"] == ["2025-TB-26-03 A Lù"]
@@ -339,7 +342,8 @@ def test_a_missing_extract_is_named_once_and_a_late_one_changes_only_the_status(
     emails = received(smtp_sink)
     assert len(emails) == 1
     assert str(emails[0]["To"]) == "congan.alu@example.org"
-    assert "xã A Lù" in str(emails[0]["Subject"]) and "31/03/2025" in str(emails[0]["Subject"])
+    assert "xã A Lù" in str(emails[0]["Subject"])
+    assert "31/03/2025" in str(emails[0]["Subject"])
     assert "31/03/2025" in body(emails[0], ("plain",))
 
     # It comes on 3 April: late, still named once.
@@ -347,13 +351,16 @@ def test_a_missing_extract_is_named_once_and_a_late_one_changes_only_the_status(
     _touch(held_back, local(date(2025, 4, 3), 10))
     load_police_extracts(settings, now=local(date(2025, 4, 3), 12))
     late = check_police_rounds(settings, now=local(date(2025, 4, 3), 12))
-    assert late["extracts_late"] == 1 and late["extracts_missing"] == 0 and late["police_named"] == 0
+    assert late["extracts_late"] == 1
+    assert late["extracts_missing"] == 0
+    assert late["police_named"] == 0
     send_emails(settings, airflow_smtp_sender())
     assert len(received(smtp_sink)) == 1
     with engine_for(settings.warehouse_url).connect() as conn:
         row = conn.execute(select(police_round_arrival).where(police_round_arrival.c.commune == "A Lù")).one()
         queued = conn.execute(select(ops_email_outbox.c.kind)).scalars().all()
-    assert row.status == "late" and row.named_at is not None
+    assert row.status == "late"
+    assert row.named_at is not None
     assert queued == ["police_round_missing"]
 
 
@@ -364,7 +371,7 @@ def test_a_commune_without_a_police_contact_is_reported_not_skipped(
     shutil.copytree(REFERENCE_DIR, reference)
     contacts = reference / "contacts.csv"
     lines = contacts.read_text(encoding="utf-8").splitlines(keepends=True)
-    contacts.write_text("".join(l for l in lines if not l.startswith("police,A Lù,")), encoding="utf-8")
+    contacts.write_text("".join(x for x in lines if not x.startswith("police,A Lù,")), encoding="utf-8")
     (tmp_path / "inbox").mkdir()
     settings = _police_settings(tmp_path, run["sample"].police_inbox, f"sqlite:///{tmp_path / 'w.db'}")
     settings = dataclasses.replace(settings, reference_dir=reference)
@@ -403,7 +410,8 @@ def test_the_police_rounds_file_is_checked(tmp_path: Path) -> None:
     problems = "\n".join(caught.value.problems)
     assert "line 2: due_on 2025-03-20 is before opens_on" in problems
     assert "line 3: unit 'NOWHERE'" in problems
-    assert "line 4: verified must be yes or no" in problems and "'Atlantis' is not in force" in problems
+    assert "line 4: verified must be yes or no" in problems
+    assert "'Atlantis' is not in force" in problems
     assert "line 6: round 'r4' of BAT_XAT is listed twice" in problems
     # Ngải Thầu merged into A Lù in 2020: its police post is A Lù's.
     (tmp_path / "police_rounds.csv").write_text(
@@ -421,9 +429,12 @@ def test_nothing_personal_in_emails_logs_or_the_report_tables(run: dict[str, Any
     names = {s["full_name"] for s in students} | {s.get("father_name", "") for s in students}
     names.discard("")
     ids = {s["personal_id"] for s in students if s.get("personal_id")}
-    texts = [str(m["Subject"]) + "\n" + body(m, ("plain",)) + "\n" + body(m, ("html",)) for m in run["emails"]]
+    texts = [
+        str(m["Subject"]) + "\n" + body(m, ("plain",)) + "\n" + body(m, ("html",)) for m in run["emails"]
+    ]
     texts += run["logs"]
-    assert run["emails"] and run["logs"]
+    assert run["emails"]
+    assert run["logs"]
     for text in texts:
         assert not any(n in text for n in names), text[:200]
         assert not any(i in text for i in ids)
@@ -433,4 +444,5 @@ def test_nothing_personal_in_emails_logs_or_the_report_tables(run: dict[str, Any
     # Sent by mail: notices and the police's reminder only, never a list.
     # (The district's own report email carries its aggregate Excel report.)
     others = [m for m in run["emails"] if "pgd.batxat@example.org" not in str(m["To"])]
-    assert others and all(not list(m.iter_attachments()) for m in others)
+    assert others
+    assert all(not list(m.iter_attachments()) for m in others)

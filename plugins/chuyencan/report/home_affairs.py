@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -114,7 +115,7 @@ _COLUMNS = (
 )
 
 
-def _workbook(ref: Reference, office: str, report_date: date, pupils: list[Any]) -> Workbook:
+def _workbook(ref: Reference, office: str, report_date: date, pupils: Sequence[Any]) -> Workbook:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
