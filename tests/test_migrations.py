@@ -87,7 +87,9 @@ def shape(engine: Engine) -> dict[str, Any]:
 
 
 # Tables later revisions add: the previous release has none of them (0002: issue 11).
-ADDED_SINCE_RELEASE = ("report.fortnight_breakdown",)
+ADDED_SINCE_RELEASE = ("report.fortnight_breakdown", "ref.contact", "ops.contact_gap", "restricted.delivery")
+# Added tables this sample fortnight leaves empty: no delivery runs in it, every contact exists.
+EMPTY_IN_SAMPLE = ("ops.contact_gap", "restricted.delivery")
 
 
 def copy_rows(source: Engine, target: Engine) -> None:
@@ -102,6 +104,8 @@ def copy_rows(source: Engine, target: Engine) -> None:
         if target.dialect.name == "postgresql":
             # The old release's SERIAL sequences must continue after the copied ids.
             for table in metadata.sorted_tables:
+                if table.fullname in ADDED_SINCE_RELEASE:
+                    continue
                 for column in table.primary_key.columns:
                     if column.autoincrement is True:
                         dst.execute(
@@ -182,7 +186,8 @@ def test_a_warehouse_of_the_previous_release_upgrades_without_losing_a_row(
             "ops.meta": sorted([*source["ops.meta"], ("schema_version", "1")], key=repr),
             **{name: [] for name in ADDED_SINCE_RELEASE},
         }
-        assert all(source[name] for name in ADDED_SINCE_RELEASE)  # the pipeline does fill them
+        # the pipeline does fill them
+        assert all(source[name] for name in ADDED_SINCE_RELEASE if name not in EMPTY_IN_SAMPLE)
         assert contents(old) == expected
         wh.ensure_schema(fresh)
         assert shape(old) == shape(fresh)

@@ -484,3 +484,57 @@ student_risk = Table(
     Column("sessions_missed", Integer),
     schema="restricted",
 )
+
+# --- the outward half (issue 13): who receives what, and what was delivered -------------------
+# Contacts per recipient and period (include/reference/contacts.csv, `chuyencan.core.contacts`):
+# officials' work addresses, no children's data.
+ref_contact = Table(
+    "contact",
+    metadata,
+    Column("recipient_kind", String(16), primary_key=True),  # school, commune, police, unit, office
+    Column("recipient_key", String(64), primary_key=True),
+    Column("role", String(128), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date),
+    Column("emails", Text, nullable=False),  # comma-separated
+    Column("verified", Boolean, nullable=False),
+    schema="ref",
+)
+# A recipient the pipeline had something for but no contact in force (`chuyencan.core.contacts`):
+# shown to the operators on the chuyencan UI page, never a silent skip. One row per recipient,
+# purpose and period; `last_noted_at` moves when a rerun meets the same gap.
+ops_contact_gap = Table(
+    "contact_gap",
+    metadata,
+    Column("recipient_kind", String(16), primary_key=True),
+    Column("recipient_key", String(64), primary_key=True),
+    Column("purpose", String(48), primary_key=True),  # a document kind, or a reminder's kind
+    Column("period", Date, primary_key=True),
+    Column("first_noted_at", DateTime(timezone=True), nullable=False),
+    Column("last_noted_at", DateTime(timezone=True), nullable=False),
+    schema="ops",
+)
+# Every document delivered into a recipient's folder on the share (`chuyencan.core.delivery`):
+# who, what, for which period, which bytes, when, and who was told. Restricted because the
+# documents it points at are; the row stays after retention deleted the copy (`purged_at`).
+delivery = Table(
+    "delivery",
+    metadata,
+    Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient_kind", String(16), nullable=False),
+    Column("recipient_key", String(64), nullable=False),
+    Column("document_kind", String(48), nullable=False),
+    Column("period", Date, nullable=False),
+    Column("batch", String(64), nullable=False),  # deliveries announced in one email
+    Column("file_name", String(255), nullable=False),
+    Column("stored_path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file_size", FILE_SIZE, nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    Column("notified", Text),  # contact addresses the notice went to, comma-separated; None: no contact
+    Column("notice_key", String(200)),  # the notice's dedup key in ops.email_outbox
+    Column("purged_at", DateTime(timezone=True)),
+    UniqueConstraint("recipient_kind", "recipient_key", "document_kind", "period", "sha256"),
+    schema="restricted",
+)
+Index("ix_delivery_delivered_at", delivery.c.delivered_at)

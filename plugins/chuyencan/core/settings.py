@@ -41,6 +41,13 @@ WEEKLY_RUN_AFTER_DEADLINE = timedelta(hours=1)
 # engineers if it is not out. The DAGs' schedules read these.
 REPORT_TIME = time(13, 30)
 REPORT_DEADLINE = time(14, 0)
+# Schools without an accepted file for the week are reminded at this time on the Friday, before
+# the deadline (`chuyencan_reminder_time` changes the time of day the reminders are due; the
+# `school_submission_reminders` DAG's schedule stays, like the weekly run's).
+REMINDER_TIME = time(8, 0)
+# Delivered documents (lists in the recipients' folders on the share) are deleted this long
+# after delivery (`chuyencan_delivery_retention_days`).
+DELIVERY_RETENTION_DAYS = 90
 
 
 def weekly_run_time() -> time:
@@ -78,6 +85,11 @@ class Settings:
     # The office that receives the list of pupils working in karaoke bars, restaurants and
     # guesthouses (a contacts.csv `office` key; after the 2025 reform the province's Sở Nội vụ).
     home_affairs_office: str = "NOI_VU_BAT_XAT"
+    # The share where each recipient (school, commune, police post, unit, office) has its own
+    # folder for the lists sent to it (docs/delivery.md); None: `<work_dir>/share`.
+    delivery_dir: Path | None = None
+    delivery_retention_days: int = DELIVERY_RETENTION_DAYS
+    reminder_time: time = REMINDER_TIME
     timezone: ZoneInfo = field(default=TIMEZONE)
 
     @property
@@ -91,6 +103,15 @@ class Settings:
     @property
     def templates_dir(self) -> Path:
         return self.work_dir / "templates"
+
+    @property
+    def share_dir(self) -> Path:
+        """Root of the recipients' folders (`delivery_dir`, or `<work_dir>/share`)."""
+        return self.delivery_dir if self.delivery_dir is not None else self.work_dir / "share"
+
+    def reminder_for(self, week_ending: date) -> datetime:
+        """When schools still without an accepted file for the week are reminded."""
+        return datetime.combine(week_ending, self.reminder_time, tzinfo=self.timezone)
 
     def deadline_for(self, week_ending: date) -> datetime:
         return datetime.combine(week_ending, self.deadline, tzinfo=self.timezone)
@@ -133,6 +154,9 @@ VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "chuyencan_police_retention_days": ("police_retention_days", int),
     "chuyencan_missing_alert_share": ("missing_alert_share", float),
     "chuyencan_home_affairs_office": ("home_affairs_office", str),
+    "chuyencan_delivery_dir": ("delivery_dir", Path),
+    "chuyencan_delivery_retention_days": ("delivery_retention_days", int),
+    "chuyencan_reminder_time": ("reminder_time", time.fromisoformat),
 }
 # The folders a deployment uses when their variables are unset (code that builds `Settings`
 # names its own; `police_inbox=None` there means no police extracts).

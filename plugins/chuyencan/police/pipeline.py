@@ -106,6 +106,13 @@ def email_district_counts(
 
 
 def apply_retention(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    """The police's household data past its window, and every delivered copy past its own
+    (`chuyencan.core.delivery`: lists in the recipients' folders, which hold police verdicts too)."""
+    from chuyencan.core.delivery import purge_expired_deliveries
     from chuyencan.police.retention import apply_retention as run
 
-    return run(engine_for(settings.warehouse_url), settings, now or datetime.now(UTC))
+    moment = now or datetime.now(UTC)
+    engine = engine_for(settings.warehouse_url)
+    summary = run(engine, settings, moment)
+    summary.update(purge_expired_deliveries(engine, settings, moment))
+    return summary

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from chuyencan.core import schema
 from chuyencan.core import warehouse as wh
+from chuyencan.core.contacts import load_contacts, write_contacts
 from chuyencan.core.reference import write_reference
 from chuyencan.core.runs import engine_for, reference_for
 from chuyencan.core.settings import Settings
@@ -28,6 +29,7 @@ def prepare_warehouse(settings: Settings) -> dict[str, int]:
     wh.ensure_schema(engine)
     ref = reference_for(settings)
     write_reference(engine, ref)
+    write_contacts(engine, load_contacts(settings.reference_dir, ref))
     for folder in (settings.archive_dir, settings.quarantine_dir):
         folder.mkdir(parents=True, exist_ok=True)
     return {"schools": len(ref.schools), "communes": len(ref.communes), "school_weeks": len(ref.school_weeks)}

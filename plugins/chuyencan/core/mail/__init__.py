@@ -30,6 +30,7 @@ from chuyencan.core.mail.render import (
     UnreadableFileContext,
     render_accepted_with_warnings,
     render_district_weekly,
+    render_notice,
     render_rejection,
     render_unreadable_file,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "queue_email",
     "render_accepted_with_warnings",
     "render_district_weekly",
+    "render_notice",
     "render_rejection",
     "render_unreadable_file",
     "send_pending",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -227,6 +227,24 @@ def render_unreadable_file(ctx: UnreadableFileContext) -> RenderedEmail:
         deadline=ctx.deadline,
         deadline_passed=ctx.deadline is not None and ctx.received_at > ctx.deadline,
         contact=ctx.contact,
+    )
+
+
+def render_notice(
+    name: str, *, items: Sequence[Mapping[str, object]] = (), **fields: object
+) -> RenderedEmail:
+    """A short notice worded in include/wording/mail.vi.json (`notices.<name>`: subject,
+    greeting, paragraphs before and after a list of items). Fields are names, codes, dates and
+    counts, never a child's data; each item is the entry's `item` text filled with its fields."""
+    w = Wording("mail", **fields)
+    entry = w.raw(f"notices.{name}")
+    return render_email(
+        "notice",
+        subject=w.fill(entry["subject"]),
+        greeting=w.fill(entry["greeting"]),
+        before=[w.fill(p) for p in entry["before"]],
+        items=[w.fill(entry["item"], **item) for item in items],
+        after=[w.fill(p) for p in entry["after"]],
     )
 
 

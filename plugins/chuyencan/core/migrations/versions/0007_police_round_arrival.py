@@ -3,7 +3,7 @@
 and when the commune police were told it was missing (issue 13). Existing tables unchanged.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"  # main's head when this branch started; re-pointed at merge
+down_revision = "0005"  # main's head at the merge of the Delivery API; re-point if main moved
 branch_labels = None
 depends_on = None
 
