@@ -309,12 +309,13 @@ def _police_settings(tmp_path: Path, sample_inbox: Path, url: str) -> Settings:
 
 
 def test_a_missing_extract_is_named_once_and_a_late_one_changes_only_the_status(
-    run: dict[str, Any], tmp_path: Path, smtp_sink: Any, monkeypatch: pytest.MonkeyPatch
+    run: dict[str, Any], tmp_path: Path, smtp_sink: Any, monkeypatch: pytest.MonkeyPatch, warehouse_url: str
 ) -> None:
+    """On SQLite and PostgreSQL."""
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_conn(smtp_sink.port))
     monkeypatch.setenv("AIRFLOW__EMAIL__FROM_EMAIL", "pgd.batxat@example.org")
     (tmp_path / "inbox").mkdir()
-    settings = _police_settings(tmp_path, run["sample"].police_inbox, f"sqlite:///{tmp_path / 'w.db'}")
+    settings = _police_settings(tmp_path, run["sample"].police_inbox, warehouse_url)
     inbox = settings.police_inbox
     assert inbox is not None
     # The March extracts stand for the round's: sent on 28/03, on time; A Lù's held back.

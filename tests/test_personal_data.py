@@ -599,7 +599,8 @@ RESTRICTED_FILES = (
     "police/archive/*",  # the police extracts, as sent (deleted after retention)
     "police/quarantine/*",
     "police/review/*.xlsx",  # the district's review list of doubtful matches
-    "reports/restricted/*.xlsx",  # principals' at-risk lists
+    "reports/restricted/*.xlsx",  # principals' lists, the Home Affairs office's list
+    "share/*/*/*",  # lists delivered to each recipient's own folder (chuyencan.core.delivery)
     "warehouse.restricted.db",
 )
 # Other warehouse files are read table by table below (a raw SQLite file keeps freed pages).
@@ -616,8 +617,11 @@ def test_restricted_files_are_restricted(run: Run) -> None:
     kinds = {p.relative_to(run.work).parts[0] for p in restricted}
     assert kinds >= {"archive", "quarantine", "police", "reports", "warehouse.restricted.db"}
     assert (run.work / "police" / "review" / f"danh_sach_xac_minh_{REPORT_DATE}.xlsx") in restricted
+    # A delivered copy is its recipient's group's (0640 in a 2750 folder), nobody else's.
     open_to_others = [
-        str(p.relative_to(run.work)) for p in restricted if stat.S_IMODE(p.stat().st_mode) & 0o077
+        str(p.relative_to(run.work))
+        for p in restricted
+        if stat.S_IMODE(p.stat().st_mode) & (0o007 if p.relative_to(run.work).parts[0] == "share" else 0o077)
     ]
     assert open_to_others == []
     # Principals' lists and the review list also sit in folders only the owner may enter.

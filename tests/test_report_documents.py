@@ -339,6 +339,8 @@ def test_report_files_open_with_openpyxl_and_calamine(report: ReportFiles, tmp_p
         "Nguyên nhân, nơi đến",
         "Nộp báo cáo",
         "Biểu đồ",
+        "Đi làm (Nội vụ)",  # the Home Affairs office's counts (docs/offices.md)
+        "Công an xã gửi dữ liệu",  # the police rounds
     ]
     assert wb.sheetnames == expected_sheets
     calamine = CalamineWorkbook.from_path(str(report.xlsx))
