@@ -693,10 +693,11 @@ def test_school_lists_rerun_drops_schools_no_longer_listed(engine: Engine, tmp_p
     write_school_risk_lists(engine, REPORT, out, _reference())
     with engine.begin() as conn:
         conn.execute(student_risk.delete().where(student_risk.c.school_code == "BX-SMS"))
+        # Nobody left in any of the four parts (a returned student is one of them: the list says so).
         conn.execute(
             update(schema.restricted_student_entry)
             .where(schema.restricted_student_entry.c.school_code == "BX-SMS")
-            .values(status="da_tro_lai")
+            .values(status="nguy_co")
         )
     paths = write_school_risk_lists(engine, REPORT, out, _reference())
     assert [p.name for p in paths] == ["danh_sach_hoc_sinh_BX-YTY_2025-04-04.xlsx"]
