@@ -2,8 +2,9 @@
 long absences and returns (the four parts the notice asks schools to act on).
 
 These files hold children's personal data (names, birth dates, villages, parents): they are
-written with mode 0600 into `<out_dir>/restricted/` (mode 0700), never emailed, and nothing
-about a student reaches the logs (counts and school codes only).
+written with mode 0600 into `<out_dir>/restricted/` (mode 0700), never emailed (the fortnightly
+step `deliver_principals_lists` copies each into its school's folder on the share, docs/offices.md),
+and nothing about a student reaches the logs (counts and school codes only).
 
 One workbook per school with anyone in one of the four parts on its latest list:
 - sheet "Nguy cơ bỏ học": restricted.student_risk for the report date, joined by student_key
