@@ -72,6 +72,19 @@ def _note_after(name: str, run: Any, result: dict) -> None:
         gaps = list(result.get("police_without_contact") or [])
         if gaps:
             add_to_run_note(f"no police contact for: {', '.join(gaps)}", tier="alert")
+    elif name == "deliver_principals_lists" and result.get("schools_without_contact"):
+        schools = list(result["schools_without_contact"])
+        add_to_run_note(
+            f"principals' lists delivered, no contact to tell: {', '.join(schools)}", tier="alert"
+        )
+    elif (
+        name == "deliver_home_affairs_list"
+        and result.get("home_affairs_delivered")
+        and not result.get("home_affairs_notified")
+    ):
+        add_to_run_note(
+            f"Home Affairs list delivered, no contact for {result['home_affairs_office']}", tier="alert"
+        )
 
 
 def _step_task(name: str) -> Any:
