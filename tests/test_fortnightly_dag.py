@@ -123,7 +123,13 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
     assert [name for name, _ in attachments] == [xlsx.name]
     assert attachments[0][1] == xlsx.read_bytes()
     ref = load_reference()
-    schools = {m["To"] for m in mails} - {DISTRICT}
+    # Each school with anyone on its list got it in its folder on the share, with a notice.
+    notices = [m for m in mails if str(m["Subject"]).startswith("[Chuyên cần] Có tài liệu mới")]
+    with_lists = ("BX-AMS", "BX-ALU", "BX-THPT1", "BX-THPT2", "BX-YTY")
+    assert sorted(m["To"] for m in notices) == sorted(ref.schools[c].email for c in with_lists)
+    for code in with_lists:
+        assert len(list((setup["work"] / "share" / "school" / code).glob("*.xlsx"))) == 1
+    schools = {m["To"] for m in mails if m not in notices} - {DISTRICT}
     # THPT1's rejected file, and the calendar warnings to AMS and THPT2.
     assert schools == {ref.schools[c].email for c in ("BX-THPT1", "BX-AMS", "BX-THPT2")}
     for m in mails:

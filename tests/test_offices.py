@@ -334,7 +334,11 @@ def test_a_missing_extract_is_named_once_and_a_late_one_changes_only_the_status(
     assert before_due["extracts_pending"] == 1
     assert before_due["police_named"] == 0
 
-    after_due = check_police_rounds(settings, now=local(date(2025, 4, 1), 8))
+    # A backfilled report of an earlier fortnight records the state and writes to nobody.
+    backfill = check_police_rounds(settings, now=local(date(2025, 4, 1), 8), report_date=date(2025, 3, 7))
+    assert backfill["police_missing"] == ["2025-TB-26-03 A Lù"]
+    assert backfill["police_named"] == 0
+    after_due = check_police_rounds(settings, now=local(date(2025, 4, 1), 8), report_date=date(2025, 3, 21))
     assert after_due["police_missing"] == ["2025-TB-26-03 A Lù"]
     assert after_due["police_named"] == 1
     send_emails(settings, airflow_smtp_sender())

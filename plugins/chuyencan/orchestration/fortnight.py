@@ -110,10 +110,11 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
     Step("refresh_reconciliation", refresh_reconciliation, doc=refresh_reconciliation.__doc__ or ""),
     Step(
         "check_police_extracts_arrived",
-        lambda r: _police().check_police_rounds(r.settings, now=r.now),
+        lambda r: _police().check_police_rounds(r.settings, now=r.now, report_date=r.report_date),
         doc="Per police round (include/reference/police_rounds.csv) and commune: did its extract arrive "
         "by the due date (report.police_round_arrival)? After the due date a missing one is named once "
-        "to the commune police by email (no personal data) and in the report.",
+        "to the commune police by email (no personal data; only by the current fortnight's run) and in "
+        "the report.",
     ),
     Step(
         "flag_students_at_risk",

@@ -98,8 +98,10 @@ def check_police_rounds(
     *,
     now: datetime,
     contacts: Contacts,
+    name_missing: bool = True,
 ) -> RoundCheck:
-    """Record every opened round's arrivals and name each missing extract once (see above)."""
+    """Record every opened round's arrivals and name each missing extract once (see above);
+    `name_missing=False` records without writing to anyone (a backfilled report)."""
     today = now.astimezone(settings.timezone).date()
     arrivals = _arrivals(engine, now)
     result = RoundCheck()
@@ -119,7 +121,7 @@ def check_police_rounds(
                 named_at = row.named_at if row else None
                 if status == "missing":
                     result.missing.append(f"{rnd.round} {commune}")
-                    if named_at is None:
+                    if named_at is None and name_missing:
                         recipients = contacts.emails_for("police", commune, today)
                         if recipients:
                             queue_email(
