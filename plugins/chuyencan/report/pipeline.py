@@ -19,6 +19,7 @@ from chuyencan.core.wording import catalogue
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
 
 if TYPE_CHECKING:
+    from chuyencan.core.contacts import Contacts
     from chuyencan.core.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,18 @@ def write_school_risk_lists(settings: Settings, report_date: date) -> dict[str, 
 PRINCIPAL_LIST = "principal_list"  # chuyencan.core.delivery's document kind
 
 
+def _contacts(settings: Settings) -> Contacts:
+    """contacts.csv of the reference folder. A folder without one (a generated province sample)
+    delivers all the same and records every recipient as having no contact (ops.contact_gap,
+    a warning): nobody is skipped silently. A file with mistakes stops the step."""
+    from chuyencan.core.contacts import CONTACTS_FILE, Contacts, load_contacts
+
+    if not (settings.reference_dir / CONTACTS_FILE).is_file():
+        log.warning("no %s in %s: lists are delivered, nobody is told", CONTACTS_FILE, settings.reference_dir)
+        return Contacts(())
+    return load_contacts(settings.reference_dir, reference_for(settings))
+
+
 def deliver_principals_lists(
     settings: Settings, report_date: date, now: datetime | None = None
 ) -> dict[str, object]:
@@ -105,6 +118,7 @@ def deliver_principals_lists(
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
     moment = now or datetime.now(UTC)
     folder = restricted_dir(reports_dir(settings))
+    contacts = _contacts(settings)
     delivered, new, unnotified = 0, 0, []
     for school in ref.active_schools(report_date):
         path = folder / list_file_name(school.code, report_date)
@@ -120,6 +134,7 @@ def deliver_principals_lists(
             period=report_date,
             now=moment,
             recipient_name=school.name,
+            contacts=contacts,
         )
         delivered += 1
         new += done.new
@@ -161,6 +176,7 @@ def deliver_home_affairs_list(
         source=written.path,
         period=report_date,
         now=now or datetime.now(UTC),
+        contacts=_contacts(settings),
     )
     return {
         "report_date": report_date.isoformat(),
