@@ -8,19 +8,28 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 
 from chuyencan.core import warehouse as wh
+from chuyencan.core.organisation import load_organisation
 from chuyencan.core.reference import load_reference, write_reference
 
 
 def test_schema_and_reference_are_idempotent(warehouse_url: str) -> None:
     engine = wh.make_engine(warehouse_url)
-    ref = load_reference()
+    ref, org = load_reference(), load_organisation()
     for _ in range(2):
         wh.ensure_schema(engine)
-        write_reference(engine, ref)
+        write_reference(engine, ref, org)
     with engine.connect() as conn:
         counts = {
             t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
-            for t in ("ref.school", "ref.commune", "ref.school_week", "ref.grade_level")
+            for t in (
+                "ref.school",
+                "ref.commune",
+                "ref.school_week",
+                "ref.grade_level",
+                "ref.admin_unit",
+                "ref.reporting_unit",
+                "ref.school_unit",
+            )
         }
         inspector = inspect(conn)
         report_tables = set(inspector.get_table_names(schema="report"))
@@ -32,6 +41,9 @@ def test_schema_and_reference_are_idempotent(warehouse_url: str) -> None:
         "ref.commune": len(ref.communes),
         "ref.school_week": len(ref.school_weeks),
         "ref.grade_level": 12,
+        "ref.admin_unit": len(org.admin_units),
+        "ref.reporting_unit": len(org.reporting_units),
+        "ref.school_unit": len(org.assignments),
     }
     assert revision == wh.head_revision()
     assert {"submission_status", "attendance_weekly"} <= report_tables
@@ -57,10 +69,12 @@ def test_report_tables_have_the_contract_columns(warehouse_url: str) -> None:
         "received_at",
         "version",
         "error_count",
+        "reporting_unit",
     ]
     assert columns["attendance_weekly"] == [
         "week_ending", "school_code", "commune", "level", "grade", "classes", "enrolled",
         "student_days_scheduled", "absent_excused", "absent_unexcused", "attendance_rate",
+        "reporting_unit",
     ]  # fmt: skip
 
 

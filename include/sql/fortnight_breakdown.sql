@@ -6,7 +6,9 @@
 --   returned_eligibility: the fortnight's returns (add up to returned).
 -- Scopes as in the summary: the district, the student's level, home commune, school.
 -- Bound by name: report_date, district_key.
-INSERT INTO report.fortnight_breakdown (report_date, scope, scope_key, dimension, category, students)
+INSERT INTO report.fortnight_breakdown (
+    report_date, reporting_unit, scope, scope_key, dimension, category, students
+)
 WITH facts AS (
     SELECT school_code, level, commune, 'cause' AS dimension, cause AS category
     FROM fortnight_student WHERE counted_as = 'listed' AND status = 'bo_hoc'
@@ -40,7 +42,7 @@ counts AS (
     SELECT 'school', school_code, dimension, category, COUNT(*)
     FROM facts GROUP BY school_code, dimension, category
 )
-SELECT s.report_date, s.scope, s.scope_key, c.dimension, c.category, COALESCE(n.students, 0)
+SELECT s.report_date, s.reporting_unit, s.scope, s.scope_key, c.dimension, c.category, COALESCE(n.students, 0)
 FROM report.fortnight_summary s
 CROSS JOIN fortnight_category c
 LEFT JOIN counts n

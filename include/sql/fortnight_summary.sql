@@ -15,7 +15,7 @@
 -- Only counts leave the restricted schema.
 -- Bound by name: report_date, week_1, week_2, first_day, district_key, unknown_commune.
 INSERT INTO report.fortnight_summary (
-    report_date, scope, scope_key,
+    report_date, reporting_unit, scope, scope_key,
     schools_expected, submissions_on_time, submissions_late, submissions_missing, submissions_rejected,
     enrolled, attendance_rate,
     dropouts_open, dropouts_new, dropouts_summer, dropouts_hk1, dropouts_hk2, dropouts_after_tet,
@@ -124,6 +124,7 @@ scopes AS (
 )
 SELECT
     :report_date,
+    CAST(:district_key AS VARCHAR(64)),
     sc.scope,
     sc.scope_key,
     COUNT(DISTINCT x.expected_school),

@@ -25,6 +25,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection, or_, select
+
+from chuyencan.core import schema
 from chuyencan.core.reference import Reference, School, commune_key, load_reference
 from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import fold
@@ -46,6 +49,13 @@ REPORTING_KIND_LEVEL = {"so_gddt": 1, "phong_gddt": 2, "ubnd_xa": 3}
 # Decree 142/2025/NĐ-CP: a commune manages only primary and lower-secondary schools (and
 # multi-level schools whose highest level is lower secondary); the rest belong to the province.
 COMMUNE_SCHOOL_KINDS = frozenset({"MN", "TH", "THCS", "TH&THCS"})
+# The scope of a unit's own row in its report (report.fortnight_summary): the district office's
+# report keeps the scope it always had; every other unit's is a 'unit'.
+TOP_SCOPE = {"phong_gddt": "district"}
+# report.submission_status / attendance_weekly of a school that has no unit on the week's date
+# (school_units.csv covers every school day of every school year, so only a file for a week
+# outside them can get it).
+UNASSIGNED_UNIT = "UNASSIGNED"
 SCHEDULES = ("fortnightly", "weekly")
 DEFAULT_SCHEDULE = "fortnightly"
 
@@ -162,6 +172,16 @@ class ReportingUnit:
 
     def in_force(self, on: date) -> bool:
         return in_force(self.valid_from, self.valid_to, on)
+
+    @property
+    def top_scope(self) -> str:
+        return top_scope(self)
+
+
+def top_scope(unit: ReportingUnit) -> str:
+    """The scope of the unit's own row in its report: 'district' for a district education
+    office (Bát Xát's rows keep the scope they always had), 'unit' for every other unit."""
+    return TOP_SCOPE.get(unit.kind, "unit")
 
 
 @dataclass(frozen=True)
@@ -321,6 +341,83 @@ class Organisation:
     def schools_of(self, unit: str, on: date) -> list[str]:
         """Codes of the schools assigned to a reporting unit on `on` (not its children's)."""
         return sorted(a.school_code for a in self.assignments if a.unit == unit and a.in_force(on))
+
+
+# --- the warehouse's copy (ref.admin_unit, ref.reporting_unit, ref.school_unit) --------------
+
+
+def write_organisation(conn: Connection, org: Organisation) -> None:
+    """Replace the organisation's `ref` tables with `org`, inside the caller's transaction (the
+    reference loader's, so a reader sees the files of one run)."""
+    for table in (schema.ref_admin_unit, schema.ref_reporting_unit, schema.ref_school_unit):
+        conn.execute(table.delete())
+    if org.admin_units:
+        conn.execute(
+            schema.ref_admin_unit.insert(),
+            [
+                {
+                    "code": u.code,
+                    "valid_from": u.valid_from,
+                    "valid_to": u.valid_to,
+                    "name": u.name,
+                    "kind": u.kind,
+                    "level": u.level,
+                    "parent_code": u.parent,
+                    "successors": "|".join(u.successors) or None,
+                    "aliases": "|".join(u.aliases) or None,
+                    "source": u.source or None,
+                    "verified": u.verified,
+                }
+                for u in org.admin_units
+            ],
+        )
+    if org.reporting_units:
+        conn.execute(
+            schema.ref_reporting_unit.insert(),
+            [
+                {
+                    "code": u.code,
+                    "valid_from": u.valid_from,
+                    "valid_to": u.valid_to,
+                    "name": u.name,
+                    "kind": u.kind,
+                    "admin_unit": u.admin_unit,
+                    "parent_code": u.parent,
+                    "schedule": u.schedule,
+                    "emails": "|".join(u.emails) or None,
+                    "verified": u.verified,
+                    "letterhead": json.dumps(u.letterhead.as_dict(), ensure_ascii=False),
+                }
+                for u in org.reporting_units
+            ],
+        )
+    if org.assignments:
+        conn.execute(
+            schema.ref_school_unit.insert(),
+            [
+                {
+                    "school_code": a.school_code,
+                    "valid_from": a.valid_from,
+                    "valid_to": a.valid_to,
+                    "reporting_unit": a.unit,
+                    "basis": a.basis or None,
+                    "verified": a.verified,
+                }
+                for a in org.assignments
+            ],
+        )
+
+
+def school_units_on(conn: Connection, day: date) -> dict[str, str]:
+    """school code -> the unit its weekly file goes to on `day`, from ref.school_unit (what
+    `Organisation.reporting_unit_of_school` answers, for code that works inside a transaction)."""
+    t = schema.ref_school_unit
+    rows = conn.execute(
+        select(t.c.school_code, t.c.reporting_unit).where(
+            t.c.valid_from <= day, or_(t.c.valid_to.is_(None), t.c.valid_to >= day)
+        )
+    )
+    return dict(rows.tuples().all())
 
 
 # --- loading and checking ------------------------------------------------------------------------

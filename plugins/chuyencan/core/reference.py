@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -19,6 +20,9 @@ from chuyencan.core import warehouse as wh
 from chuyencan.core.contract import LEVELS
 from chuyencan.core.settings import REFERENCE_DIR
 from chuyencan.core.text import fold
+
+if TYPE_CHECKING:
+    from chuyencan.core.organisation import Organisation
 
 
 def _date(value: str) -> date | None:
@@ -222,8 +226,9 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     return Reference(schools=schools, communes=communes, years=years)
 
 
-def write_reference(engine: Engine, ref: Reference) -> None:
-    """Replace the `ref` tables with the files' content, in one transaction."""
+def write_reference(engine: Engine, ref: Reference, organisation: Organisation | None = None) -> None:
+    """Replace the `ref` tables with the files' content, in one transaction; with
+    `organisation`, its tables too (ref.admin_unit, ref.reporting_unit, ref.school_unit)."""
     with engine.begin() as conn:
         # Overlapping runs (the intake and the Friday run both start at 11:00) reload at once.
         wh.serialise(conn, "chuyencan_reference")
@@ -295,3 +300,7 @@ def write_reference(engine: Engine, ref: Reference) -> None:
                 for friday, (year, days) in sorted(ref.school_weeks.items())
             ],
         )
+        if organisation is not None:
+            from chuyencan.core.organisation import write_organisation
+
+            write_organisation(conn, organisation)

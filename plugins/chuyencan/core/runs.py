@@ -11,6 +11,7 @@ from functools import cache
 from sqlalchemy import Engine
 
 from chuyencan.core import warehouse as wh
+from chuyencan.core.organisation import Organisation, load_organisation
 from chuyencan.core.reference import Reference, load_reference
 from chuyencan.core.settings import Settings
 
@@ -22,6 +23,12 @@ def engine_for(url: str) -> Engine:
 
 def reference_for(settings: Settings) -> Reference:
     return load_reference(settings.reference_dir)
+
+
+def organisation_for(settings: Settings) -> Organisation:
+    """The organisation's files of the reference directory, checked (OrganisationError lists
+    every problem)."""
+    return load_organisation(settings.reference_dir)
 
 
 def friday_of(moment: datetime | date, settings: Settings) -> date:

@@ -91,6 +91,53 @@ ref_grade_level = Table(
     schema="ref",
 )
 
+# The organisation (include/reference/admin_units.csv, reporting_units.csv/.json,
+# school_units.csv; chuyencan.core.organisation, docs/organisation.md): one row per unit and
+# period, so SQL and the authority's own queries can join a report's rows to who it is for.
+ref_admin_unit = Table(
+    "admin_unit",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("level", Integer, nullable=False),  # 1 province, 2 district, 3 commune
+    Column("parent_code", String(16)),
+    Column("successors", Text),  # codes, '|'-separated
+    Column("aliases", Text),  # '|'-separated
+    Column("source", Text),
+    Column("verified", Boolean, nullable=False),
+    schema="ref",
+)
+ref_reporting_unit = Table(
+    "reporting_unit",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("admin_unit", String(16), nullable=False),
+    Column("parent_code", String(64)),
+    Column("schedule", String(16), nullable=False),
+    Column("emails", Text),  # '|'-separated
+    Column("verified", Boolean, nullable=False),
+    Column("letterhead", Text, nullable=False),  # JSON, the fields of organisation.Letterhead
+    schema="ref",
+)
+ref_school_unit = Table(
+    "school_unit",
+    metadata,
+    Column("school_code", String(32), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date),
+    Column("reporting_unit", String(64), nullable=False),
+    Column("basis", Text),
+    Column("verified", Boolean, nullable=False),
+    schema="ref",
+)
+
 # --- ops: the pipeline's own bookkeeping and non-personal facts ------------------------------
 ops_meta = Table(
     "meta",
@@ -185,6 +232,8 @@ report_submission_status = Table(
     Column("received_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
     Column("error_count", Integer, nullable=False),
+    # The school's reporting unit on the week's Friday (chuyencan.core.organisation).
+    Column("reporting_unit", String(64), primary_key=True),
     schema="report",
 )
 report_attendance_weekly = Table(
@@ -201,6 +250,8 @@ report_attendance_weekly = Table(
     Column("absent_excused", Integer, nullable=False),
     Column("absent_unexcused", Integer, nullable=False),
     Column("attendance_rate", Float),
+    # The school's reporting unit on the week's Friday (chuyencan.core.organisation).
+    Column("reporting_unit", String(64), primary_key=True),
     schema="report",
 )
 
@@ -433,6 +484,8 @@ fortnight_summary = Table(
     Column("not_eligible", Integer, nullable=False),
     Column("returned", Integer, nullable=False),
     Column("at_risk", Integer, nullable=False),
+    # The unit whose report the row belongs to (docs/organisation.md#the-report-of-a-unit).
+    Column("reporting_unit", String(64), primary_key=True),
     schema="report",
 )
 
@@ -447,6 +500,7 @@ fortnight_breakdown = Table(
     Column("dimension", String(24), primary_key=True),
     Column("category", String(24), primary_key=True),
     Column("students", Integer, nullable=False),
+    Column("reporting_unit", String(64), primary_key=True),
     schema="report",
 )
 

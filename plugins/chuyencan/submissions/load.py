@@ -24,6 +24,7 @@ from chuyencan.core import schema
 from chuyencan.core import warehouse as wh
 from chuyencan.core.contract import CLASS_SHEET, STUDENT_SHEET, reason_code
 from chuyencan.core.inbox import InboxFile, Staging, safe_name
+from chuyencan.core.organisation import UNASSIGNED_UNIT
 from chuyencan.core.sql import as_utc, sql
 from chuyencan.core.text import fold
 from chuyencan.core.wording import Wording, severity_label
@@ -227,9 +228,11 @@ def rebuild_attendance(conn: Connection, school: str, week: date) -> None:
     conn.execute(aw.delete().where(aw.c.school_code == school, aw.c.week_ending == week))
     conn.execute(
         text(sql("attendance_weekly.sql")).bindparams(
-            bindparam("school_code", type_=String), bindparam("week_ending", type_=Date)
+            bindparam("school_code", type_=String),
+            bindparam("week_ending", type_=Date),
+            bindparam("unassigned_unit", type_=String),
         ),
-        {"school_code": school, "week_ending": week},
+        {"school_code": school, "week_ending": week, "unassigned_unit": UNASSIGNED_UNIT},
     )
 
 

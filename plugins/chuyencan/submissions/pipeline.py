@@ -17,18 +17,19 @@ from chuyencan.core import schema
 from chuyencan.core import warehouse as wh
 from chuyencan.core.contacts import load_contacts, write_contacts
 from chuyencan.core.reference import write_reference
-from chuyencan.core.runs import engine_for, reference_for
+from chuyencan.core.runs import engine_for, organisation_for, reference_for
 from chuyencan.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def prepare_warehouse(settings: Settings) -> dict[str, int]:
-    """Create or upgrade the schema and reload reference data (idempotent)."""
+    """Create or upgrade the schema and reload reference data, the organisation's included
+    (idempotent)."""
     engine = engine_for(settings.warehouse_url)
     wh.ensure_schema(engine)
     ref = reference_for(settings)
-    write_reference(engine, ref)
+    write_reference(engine, ref, organisation_for(settings))
     write_contacts(engine, load_contacts(settings.reference_dir, ref))
     for folder in (settings.archive_dir, settings.quarantine_dir):
         folder.mkdir(parents=True, exist_ok=True)

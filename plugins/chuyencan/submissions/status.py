@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, select
 
 from chuyencan.core import schema
 from chuyencan.core import warehouse as wh
+from chuyencan.core.organisation import UNASSIGNED_UNIT, school_units_on
 from chuyencan.core.reference import Reference
 from chuyencan.core.settings import Settings
 from chuyencan.core.sql import as_utc
@@ -101,8 +102,15 @@ def refresh_weeks(
             # collide on the rewrite, or overwrite newer rows with what it read earlier.
             wh.serialise(conn, f"submission_status|{week.isoformat()}")
             statuses = compute_week(conn, ref, settings, week, now)
+            units = school_units_on(conn, week)
             conn.execute(table.delete().where(table.c.week_ending == week))
             if statuses:
-                conn.execute(table.insert(), [s.__dict__ for s in statuses])
+                conn.execute(
+                    table.insert(),
+                    [
+                        {**s.__dict__, "reporting_unit": units.get(s.school_code, UNASSIGNED_UNIT)}
+                        for s in statuses
+                    ],
+                )
         result.extend(statuses)
     return result

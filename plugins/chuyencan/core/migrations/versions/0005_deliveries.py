@@ -3,7 +3,7 @@ contact (`ops.contact_gap`) and every document delivered into a recipient's fold
 (`restricted.delivery`). Existing tables unchanged.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-05
 """
 
@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-# Issue 12's 0004 is built in parallel: re-point at main's head when merging (the chain stays linear).
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
