@@ -34,6 +34,7 @@ from chuyencan.report.email import queue_district_report
 from chuyencan.report.excel import write_report
 from chuyencan.report.files import ReportFiles
 from chuyencan.report.lists import reason_labels, write_school_risk_lists
+from tests.workbook_snapshot import golden, workbook_snapshot
 
 REPORT = date(2025, 4, 4)
 WEEK_1, WEEK_2 = date(2025, 3, 28), date(2025, 4, 4)
@@ -180,7 +181,10 @@ def _build(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             fortnight_summary.insert(),
-            [{"report_date": REPORT, "scope": s, "scope_key": k, **v} for (s, k), v in SUMMARY.items()],
+            [
+                {"report_date": REPORT, "reporting_unit": "BAT_XAT", "scope": s, "scope_key": k, **v}
+                for (s, k), v in SUMMARY.items()
+            ],
         )
         conn.execute(
             schema.report_attendance_weekly.insert(),
@@ -197,6 +201,7 @@ def _build(engine: Engine) -> None:
                     "absent_excused": exc,
                     "absent_unexcused": unexc,
                     "attendance_rate": 1 - (exc + unexc) / scheduled,
+                    "reporting_unit": "BAT_XAT",
                 }
                 for w, code, level, grade, scheduled, exc, unexc in ATTENDANCE
             ],
@@ -211,6 +216,7 @@ def _build(engine: Engine) -> None:
                     "received_at": received,
                     "version": 1 if status in ("on_time", "late") else 0,
                     "error_count": errors,
+                    "reporting_unit": "BAT_XAT",
                 }
                 for code, w, status, received, errors in STATUSES
             ],
@@ -349,6 +355,17 @@ def test_report_files_open_with_openpyxl_and_calamine(report: ReportFiles, tmp_p
     flat = [v for row in summary for v in row]
     assert "BÁO CÁO TÌNH HÌNH CHUYÊN CẦN VÀ HỌC SINH BỎ HỌC" in flat
     assert 159 in flat  # open dropouts, district
+
+
+def test_the_district_workbook_is_the_one_written_before_the_organisation_became_data(
+    report: ReportFiles,
+) -> None:
+    """Every sheet's cells, merged ranges and the document properties of Bát Xát's report, as
+    the code before issue 12 wrote them from issuer.json (tests/golden/district_report_2025-04-04.json);
+    the letterhead now comes from include/reference/reporting_units.json."""
+    snapshot = workbook_snapshot(report.xlsx)
+    assert snapshot == golden("district_report_2025-04-04.json")
+    _assert_no_personal_data(json.dumps(snapshot, ensure_ascii=False), "the golden snapshot")
 
 
 def test_summary_sheet_is_an_official_vietnamese_report(report: ReportFiles) -> None:
@@ -615,20 +632,20 @@ def test_rerun_gives_the_same_twin(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_public_variant_hides_small_counts(engine: Engine) -> None:
-    from chuyencan.report.content import load_content, load_issuer
+    from chuyencan.report.content import load_content
     from chuyencan.report.excel import build_workbook
     from chuyencan.report.markdown import render_twin
 
     content = load_content(engine, REPORT, _reference())
-    public = render_twin(content, load_issuer(), suppress_small=True).markdown
-    internal = render_twin(content, load_issuer()).markdown
+    public = render_twin(content, suppress_small=True).markdown
+    internal = render_twin(content).markdown
     # BX-SMS has 4 open dropouts and 3 at risk: shown internally, hidden in public.
     sms_internal = next(line for line in internal.splitlines() if "| BX-SMS |" in line)
     sms_public = next(line for line in public.splitlines() if "| BX-SMS |" in line)
     assert "| 4 |" in sms_internal
     assert "\\<5" in sms_public
     assert "| 4 |" not in sms_public
-    ws = build_workbook(content, load_issuer(), suppress_small=True)["Theo trường"]
+    ws = build_workbook(content, suppress_small=True)["Theo trường"]
     row = _find(ws, "BX-SMS")[0]
     assert "<5" in [ws.cell(row, c).value for c in range(1, ws.max_column + 1)]
 

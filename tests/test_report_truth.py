@@ -202,7 +202,8 @@ def assert_additive(
     district = next(r for (s, _), r in summary.items() if s == "district")
     district_breakdown = next(b for (s, _), b in breakdown.items() if s == "district")
     submissions = ("schools_expected", "submissions_on_time", "submissions_late", "submissions_missing")
-    columns = [c for c in district if c not in ("report_date", "scope", "scope_key", "attendance_rate")]
+    keys = ("report_date", "reporting_unit", "scope", "scope_key", "attendance_rate")
+    columns = [c for c in district if c not in keys]
     for scope in ("level", "commune", "school"):
         rows = [r for (s, _), r in summary.items() if s == scope]
         for column in columns:

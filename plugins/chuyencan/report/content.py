@@ -7,17 +7,18 @@ about a student.
 
 Table columns and summary lines are defined once, here; their Vietnamese wording is data
 (include/templates/report/wording.vi.json, read by `chuyencan.report.wording`).
+
+A report is one reporting unit's (`chuyencan.report.unit`): its rows of the `report` tables
+(`reporting_unit`), its letterhead and the words for its area from the organisation's data.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Engine, and_, func, select
@@ -26,11 +27,12 @@ from chuyencan.core import schema as wh  # the tables
 from chuyencan.core.contract import LEVELS
 from chuyencan.core.reference import Reference
 from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
-from chuyencan.core.settings import INCLUDE_DIR, TIMEZONE
+from chuyencan.core.settings import DISTRICT_KEY, INCLUDE_DIR, TIMEZONE
 from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
 from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
 from chuyencan.report.offices import RoundArrival, load_round_arrivals
+from chuyencan.report.unit import ReportUnit, report_unit
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,6 @@ REPORT_TEMPLATE_DIR = INCLUDE_DIR / "templates" / "report"
 LEVEL_LABELS: dict[str, str] = words("levels")
 STATUS_LABELS: dict[str, str] = words("statuses")
 DEFAULT_MAX_SESSIONS = 45
-DISTRICT_LABEL: str = say("district")
 # "When they left", the notice's "trong hè, kỳ 1, kỳ 2, sau Tết" (calendar_periods.PERIODS).
 PERIOD_LABELS: dict[str, str] = words("periods")
 # Public exports (issue 6) hide counts this small: a handful of children is identifiable.
@@ -128,7 +129,7 @@ SUMMARY_FIELDS = tuple(f.name for f in fields(Figures) if f.name != "breakdown")
 
 @dataclass(frozen=True)
 class ScopeRow:
-    scope: str  # district / level / commune / school
+    scope: str  # district or unit (the report's own row) / level / commune / school
     key: str  # scope_key as stored
     label: str  # Vietnamese name
     figures: Figures
@@ -188,20 +189,44 @@ class ReportContent:
     period_start: date  # first day the fortnight covers (the Saturday after the last report)
     school_year: str | None
     max_sessions: int
-    district: ScopeRow
+    unit: ReportUnit  # whose report: letterhead, area, recipients (the organisation's data)
+    district: ScopeRow  # the unit's own row: its total (Bát Xát's district row, scope 'district')
     levels: tuple[ScopeRow, ...]
     communes: tuple[ScopeRow, ...]
     schools: tuple[ScopeRow, ...]
     completeness: tuple[SchoolCompleteness, ...]
     trend: tuple[TrendWeek, ...]
-    # The previous report's district figures, for the change since then (None: no report then).
+    # The previous report's figures of the unit, for the change since then (None: no report then).
     previous: Figures | None = None
     # The commune police's extracts by round, as of the report date (chuyencan.report.offices).
     police_rounds: tuple[RoundArrival, ...] = ()
+    # The roll-up (a unit with child units: the department): each child's own row, by area
+    # name (the rest of the total is `rest_row`).
+    units: tuple[ScopeRow, ...] = ()
 
     @property
     def previous_date(self) -> date:
         return self.report_date - FORTNIGHT
+
+    @property
+    def total_label(self) -> str:
+        """'Toàn huyện', 'Toàn xã', 'Toàn tỉnh': the unit's own row."""
+        return say("district", **self.area_words)
+
+    @property
+    def area_words(self) -> dict[str, str]:
+        """Placeholders of the catalogue's texts about the unit's area: {area} 'huyện',
+        {communes} 'xã, thị trấn', {Communes} 'Xã, thị trấn'."""
+        communes = ", ".join(self.unit.commune_kinds)
+        return {
+            "area": self.unit.area_kind,
+            "communes": communes,
+            "Communes": communes[:1].upper() + communes[1:],
+        }
+
+    def say(self, key: str, **values: object) -> str:
+        """A text of the report's catalogue, with the unit's area words filled in."""
+        return say(key, **self.area_words, **values)
 
     @property
     def completeness_problems(self) -> tuple[SchoolCompleteness, ...]:
@@ -385,74 +410,88 @@ def hidden(field: str, value: int | float | None, suppress: bool) -> bool:
 
 
 class NoSummaryError(LookupError):
-    """report.fortnight_summary has no district row for the report date: publish it first."""
+    """report.fortnight_summary has no row of the unit itself for the report date: publish it
+    first."""
 
 
 def load_content(
-    engine: Engine, report_date: date, ref: Reference, *, max_sessions: int = DEFAULT_MAX_SESSIONS
+    engine: Engine,
+    report_date: date,
+    ref: Reference,
+    *,
+    unit: str | ReportUnit = DISTRICT_KEY,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> ReportContent:
+    """What the report of `unit` (Bát Xát's district by default; a code is looked up in the
+    shipped reference files) says on `report_date`: its own rows of the `report` tables, its
+    schools' submissions and attendance, its letterhead."""
+    if isinstance(unit, str):
+        from chuyencan.core.organisation import load_organisation
+
+        unit = report_unit(load_organisation(), unit, report_date)
     fortnight = Fortnight(report_date)
     weeks = fortnight.weeks
     year = report_year(ref, report_date)
     year_start = year.start
     fs = fortnight_summary
-    fb = fortnight_breakdown
     previous_date = report_date - FORTNIGHT
+    own = fs.c.reporting_unit == unit.code
+    top = and_(own, fs.c.scope == unit.top_scope, fs.c.scope_key == unit.code)
     with engine.connect() as conn:
-        rows = conn.execute(select(fs).where(fs.c.report_date == report_date)).mappings().all()
-        counts: dict[tuple[str, str], Counter[tuple[str, str]]] = {}
-        for r in conn.execute(
-            select(fb.c.scope, fb.c.scope_key, fb.c.dimension, fb.c.category, fb.c.students).where(
-                fb.c.report_date == report_date
-            )
-        ):
-            counts.setdefault((r.scope, r.scope_key), Counter())[(r.dimension, r.category)] = int(r.students)
-        before = (
-            conn.execute(select(fs).where(fs.c.report_date == previous_date, fs.c.scope == "district"))
-            .mappings()
-            .first()
+        rows = conn.execute(select(fs).where(fs.c.report_date == report_date, own)).mappings().all()
+        counts = _breakdowns(conn, report_date, unit.code)
+        before = conn.execute(select(fs).where(fs.c.report_date == previous_date, top)).mappings().first()
+        before_counts = _breakdowns(conn, previous_date, unit.code).get(
+            (unit.top_scope, unit.code), Counter()
         )
-        before_counts: Counter[tuple[str, str]] = Counter()
-        for d in conn.execute(
-            select(fb.c.dimension, fb.c.category, fb.c.students).where(
-                fb.c.report_date == previous_date, fb.c.scope == "district"
+        # The schools the unit's figures cover (a department's include its communes'), whichever
+        # unit each school-week was filed under.
+        statuses = [
+            r
+            for r in conn.execute(
+                select(wh.report_submission_status).where(
+                    wh.report_submission_status.c.week_ending.in_(weeks)
+                )
             )
-        ):
-            before_counts[(d.dimension, d.category)] = int(d.students)
-        statuses = conn.execute(
-            select(wh.report_submission_status).where(wh.report_submission_status.c.week_ending.in_(weeks))
-        ).all()
-        attendance = _weekly_attendance(conn, year_start, report_date)
-        dropouts_by_school_week = _weekly_open_dropouts(conn, year_start, report_date)
-        police_rounds = load_round_arrivals(conn, report_date)
+            if r.school_code in unit.schools
+        ]
+        attendance = _weekly_attendance(conn, year_start, report_date, unit.schools)
+        dropouts_by_school_week = {
+            school: weeks_
+            for school, weeks_ in _weekly_open_dropouts(conn, year_start, report_date).items()
+            if school in unit.schools
+        }
+        police_rounds = load_round_arrivals(conn, report_date, unit.code)
         published = dict(
             conn.execute(
                 select(fs.c.report_date, fs.c.dropouts_open).where(
-                    fs.c.scope == "district",
-                    fs.c.report_date.between(year_start, report_date),
+                    top, fs.c.report_date.between(year_start, report_date)
                 )
             ).all()
         )
+        children = _children(conn, report_date, unit)
     by_scope: dict[str, list[Mapping[Any, Any]]] = {}  # RowMappings, keyed by column name
     for row in rows:
         by_scope.setdefault(row["scope"], []).append(
             {**row, "breakdown": counts.get((row["scope"], row["scope_key"]), Counter())}
         )
-    district_rows = by_scope.get("district", [])
-    if not district_rows:
-        raise NoSummaryError(f"report.fortnight_summary has no district row for {report_date}")
-    district = ScopeRow("district", district_rows[0]["scope_key"], DISTRICT_LABEL, _figures(district_rows[0]))
-    return ReportContent(
+    own_rows = [r for r in by_scope.get(unit.top_scope, []) if r["scope_key"] == unit.code]
+    if not own_rows:
+        raise NoSummaryError(
+            f"report.fortnight_summary has no {unit.top_scope} row of {unit.code} for {report_date}"
+        )
+    content = ReportContent(
         report_date=report_date,
         weeks=weeks,
         school_year=year.name,
         period_start=fortnight.first_day,
         max_sessions=max_sessions,
-        district=district,
+        unit=unit,
+        district=ScopeRow(unit.top_scope, unit.code, "", _figures(own_rows[0])),
         levels=_levels(by_scope.get("level", [])),
         communes=_communes(by_scope.get("commune", [])),
         schools=_schools(by_scope.get("school", []), ref),
-        completeness=_completeness(statuses, weeks, ref, report_date),
+        completeness=_completeness(statuses, weeks, ref, report_date, unit),
         trend=_trend(
             ref,
             year=year.name,
@@ -463,7 +502,73 @@ def load_content(
         ),
         previous=Figures.from_row(dict(before), before_counts) if before is not None else None,
         police_rounds=police_rounds,
+        units=children,
     )
+    # The own row's label is the unit's area ("Toàn xã"): known once the content is.
+    return replace(content, district=replace(content.district, label=content.total_label))
+
+
+def _breakdowns(conn: Any, report_date: date, unit: str) -> dict[tuple[str, str], Counter[tuple[str, str]]]:
+    """(scope, scope_key) -> (dimension, category) -> students, of one unit's report."""
+    fb = fortnight_breakdown
+    out: dict[tuple[str, str], Counter[tuple[str, str]]] = {}
+    for r in conn.execute(
+        select(fb.c.scope, fb.c.scope_key, fb.c.dimension, fb.c.category, fb.c.students).where(
+            fb.c.report_date == report_date, fb.c.reporting_unit == unit
+        )
+    ):
+        out.setdefault((r.scope, r.scope_key), Counter())[(r.dimension, r.category)] = int(r.students)
+    return out
+
+
+def _children(conn: Any, report_date: date, unit: ReportUnit) -> tuple[ScopeRow, ...]:
+    """The roll-up: each child unit's own row, as its own report published it, by area name."""
+    if not unit.children:
+        return ()
+    fs = fortnight_summary
+    found = {
+        (r["reporting_unit"], r["scope"], r["scope_key"]): r
+        for r in conn.execute(
+            select(fs).where(
+                fs.c.report_date == report_date,
+                fs.c.reporting_unit.in_([c.code for c in unit.children]),
+            )
+        ).mappings()
+    }
+    out = []
+    for child in unit.children:
+        row = found.get((child.code, child.top_scope, child.code))
+        if row is None:
+            raise NoSummaryError(f"report.fortnight_summary has no row of {child.code} for {report_date}")
+        out.append(ScopeRow(child.top_scope, child.code, child.area, Figures.from_row(row)))
+    return tuple(out)
+
+
+def rest_row(content: ReportContent) -> ScopeRow | None:
+    """The roll-up's last line: what the unit's total counts beyond its child units' reports,
+    the total less their rows, column by column: the schools it manages itself (the department's
+    THPT schools and centres) and the children whose home is in none of its communes. None for a
+    unit without children. The attendance rate is not a difference and is left out."""
+    if not content.units:
+        return None
+    total = content.district.figures
+    rest: dict[str, Any] = {}
+    for name in SUMMARY_FIELDS:
+        values = [getattr(r.figures, name) for r in content.units]
+        whole = getattr(total, name)
+        known = name != "attendance_rate" and whole is not None and None not in values
+        rest[name] = whole - sum(values) if known else None
+    negative = sorted(k for k, v in rest.items() if v is not None and v < 0)
+    if negative:
+        # The child units' reports count more than the unit's own: the reports disagree.
+        log.warning(
+            "report %s of %s: its child units count more than its total in %s",
+            content.report_date,
+            content.unit.code,
+            ", ".join(negative),
+        )
+    label = content.say("rollup.rest", office=content.unit.letterhead.office_name)
+    return ScopeRow("rest", content.unit.code, label, Figures.from_row(rest))
 
 
 def _figures(row: Mapping[str, Any]) -> Figures:
@@ -506,12 +611,12 @@ def _schools(rows: Sequence[Mapping[str, Any]], ref: Reference) -> tuple[ScopeRo
 
 
 def _completeness(
-    statuses: Sequence[Any], weeks: tuple[date, ...], ref: Reference, report_date: date
+    statuses: Sequence[Any], weeks: tuple[date, ...], ref: Reference, report_date: date, unit: ReportUnit
 ) -> tuple[SchoolCompleteness, ...]:
     by_school: dict[str, dict[date, Any]] = {}
     for row in statuses:
         by_school.setdefault(row.school_code, {})[row.week_ending] = row
-    codes = set(by_school) | {s.code for s in ref.active_schools(report_date)}
+    codes = set(by_school) | {s.code for s in ref.active_schools(report_date) if s.code in unit.schools}
     order = {code: i for i, code in enumerate(ref.schools)}
     out = []
     for code in sorted(codes, key=lambda c: (order.get(c, len(order)), c)):
@@ -544,12 +649,14 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _weekly_attendance(conn: Any, start: date, end: date) -> dict[date, float | None]:
+def _weekly_attendance(
+    conn: Any, start: date, end: date, schools: frozenset[str]
+) -> dict[date, float | None]:
     aw = wh.report_attendance_weekly
     absent = func.sum(aw.c.absent_excused + aw.c.absent_unexcused)
     rows = conn.execute(
         select(aw.c.week_ending, func.sum(aw.c.student_days_scheduled), absent)
-        .where(aw.c.week_ending.between(start, end))
+        .where(aw.c.week_ending.between(start, end), aw.c.school_code.in_(sorted(schools)))
         .group_by(aw.c.week_ending)
     ).all()
     # Recomputed from the counts (a mean of the schools' rates would weigh a class of 5 like 500).
@@ -618,30 +725,7 @@ def _latest_until(weeks: Sequence[tuple[date, int]], friday: date) -> int | None
     return latest
 
 
-# --- who issues the report ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Issuer:
-    """The header and signature lines of the report (include/templates/report/issuer.json)."""
-
-    parent_agency: str
-    office: str
-    office_name: str
-    place: str
-    area: str
-    document_number: str
-    addressee: str
-    signer_title: str
-    recipients: tuple[str, ...]
-
-
-def load_issuer(path: Path = REPORT_TEMPLATE_DIR / "issuer.json") -> Issuer:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Issuer(
-        **{f.name: data[f.name] for f in fields(Issuer) if f.name != "recipients"},
-        recipients=tuple(data["recipients"]),
-    )
+# --- the date line ---------------------------------------------------------------------------
 
 
 def official_date(place: str, day: date) -> str:
@@ -662,29 +746,49 @@ class ScopeTable:
 
 
 def scope_tables(content: ReportContent) -> tuple[ScopeTable, ...]:
+    """By level, by commune, by school (in this order, the workbook's sheets 2-4)."""
     with_schools = table_metrics(content.max_sessions, with_schools=True)
-    w = words("scope_tables")
+
+    def w(key: str) -> str:
+        return content.say(f"scope_tables.{key}")
+
     return (
         ScopeTable(
-            w["levels"],
-            (w["level_key"],),
+            w("levels"),
+            (w("level_key"),),
             tuple(((r.label,), r.figures) for r in content.levels),
             with_schools,
-            note=w["levels_note"],
+            note=w("levels_note"),
         ),
         ScopeTable(
-            w["communes"],
-            (w["commune_key"],),
+            w("communes"),
+            (w("commune_key"),),
             tuple(((r.label,), r.figures) for r in content.communes),
             with_schools,
-            note=w["communes_note"],
+            note=w("communes_note"),
         ),
         ScopeTable(
-            w["schools"],
-            (w["school_code"], w["school_name"], w["commune_key"]),
+            w("schools"),
+            (w("school_code"), w("school_name"), w("commune_key")),
             tuple(((r.key, r.label, r.commune or ""), r.figures) for r in content.schools),
             table_metrics(content.max_sessions, with_schools=False),
         ),
+    )
+
+
+def units_table(content: ReportContent) -> ScopeTable | None:
+    """The roll-up of a unit with child units (the department): one row per child unit, its
+    own published figures, then what its total counts beyond them; together they add up to its
+    total row. None for a unit without children (Bát Xát's district, a commune)."""
+    if not content.units:
+        return None
+    rest = rest_row(content)
+    return ScopeTable(
+        content.say("rollup.title"),
+        (content.say("rollup.unit_key"),),
+        tuple(((r.label,), r.figures) for r in (*content.units, *((rest,) if rest else ()))),
+        table_metrics(content.max_sessions, with_schools=True),
+        note=content.say("rollup.note"),
     )
 
 

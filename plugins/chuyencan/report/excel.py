@@ -1,14 +1,18 @@
-"""The fortnightly report the district files: an Excel workbook in the official Vietnamese style.
+"""The fortnightly report a reporting unit files (Bát Xát's district; after the 2025 reform each
+commune and the provincial department): an Excel workbook in the official Vietnamese style, with
+the unit's letterhead and area words from the organisation's data (`chuyencan.report.unit`).
 
-Sheets: the summary (header block of an administrative report, district totals by level
-beside the previous report's with the change, notes, signature block), tables by level,
+Sheets: the summary (header block of an administrative report, the unit's totals by level
+beside the previous report's with the change, notes, signature block), for a unit with child
+units the roll-up by unit ("Theo đơn vị"), tables by level,
 commune and school, the breakdowns by cause, grade, when and where to they left, workplace and
 the returns' eligibility, reporting completeness by school, and a chart of attendance and open
 dropouts over the school year. Wording: include/templates/report/wording.vi.json. Aggregates only:
 no names, no IDs. Text comes from files schools control, so every cell goes through
 `safe_cells` (no formula is ever written).
 
-    files = write_report(engine, date(2025, 4, 4), work_dir / "reports" / "2025-04-04", ref)
+    files = write_report(engine, date(2025, 4, 4), work_dir / "reports", ref)
+    files = write_report(engine, date(2025, 10, 3), work_dir / "reports", ref, unit="XA_Y_TY")
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
 from chuyencan.core.reference import Reference
+from chuyencan.core.settings import DISTRICT_KEY
 from chuyencan.core.sheet_style import (
     BORDER,
     CENTER,
@@ -56,12 +61,10 @@ from chuyencan.report.content import (
     BREAKDOWN_TITLE,
     COMPLETENESS_TITLE,
     DEFAULT_MAX_SESSIONS,
-    DISTRICT_LABEL,
     STATUS_LABELS,
     SUPPRESSED_TEXT,
     TREND_TITLE,
     BreakdownTable,
-    Issuer,
     Metric,
     ReportContent,
     ScopeTable,
@@ -70,15 +73,16 @@ from chuyencan.report.content import (
     figure,
     hidden,
     load_content,
-    load_issuer,
     official_date,
     scope_tables,
     share,
     status_text,
     summary_lines,
+    units_table,
 )
 from chuyencan.report.files import ReportFiles, report_files, save_text, save_workbook
 from chuyencan.report.offices import add_office_sheets, police_notes
+from chuyencan.report.unit import ReportUnit
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,7 @@ SHEET_SCHOOLS = _SHEETS["schools"]
 SHEET_BREAKDOWNS = _SHEETS["breakdowns"]
 SHEET_COMPLETENESS = _SHEETS["completeness"]
 SHEET_CHART = _SHEETS["chart"]
+SHEET_UNITS: str = say("rollup.sheet")
 
 TITLE: str = say("title")
 
@@ -111,29 +116,32 @@ def write_report(
     out_dir: Path,
     ref: Reference,
     *,
+    unit: str | ReportUnit = DISTRICT_KEY,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> ReportFiles:
-    """Write the .xlsx report and its .md / .html twins for a report date; returns their paths.
+    """Write the .xlsx report and its .md / .html twins of a unit (Bát Xát's district by
+    default) for a report date; returns their paths.
 
-    Reads report.fortnight_summary (all scopes), report.submission_status,
+    Reads the unit's rows of report.fortnight_summary (all scopes), report.submission_status,
     report.attendance_weekly and, for the chart, counts of open dropouts per week.
     Rerunning replaces the files (each written under a temporary name, then renamed).
     """
-    content = load_content(engine, report_date, ref, max_sessions=max_sessions)
-    return write_report_files(content, load_issuer(), out_dir)
+    content = load_content(engine, report_date, ref, unit=unit, max_sessions=max_sessions)
+    return write_report_files(content, out_dir)
 
 
-def write_report_files(content: ReportContent, issuer: Issuer, out_dir: Path) -> ReportFiles:
+def write_report_files(content: ReportContent, out_dir: Path) -> ReportFiles:
     """The .xlsx report and its twins from content already loaded."""
     report_date = content.report_date
-    files = report_files(out_dir, report_date)
-    save_workbook(build_workbook(content, issuer), files.xlsx)
-    twin = markdown.render_twin(content, issuer)
+    files = report_files(out_dir, report_date, content.unit.file_tag)
+    save_workbook(build_workbook(content), files.xlsx)
+    twin = markdown.render_twin(content)
     save_text(twin.markdown, files.markdown)
     save_text(twin.html, files.html)
     log.info(
-        "report %s written: %d schools, %d communes, %d chart weeks",
+        "report %s of %s written: %d schools, %d communes, %d chart weeks",
         report_date,
+        content.unit.code,
         len(content.schools),
         len(content.communes),
         len(content.trend),
@@ -141,31 +149,34 @@ def write_report_files(content: ReportContent, issuer: Issuer, out_dir: Path) ->
     return files
 
 
-def build_workbook(content: ReportContent, issuer: Issuer, *, suppress_small: bool = False) -> Workbook:
-    """The report as a workbook. `suppress_small` shows student counts of 1-4 as "<5" (public use)."""
+def build_workbook(content: ReportContent, *, suppress_small: bool = False) -> Workbook:
+    """The report as a workbook. `suppress_small` shows student counts of 1-4 as "<5" (public use).
+    A unit with child units (the department) gets the roll-up sheet after the summary."""
     wb = Workbook()
     summary = wb.active
     assert summary is not None
     summary.title = SHEET_SUMMARY
-    _summary_sheet(summary, content, issuer, suppress_small)
+    _summary_sheet(summary, content, suppress_small)
+    rollup = units_table(content)
+    if rollup is not None:
+        _scope_sheet(wb.create_sheet(SHEET_UNITS), content, rollup, suppress=suppress_small)
     for sheet_name, spec in zip(
         (SHEET_LEVELS, SHEET_COMMUNES, SHEET_SCHOOLS), scope_tables(content), strict=True
     ):
-        _scope_sheet(wb.create_sheet(sheet_name), content, issuer, spec, suppress=suppress_small)
-    _breakdown_sheet(wb.create_sheet(SHEET_BREAKDOWNS), content, issuer, suppress=suppress_small)
-    _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), content, issuer)
-    _chart_sheet(wb.create_sheet(SHEET_CHART), content, issuer)
+        _scope_sheet(wb.create_sheet(sheet_name), content, spec, suppress=suppress_small)
+    _breakdown_sheet(wb.create_sheet(SHEET_BREAKDOWNS), content, suppress=suppress_small)
+    _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), content)
+    _chart_sheet(wb.create_sheet(SHEET_CHART), content)
     add_office_sheets(
         wb,
         content,
-        issuer,
         heading=_appendix_heading,
         hide=lambda n: hidden("dropouts_open", n, suppress_small),
         hidden_text=SUPPRESSED_TEXT,
     )
     # Stable document properties: the file says when the data is from, not when it was built.
     wb.properties.title = say("document_title", title=TITLE, date=f"{content.report_date:%d/%m/%Y}")
-    wb.properties.creator = issuer.office_name
+    wb.properties.creator = content.unit.letterhead.office_name
     wb.properties.language = "vi-VN"
     return wb
 
@@ -210,9 +221,10 @@ def _period(content: ReportContent) -> str:
     )
 
 
-def _appendix_heading(ws: Worksheet, content: ReportContent, issuer: Issuer, title: str, last: int) -> int:
+def _appendix_heading(ws: Worksheet, content: ReportContent, title: str, last: int) -> int:
     """Title lines of an annexed table; returns the first free row."""
-    merge(ws, 1, 1, last, f"{issuer.office_name.upper()}", style=font(12, bold=True), align=LEFT)
+    office = content.unit.letterhead.office_name
+    merge(ws, 1, 1, last, f"{office.upper()}", style=font(12, bold=True), align=LEFT)
     merge(ws, 2, 1, last, title, style=font(13, bold=True), height=22)
     merge(
         ws,
@@ -233,7 +245,8 @@ def _appendix_heading(ws: Worksheet, content: ReportContent, issuer: Issuer, tit
 # --- sheet 1: summary ---------------------------------------------------------------------------
 
 
-def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppress: bool) -> None:
+def _summary_sheet(ws: Worksheet, content: ReportContent, suppress: bool) -> None:
+    issuer = content.unit.letterhead
     levels = content.levels
     first_level = 7  # after STT, content, the district, its share, the previous report, the change
     last = first_level - 1 + len(levels)
@@ -276,7 +289,7 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
     headers = [
         h["number"],
         h["content"],
-        DISTRICT_LABEL,
+        content.total_label,
         h["share"],
         previous,
         h["change"],
@@ -373,14 +386,13 @@ def _summary_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, suppre
 # --- sheets 2-4: tables by level, commune, school ------------------------------------------------
 
 
-def _scope_sheet(
-    ws: Worksheet, content: ReportContent, issuer: Issuer, spec: ScopeTable, *, suppress: bool
-) -> None:
+def _scope_sheet(ws: Worksheet, content: ReportContent, spec: ScopeTable, *, suppress: bool) -> None:
     keys, rows, metrics = spec.keys, spec.rows, spec.metrics
     first_metric = 2 + len(keys)
     last = first_metric + len(metrics) - 1
-    widths(ws, [6, *(_KEY_WIDTHS.get(k, 18) for k in keys), *(_metric_width(m) for m in metrics)])
-    top = _appendix_heading(ws, content, issuer, spec.title.upper(), last)
+    key_widths = _key_widths(content)
+    widths(ws, [6, *(key_widths.get(k, 18) for k in keys), *(_metric_width(m) for m in metrics)])
+    top = _appendix_heading(ws, content, spec.title.upper(), last)
     _two_row_header(ws, top, ["STT", *keys], metrics, first_metric)
     row = top + 2
     for i, (labels, figures) in enumerate(rows, start=1):
@@ -394,7 +406,7 @@ def _scope_sheet(
         row += 1
     # The district row is the published total, not a sum: a student from another district or
     # an unresolved commune counts in the total only.
-    merge(ws, row, 1, first_metric - 1, DISTRICT_LABEL, style=font(bold=True))
+    merge(ws, row, 1, first_metric - 1, content.total_label, style=font(bold=True))
     for col in range(1, first_metric):
         ws.cell(row=row, column=col).border = BORDER
         ws.cell(row=row, column=col).fill = TOTAL_FILL
@@ -426,12 +438,14 @@ def _scope_sheet(
     page_setup(ws, f"{top}:{top + 1}", freeze=f"{get_column_letter(first_metric)}{top + 2}")
 
 
-_KEY_WIDTHS = {
-    say("scope_tables.level_key"): 24,
-    say("scope_tables.commune_key"): 20,
-    say("scope_tables.school_code"): 14,
-    say("scope_tables.school_name"): 38,
-}
+def _key_widths(content: ReportContent) -> dict[str, float]:
+    return {
+        content.say("scope_tables.level_key"): 24,
+        content.say("scope_tables.commune_key"): 20,
+        content.say("scope_tables.school_code"): 14,
+        content.say("scope_tables.school_name"): 38,
+        content.say("rollup.unit_key"): 24,
+    }
 
 
 def _metric_width(metric: Metric) -> float:
@@ -477,12 +491,12 @@ def _two_row_header(
 # --- sheet 5: breakdowns (cause, grade, when and where to they left, workplace, returns) ---------
 
 
-def _breakdown_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, *, suppress: bool) -> None:
+def _breakdown_sheet(ws: Worksheet, content: ReportContent, *, suppress: bool) -> None:
     tables = breakdown_tables(content)
     widest = max(len(t.headers) for t in tables)
     last = 2 + widest
     widths(ws, [6, 26, *([13] * widest)])
-    top = _appendix_heading(ws, content, issuer, BREAKDOWN_TITLE.upper(), last)
+    top = _appendix_heading(ws, content, BREAKDOWN_TITLE.upper(), last)
     row = top
     for table in tables:
         row = _breakdown_table(ws, row, table, suppress=suppress) + 1
@@ -509,7 +523,7 @@ def _breakdown_table(ws: Worksheet, top: int, table: BreakdownTable, *, suppress
     )
     row = top + 2
     for i, scope_row in enumerate(table.rows, start=1):
-        district = scope_row.scope == "district"
+        district = scope_row.scope not in ("level", "commune")  # the unit's own row
         fill = TOTAL_FILL if district else None
         put(ws, row, 1, "" if district else i - 1, align=CENTER, border=True, fill=fill)
         put(ws, row, 2, scope_row.label, style=font(bold=district), align=LEFT, border=True, fill=fill)
@@ -538,20 +552,19 @@ def summary_notes(content: ReportContent) -> tuple[str, ...]:
 # --- sheet 6: reporting completeness --------------------------------------------------------------
 
 
-def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
+def _completeness_sheet(ws: Worksheet, content: ReportContent) -> None:
     weeks = content.weeks
-    st = words("scope_tables")
     headers = [
         (say("summary_headers.number"), 6),
-        (st["school_code"], 14),
-        (st["school_name"], 40),
-        (st["commune_key"], 18),
+        (content.say("scope_tables.school_code"), 14),
+        (content.say("scope_tables.school_name"), 40),
+        (content.say("scope_tables.commune_key"), 18),
         *((say("completeness.week", date=f"{w:%d/%m/%Y}"), 24) for w in weeks),
         *((STATUS_LABELS[s], 10) for s in ("on_time", "late", "missing", "rejected")),
     ]
     last = len(headers)
     widths(ws, [w for _, w in headers])
-    top = _appendix_heading(ws, content, issuer, COMPLETENESS_TITLE.upper(), last)
+    top = _appendix_heading(ws, content, COMPLETENESS_TITLE.upper(), last)
     d = content.district.figures
     merge(
         ws,
@@ -591,7 +604,7 @@ def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -
         for col, status in enumerate(("on_time", "late", "missing", "rejected"), start=5 + len(weeks)):
             put(ws, row, col, school.count(status), align=RIGHT, fmt=COUNT_FORMAT, border=True)
         row += 1
-    merge(ws, row, 1, 4 + len(weeks), say("completeness.total"), style=font(bold=True))
+    merge(ws, row, 1, 4 + len(weeks), content.say("completeness.total"), style=font(bold=True))
     for col in range(1, 5 + len(weeks)):
         ws.cell(row=row, column=col).border = BORDER
         ws.cell(row=row, column=col).fill = TOTAL_FILL
@@ -615,9 +628,9 @@ def _completeness_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -
 # --- sheet 7: the chart over the school year ---------------------------------------------------------
 
 
-def _chart_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
+def _chart_sheet(ws: Worksheet, content: ReportContent) -> None:
     widths(ws, [14, 9, 16, 16])
-    merge(ws, 1, 1, 12, issuer.office_name.upper(), style=font(12, bold=True), align=LEFT)
+    merge(ws, 1, 1, 12, content.unit.letterhead.office_name.upper(), style=font(12, bold=True), align=LEFT)
     chart = words("chart")
     year = say("chart.year", year=content.school_year) if content.school_year else ""
     merge(
@@ -634,7 +647,7 @@ def _chart_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer) -> None:
         3,
         1,
         12,
-        chart["note"],
+        content.say("chart.note"),
         style=font(11, italic=True),
         align=LEFT,
         height=30,

@@ -5,6 +5,10 @@
 <out_dir>/bao_cao_chuyen_can_<yyyy-mm-dd>.html   its HTML twin (inline styles)
 <out_dir>/restricted/danh_sach_hoc_sinh_<school>_<yyyy-mm-dd>.xlsx   per school, mode 0600
 <out_dir>/restricted/hoc_sinh_di_lam_noi_vu_<office>_<yyyy-mm-dd>.xlsx   the Home Affairs office's
+
+Every other reporting unit's files carry its code before the date
+(`bao_cao_chuyen_can_XA_Y_TY_2025-10-03.xlsx`); Bát Xát's district keeps the names it always had
+(`chuyencan.report.unit.ReportUnit.file_tag`).
 """
 
 from __future__ import annotations
@@ -35,8 +39,13 @@ class ReportFiles:
     html: Path
 
 
-def report_files(out_dir: Path, report_date: date) -> ReportFiles:
-    stem = out_dir / f"{REPORT_STEM}_{report_date.isoformat()}"
+def dated_stem(stem: str, report_date: date, unit_tag: str = "") -> str:
+    """'bao_cao_chuyen_can_2025-04-04', or with a unit's tag 'bao_cao_chuyen_can_XA_Y_TY_2025-10-03'."""
+    return f"{stem}_{unit_tag + '_' if unit_tag else ''}{report_date.isoformat()}"
+
+
+def report_files(out_dir: Path, report_date: date, unit_tag: str = "") -> ReportFiles:
+    stem = out_dir / dated_stem(REPORT_STEM, report_date, unit_tag)
     return ReportFiles(
         xlsx=stem.with_suffix(".xlsx"), markdown=stem.with_suffix(".md"), html=stem.with_suffix(".html")
     )

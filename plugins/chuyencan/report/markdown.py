@@ -22,13 +22,11 @@ from chuyencan.core.mail import render as mail_render
 from chuyencan.report.content import (
     BREAKDOWN_TITLE,
     COMPLETENESS_TITLE,
-    DISTRICT_LABEL,
     REPORT_TEMPLATE_DIR,
     STATUS_LABELS,
     SUPPRESSED_TEXT,
     TREND_TITLE,
     Figures,
-    Issuer,
     ReportContent,
     ScopeTable,
     breakdown_tables,
@@ -39,6 +37,7 @@ from chuyencan.report.content import (
     share,
     status_text,
     summary_lines,
+    units_table,
 )
 from chuyencan.report.content import scope_tables as content_scope_tables
 from chuyencan.report.wording import say, words
@@ -78,25 +77,30 @@ class Table:
         return tuple(out)
 
 
-def render_twin(content: ReportContent, issuer: Issuer, *, suppress_small: bool = False) -> Twin:
+def render_twin(content: ReportContent, *, suppress_small: bool = False) -> Twin:
     """The whole report. `suppress_small` shows student counts of 1-4 as "<5" (public use)."""
-    return _render("fortnightly", content, issuer, suppress_small)
+    return _render("fortnightly", content, suppress_small)
 
 
-def render_summary(content: ReportContent, issuer: Issuer, *, suppress_small: bool = False) -> Twin:
-    """The district totals by level only: the part of the report a mail body can carry."""
-    twin = _render("_summary", content, issuer, suppress_small)
+def render_summary(content: ReportContent, *, suppress_small: bool = False) -> Twin:
+    """The unit's totals by level only: the part of the report a mail body can carry."""
+    twin = _render("_summary", content, suppress_small)
     return Twin(twin.markdown, twin.html, plain_summary(summary_table(content, suppress_small)))
 
 
-def _render(name: str, content: ReportContent, issuer: Issuer, suppress: bool) -> Twin:
+def _render(name: str, content: ReportContent, suppress: bool) -> Twin:
     env = _environment()
+    issuer = content.unit.letterhead  # the unit's lines (include/reference/reporting_units.json)
+    rollup = units_table(content)
     variables = {
         "c": content,
         "issuer": issuer,
         "date_line": official_date(issuer.place, content.report_date),
         "summary": summary_table(content, suppress),
-        "tables": scope_tables(content, suppress),
+        "tables": (
+            *((_scope_table(rollup, content, suppress),) if rollup is not None else ()),
+            *scope_tables(content, suppress),
+        ),
         "completeness": completeness_table(content),
         "trend": trend_table(content),
         "breakdowns": breakdown_section(content),
@@ -183,14 +187,14 @@ def summary_table(content: ReportContent, suppress: bool) -> Table:
     headers = (
         h["number"],
         h["content"],
-        DISTRICT_LABEL,
+        content.total_label,
         h["share"],
         say("summary_headers.previous", date=f"{content.previous_date:%d/%m/%Y}"),
         h["change"],
         *(say("level_column", level=r.key) for r in levels),
     )
     return Table(
-        title=DISTRICT_LABEL,
+        title=content.total_label,
         key_headers=headers[:2],
         groups=(),
         headers=headers,
@@ -222,7 +226,7 @@ def _scope_table(spec: ScopeTable, content: ReportContent, suppress: bool) -> Ta
         groups=tuple(groups),
         headers=("STT", *spec.keys, *(m.header for m in spec.metrics)),
         rows=tuple((str(i), *labels, *values(f)) for i, (labels, f) in enumerate(spec.rows, start=1)),
-        total=("", DISTRICT_LABEL, *pad, *values(content.district.figures)),
+        total=("", content.total_label, *pad, *values(content.district.figures)),
         numeric_from=1 + len(spec.keys),
         note=spec.note,
     )
@@ -236,7 +240,7 @@ def breakdown_section(content: ReportContent) -> tuple[Table, ...]:
     for t in breakdown_tables(content):
         rows = tuple(
             (
-                "" if r.scope == "district" else str(i),
+                "" if i == 0 else str(i),
                 r.label,
                 *(fmt(t.dimension, v, "count", False) for v in t.values(r)),
             )
@@ -292,8 +296,10 @@ def completeness_table(content: ReportContent) -> Table:
     )
     week_headers = tuple(say("completeness.week", date=f"{w:%d/%m/%Y}") for w in content.weeks)
     counts = (d.submissions_on_time, d.submissions_late, d.submissions_missing, d.submissions_rejected)
-    st = words("scope_tables")
-    keys = (say("summary_headers.number"), st["school_code"], st["school_name"], st["commune_key"])
+    keys = (
+        say("summary_headers.number"),
+        *(content.say(f"scope_tables.{k}") for k in ("school_code", "school_name", "commune_key")),
+    )
     return Table(
         title=COMPLETENESS_TITLE,
         key_headers=keys,
@@ -306,7 +312,7 @@ def completeness_table(content: ReportContent) -> Table:
         rows=rows,
         total=(
             "",
-            say("completeness.total"),
+            content.say("completeness.total"),
             "",
             "",
             *("" for _ in week_headers),

@@ -44,7 +44,7 @@ from chuyencan.core.sheet_style import (
 from chuyencan.report.wording import words
 
 if TYPE_CHECKING:
-    from chuyencan.report.content import Issuer, ReportContent
+    from chuyencan.report.content import ReportContent
 
 # The Home Affairs office's kinds of local establishment (notice, item 4: karaoke, restaurants;
 # guesthouses are the same trade), as report.fortnight_breakdown's workplace_kind codes.
@@ -74,11 +74,14 @@ def _local_day(moment: datetime | None) -> date | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=TIMEZONE)).astimezone(TIMEZONE).date()
 
 
-def load_round_arrivals(conn: Connection, report_date: date) -> tuple[RoundArrival, ...]:
-    """Every commune of every round opened by the report date, its status as of that day."""
+def load_round_arrivals(conn: Connection, report_date: date, unit: str) -> tuple[RoundArrival, ...]:
+    """Every commune of every round the unit set that opened by the report date, its status as
+    of that day."""
     t = police_round_arrival
     rows = conn.execute(
-        select(t).where(t.c.opens_on <= report_date).order_by(t.c.due_on, t.c.round, t.c.commune)
+        select(t)
+        .where(t.c.opens_on <= report_date, t.c.reporting_unit == unit)
+        .order_by(t.c.due_on, t.c.round, t.c.commune)
     ).all()
     out = []
     for r in rows:
@@ -126,13 +129,12 @@ def home_affairs_rows(content: ReportContent) -> list[tuple[str, dict[str, int]]
     ]
 
 
-Heading = Callable[["Worksheet", "ReportContent", "Issuer", str, int], int]
+Heading = Callable[["Worksheet", "ReportContent", str, int], int]
 
 
 def add_office_sheets(
     wb: Workbook,
     content: ReportContent,
-    issuer: Issuer,
     *,
     heading: Heading,
     hide: Callable[[int], bool],
@@ -141,15 +143,14 @@ def add_office_sheets(
     """The Home Affairs and police sheets, after the report's own. `hide(n)`: whether a count is
     shown as `hidden_text` (the public version's small counts)."""
     _home_affairs_sheet(
-        wb.create_sheet(SHEET_HOME_AFFAIRS), content, issuer, heading, hide=hide, hidden_text=hidden_text
+        wb.create_sheet(SHEET_HOME_AFFAIRS), content, heading, hide=hide, hidden_text=hidden_text
     )
-    _police_sheet(wb.create_sheet(SHEET_POLICE), content, issuer, heading)
+    _police_sheet(wb.create_sheet(SHEET_POLICE), content, heading)
 
 
 def _home_affairs_sheet(
     ws: Worksheet,
     content: ReportContent,
-    issuer: Issuer,
     heading: Heading,
     *,
     hide: Callable[[int], bool],
@@ -160,7 +161,7 @@ def _home_affairs_sheet(
     headers = [h["number"], h["commune"], *(labels[k] for k in HOME_AFFAIRS_WORKPLACES), h["total"]]
     last = len(headers)
     widths(ws, [6, 24, *([16] * len(HOME_AFFAIRS_WORKPLACES)), 10])
-    top = heading(ws, content, issuer, _W["home_affairs_title"].upper(), last)
+    top = heading(ws, content, _W["home_affairs_title"].upper(), last)
     merge(ws, top, 1, last, _W["home_affairs_line"], style=font(11, italic=True), align=LEFT, height=48)
     top += 2
     header_row(ws, top, headers, height=30)
@@ -197,12 +198,12 @@ def _home_affairs_sheet(
     page_setup(ws, f"{top}:{top}", freeze=f"C{top + 1}")
 
 
-def _police_sheet(ws: Worksheet, content: ReportContent, issuer: Issuer, heading: Heading) -> None:
+def _police_sheet(ws: Worksheet, content: ReportContent, heading: Heading) -> None:
     h = _W["police_headers"]
     keys = ("number", "commune", "round", "due_on", "status", "arrived_on", "named_on")
     last = len(keys)
     widths(ws, [6, 24, 18, 12, 16, 12, 18])
-    top = heading(ws, content, issuer, _W["police_title"].upper(), last)
+    top = heading(ws, content, _W["police_title"].upper(), last)
     merge(ws, top, 1, last, _W["police_line"], style=font(11, italic=True), align=LEFT, height=34)
     top += 2
     header_row(ws, top, [h[k] for k in keys], height=30)

@@ -56,18 +56,24 @@ def publish_fortnight_summary(settings: Settings, report_date: date) -> dict[str
     return {**result.as_dict(), "unclassified_file": str(unclassified), "calendar_warnings": warnings}
 
 
-def write_excel_report(settings: Settings, report_date: date) -> dict[str, str]:
-    """The district's report (.xlsx, .md, .html) and its public version (small counts hidden)."""
-    from chuyencan.report.content import load_content, load_issuer
+def write_excel_report(settings: Settings, report_date: date, unit: str | None = None) -> dict[str, str]:
+    """A reporting unit's report (.xlsx, .md, .html) and its public version (small counts
+    hidden); Bát Xát's district by default. The letterhead, wording and recipients are the
+    unit's, from the organisation's reference files."""
+    from chuyencan.core.organisation import load_organisation
+    from chuyencan.core.settings import DISTRICT_KEY
+    from chuyencan.report.content import load_content
     from chuyencan.report.excel import write_report_files
     from chuyencan.report.public import write_public_report
+    from chuyencan.report.unit import report_unit
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
-    content = load_content(engine, report_date, ref, max_sessions=settings.eligibility_max_sessions)
-    issuer = load_issuer()
-    files = write_report_files(content, issuer, reports_dir(settings))
-    public = write_public_report(content, issuer, reports_dir(settings))
+    who = report_unit(load_organisation(settings.reference_dir), unit or DISTRICT_KEY, report_date)
+    content = load_content(engine, report_date, ref, unit=who, max_sessions=settings.eligibility_max_sessions)
+    files = write_report_files(content, reports_dir(settings))
+    public = write_public_report(content, reports_dir(settings))
     return {
+        "unit": who.code,
         "xlsx": str(files.xlsx),
         "markdown": str(files.markdown),
         "html": str(files.html),
@@ -188,15 +194,26 @@ def deliver_home_affairs_list(
     }
 
 
-def email_district_report(settings: Settings, report_date: date, files: dict[str, str]) -> dict[str, object]:
+def email_district_report(
+    settings: Settings, report_date: date, files: dict[str, str], unit: str | None = None
+) -> dict[str, object]:
+    """Queue the report email of the unit whose files `write_excel_report` wrote (its "unit"),
+    or of `unit`; Bát Xát's district by default."""
+    from chuyencan.core.organisation import load_organisation
+    from chuyencan.core.settings import DISTRICT_KEY
     from chuyencan.report.email import queue_district_report
     from chuyencan.report.files import ReportFiles
+    from chuyencan.report.unit import report_unit
 
+    code = unit or files.get("unit") or DISTRICT_KEY
+    who = report_unit(load_organisation(settings.reference_dir), code, report_date)
     report_files = ReportFiles(
         xlsx=Path(files["xlsx"]), markdown=Path(files["markdown"]), html=Path(files["html"])
     )
-    queued = queue_district_report(engine_for(settings.warehouse_url), settings, report_date, report_files)
-    return {"report_date": report_date.isoformat(), "queued": bool(queued)}
+    queued = queue_district_report(
+        engine_for(settings.warehouse_url), settings, report_date, report_files, who
+    )
+    return {"report_date": report_date.isoformat(), "unit": who.code, "queued": bool(queued)}
 
 
 RUN_STATE_LABELS: dict[str, str] = catalogue("mail")["report_run_states"]
@@ -207,18 +224,34 @@ def deadline_of(report_date: date, settings: Settings) -> datetime:
     return datetime.combine(report_date, REPORT_DEADLINE, tzinfo=settings.timezone)
 
 
-def report_is_out(settings: Settings, report_date: date) -> bool:
-    """Published: the district's summary row for the date is in the warehouse and the Excel
-    report is written (what the district reads and what it files)."""
+def report_is_out(settings: Settings, report_date: date, unit: str | None = None) -> bool:
+    """Published: `unit`'s own summary row is in the warehouse and its Excel report is written
+    (what the unit reads and what it files); without `unit`, that of every reporting unit in
+    force on the date (Bát Xát's district before the reform, each commune and the department
+    after)."""
     from sqlalchemy import func, select
 
+    from chuyencan.core.organisation import load_organisation
     from chuyencan.core.schema import fortnight_summary as t
     from chuyencan.report.files import report_files
+    from chuyencan.report.unit import report_unit
 
-    query = select(func.count()).where(t.c.report_date == report_date, t.c.scope == "district")
+    org = load_organisation(settings.reference_dir)
+    codes = [unit] if unit else [u.code for u in org.reporting_units_in_force(report_date)]
+    units = [report_unit(org, code, report_date) for code in codes]
+    if not units:
+        return False
     with engine_for(settings.warehouse_url).connect() as conn:
-        rows = conn.execute(query).scalar_one()
-    return rows > 0 and report_files(reports_dir(settings), report_date).xlsx.exists()
+        for who in units:
+            query = select(func.count()).where(
+                t.c.report_date == report_date,
+                t.c.reporting_unit == who.code,
+                t.c.scope == who.top_scope,
+                t.c.scope_key == who.code,
+            )
+            if not conn.execute(query).scalar_one():
+                return False
+    return all(report_files(reports_dir(settings), report_date, u.file_tag).xlsx.exists() for u in units)
 
 
 def check_report_out(

@@ -51,12 +51,10 @@ from chuyencan.core.sheet_style import (
     widths,
 )
 from chuyencan.report.content import (
-    DISTRICT_LABEL,
     SECONDARY_TEXT,
     SMALL_COUNT_LIMIT,
     SUPPRESSED_TEXT,
     BreakdownTable,
-    Issuer,
     Metric,
     ReportContent,
     ScopeRow,
@@ -64,7 +62,7 @@ from chuyencan.report.content import (
     figure,
     table_metrics,
 )
-from chuyencan.report.files import save_text, save_workbook
+from chuyencan.report.files import dated_stem, save_text, save_workbook
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
@@ -74,7 +72,6 @@ _W = words("public")
 SHEET: str = _W["sheet"]
 BREAKDOWN_SHEET: str = _W["breakdown_sheet"]
 TITLE: str = _W["title"]
-SCOPE_LABELS: dict[str, str] = _W["scopes"]
 NOTE = say(
     "public.note", limit_minus_one=SMALL_COUNT_LIMIT - 1, primary=SUPPRESSED_TEXT, secondary=SECONDARY_TEXT
 )
@@ -95,12 +92,17 @@ def hidden_text(value: int | float | None) -> str:
 
 @dataclass(frozen=True)
 class PublicTable:
-    rows: tuple[ScopeRow, ...]  # district first, then levels, then communes
+    rows: tuple[ScopeRow, ...]  # the unit's own row first, then levels, then communes
     metrics: tuple[Metric, ...]
     breakdowns: tuple[BreakdownTable, ...]
     values: dict[Cell, int | float | None]
     hidden: frozenset[Cell]
     groups: tuple[tuple[Cell, ...], ...]  # each: the total first, then its parts
+    scope_labels: dict[str, str]  # scope -> its label, in the unit's words ('Toàn xã')
+
+    def scope_label(self, row: ScopeRow) -> str:
+        """'Toàn huyện', 'Cấp học', 'Xã, thị trấn': what kind of row it is."""
+        return self.scope_labels.get(row.scope, row.scope)
 
     def shown(self, row: int, field: str) -> int | float | str | None:
         if (row, field) in self.hidden:
@@ -117,8 +119,9 @@ class PublicFiles:
     breakdown_csv: Path
 
 
-def public_files(out_dir: Path, report_date: date) -> PublicFiles:
-    stem = out_dir / f"{PUBLIC_STEM}_{report_date.isoformat()}"
+def public_files(out_dir: Path, report_date: date, unit_tag: str = "") -> PublicFiles:
+    """Named like the internal report: Bát Xát's without a tag, every other unit's with its code."""
+    stem = out_dir / dated_stem(PUBLIC_STEM, report_date, unit_tag)
     return PublicFiles(
         xlsx=stem.with_suffix(".xlsx"),
         csv=stem.with_suffix(".csv"),
@@ -154,6 +157,7 @@ def public_table(content: ReportContent) -> PublicTable:
         for total, fields_ in partitions:
             groups.append(((i, total), *((i, f) for f in fields_)))
     return PublicTable(
+        scope_labels={k: content.say(f"public.scopes.{k}") for k in words("public.scopes")},
         rows=rows,
         metrics=metrics,
         breakdowns=breakdowns,
@@ -188,13 +192,13 @@ def suppressed(
 
 
 def _label(row: ScopeRow) -> str:
-    return DISTRICT_LABEL if row.scope == "district" else row.label
+    return row.label
 
 
-def write_public_report(content: ReportContent, issuer: Issuer, out_dir: Path) -> PublicFiles:
+def write_public_report(content: ReportContent, out_dir: Path) -> PublicFiles:
     table = public_table(content)
-    files = public_files(out_dir, content.report_date)
-    save_workbook(_workbook(table, content, issuer), files.xlsx)
+    files = public_files(out_dir, content.report_date, content.unit.file_tag)
+    save_workbook(_workbook(table, content), files.xlsx)
     save_text(_csv(table), files.csv)
     save_text(_breakdown_csv(table), files.breakdown_csv)
     log.info(
@@ -219,7 +223,7 @@ def _breakdown_rows(table: PublicTable) -> list[list[object]]:
     out: list[list[object]] = []
     for t in table.breakdowns:
         for i, row in enumerate(table.rows):
-            label = (SCOPE_LABELS.get(row.scope, row.scope), _label(row))
+            label = (table.scope_label(row), _label(row))
             for field, header in zip(
                 (*(f"{t.dimension}:{c}" for c in t.categories), t.total_field), t.headers, strict=True
             ):
@@ -237,7 +241,8 @@ def _breakdown_csv(table: PublicTable) -> str:
     return buffer.getvalue()
 
 
-def _workbook(table: PublicTable, content: ReportContent, issuer: Issuer) -> Workbook:
+def _workbook(table: PublicTable, content: ReportContent) -> Workbook:
+    issuer = content.unit.letterhead
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -257,8 +262,8 @@ def _workbook(table: PublicTable, content: ReportContent, issuer: Issuer) -> Wor
     header_row(ws, top, headers, height=62)
     for i, row in enumerate(table.rows):
         r = top + 1 + i
-        put(ws, r, 1, SCOPE_LABELS.get(row.scope, row.scope), align=LEFT, border=True)
-        put(ws, r, 2, _label(row), style=font(bold=row.scope == "district"), align=LEFT, border=True)
+        put(ws, r, 1, table.scope_label(row), align=LEFT, border=True)
+        put(ws, r, 2, _label(row), style=font(bold=i == 0), align=LEFT, border=True)
         for col, metric in enumerate(table.metrics, start=3):
             value = table.shown(i, metric.field)
             fmt = RATE_FORMAT if metric.kind == "rate" else COUNT_FORMAT
@@ -286,13 +291,13 @@ def _breakdown_sheet(ws: Worksheet, table: PublicTable, day: str, note: str) -> 
         header_row(ws, row + 1, [_W["scope"], _W["name"], *t.headers], height=45)
         row += 2
         for i, scope_row in enumerate(table.rows):
-            put(ws, row, 1, SCOPE_LABELS.get(scope_row.scope, scope_row.scope), align=LEFT, border=True)
+            put(ws, row, 1, table.scope_label(scope_row), align=LEFT, border=True)
             put(
                 ws,
                 row,
                 2,
                 _label(scope_row),
-                style=font(bold=scope_row.scope == "district"),
+                style=font(bold=i == 0),
                 align=LEFT,
                 border=True,
             )
@@ -332,7 +337,7 @@ def _csv(table: PublicTable) -> str:
     for i, row in enumerate(table.rows):
         writer.writerow(
             [
-                _csv_text(SCOPE_LABELS.get(row.scope, row.scope)),
+                _csv_text(table.scope_label(row)),
                 _csv_text(_label(row)),
                 *(_csv_text(table.shown(i, m.field)) for m in table.metrics),
             ]
