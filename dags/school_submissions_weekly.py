@@ -16,6 +16,7 @@ from chuyencan.orchestration.school_tasks import (
     collect_new_files,
     prepare_warehouse,
     send_emails,
+    tell_schools_not_received,
     write_next_week_templates,
 )
 from chuyencan.orchestration.timetables import WeeklyCron
@@ -34,7 +35,9 @@ ending that Friday:
    or quarantine it with its reasons, and queue an email to the school that says what to fix.
 3. **close_the_week**: write `report.submission_status` for every active school (on time,
    late, missing, rejected) and queue the district's summary of missing, late and rejected
-   schools.
+   schools; **tell_schools_not_received** queues one notice to each school still without an
+   accepted file, copied to its managing unit (once per school and week; none in a holiday week
+   or to a closed school; a school without a contact is named in the run note).
 4. **send_emails**: send the queued emails; what cannot be sent stays queued for the next run.
    **announce_new_cases** emits the `chuyencan_school_cases` asset when lists changed, which
    starts `police_reconciliation`.
@@ -72,7 +75,9 @@ def school_submissions_weekly() -> None:
     collected = collect_new_files()
     prepare_warehouse() >> check_school_calendar() >> collected >> week_closed
     announce_new_cases(collected)
-    done = [send_emails(), write_next_week_templates()]
+    emails = send_emails()
+    done = [emails, write_next_week_templates()]
+    week_closed >> tell_schools_not_received() >> emails
     week_closed >> done >> check_schools_reported(week_closed)
 
 

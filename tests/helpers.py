@@ -107,10 +107,8 @@ def snapshot(url: str, tables: Mapping[str, str]) -> dict[str, list[tuple[Any, .
 
 def received(sink: Any) -> list[email.message.EmailMessage]:
     """The emails an SMTP sink received, in arrival order."""
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(Path(sink.directory).glob("*.eml"))
-    ]
+    # The sink's own order (1.eml, 2.eml, … 10.eml): sorting names would put 10 before 2.
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sink.paths()]
 
 
 def body(message: email.message.EmailMessage, prefer: Sequence[str] = ("html", "plain")) -> str:

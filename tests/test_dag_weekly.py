@@ -242,11 +242,20 @@ def test_without_a_mail_server_emails_wait_and_go_out_once_one_is_configured(
 
     assert run_weekly(WEEK) == "success"
     with engine_for(sqlite_url).connect() as conn:
-        waiting = conn.execute(
-            text("SELECT COUNT(*) FROM ops.email_outbox WHERE sent_at IS NULL")
-        ).scalar_one()
-    assert waiting == 2  # the school's rejection and the district's summary
+        waiting = dict(
+            conn.execute(
+                text("SELECT kind, COUNT(*) FROM ops.email_outbox WHERE sent_at IS NULL GROUP BY kind")
+            ).all()
+        )
+    # The school's rejection, the district's summary, and each active school's "not received"
+    # notice (none has an accepted file), copied to the managing unit.
+    active = ref.active_schools(WEEK)
+    assert waiting == {"rejection": 1, "district_weekly": 1, "school_not_received": len(active)}
 
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_conn(smtp_sink.port))
     assert run_weekly(WEEK) == "success"
-    assert sorted(m["To"] for m in received(smtp_sink)) == sorted([DISTRICT, ref.schools["BX-YTY"].email])
+    mails = received(smtp_sink)
+    notices = [m["To"] for m in mails if "Chưa nhận được" in m["Subject"]]
+    assert sorted(notices) == sorted(f"{s.email}, {DISTRICT}" for s in active)  # the unit is the district
+    others = [m["To"] for m in mails if "Chưa nhận được" not in m["Subject"]]
+    assert sorted(others) == sorted([DISTRICT, ref.schools["BX-YTY"].email])

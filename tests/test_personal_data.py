@@ -439,7 +439,10 @@ def _run_every_dag(
         states[f"{dag_id} {when:%Y-%m-%d %H:%M}"] = str(dag.test(logical_date=when).state)
 
     first, last = FRIDAYS
-    # Friday 28 March: files dropped by 09:50 collected by the 10-minute intake, then the weekly run.
+    # Friday 28 March: the 08:00 reminders to schools whose file is not in, files dropped by 09:50
+    # collected by the 10-minute intake, then the weekly run (with its not-received notices).
+    _deliver(sample / "inbox", inbox, until=_at(first, 8))
+    test("school_submission_reminders", _at(first, 8))
     _deliver(sample / "inbox", inbox, until=_at(first, 9, 50))
     test("school_submissions_intake", _at(first, 9, 50))
     _deliver(sample / "inbox", inbox, until=_at(first, 11))
@@ -600,9 +603,11 @@ RESTRICTED_FILES = (
     "police/quarantine/*",
     "police/review/*.xlsx",  # the district's review list of doubtful matches
     "reports/restricted/*.xlsx",  # principals' lists, the Home Affairs office's list
-    "share/*/*/*",  # lists delivered to each recipient's own folder (chuyencan.core.delivery)
     "warehouse.restricted.db",
 )
+# Lists delivered into the recipients' folders on the share (docs/delivery.md): readable by the
+# recipient's group (0640 in a 2750 folder), never by others.
+SHARED_FILES = ("share/*",)
 # Other warehouse files are read table by table below (a raw SQLite file keeps freed pages).
 WAREHOUSE_FILES = ("warehouse.db", "warehouse.*.db", "warehouse.db.*")
 
@@ -617,23 +622,29 @@ def test_restricted_files_are_restricted(run: Run) -> None:
     kinds = {p.relative_to(run.work).parts[0] for p in restricted}
     assert kinds >= {"archive", "quarantine", "police", "reports", "warehouse.restricted.db"}
     assert (run.work / "police" / "review" / f"danh_sach_xac_minh_{REPORT_DATE}.xlsx") in restricted
-    # A delivered copy is its recipient's group's (0640 in a 2750 folder), nobody else's.
     open_to_others = [
-        str(p.relative_to(run.work))
-        for p in restricted
-        if stat.S_IMODE(p.stat().st_mode) & (0o007 if p.relative_to(run.work).parts[0] == "share" else 0o077)
+        str(p.relative_to(run.work)) for p in restricted if stat.S_IMODE(p.stat().st_mode) & 0o077
     ]
     assert open_to_others == []
     # Principals' lists and the review list also sit in folders only the owner may enter.
     for folder in (run.work / "reports" / "restricted", run.work / "police"):
         assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0, folder.name
+    # Delivered lists: files and recipients' folders closed to others; the share's root and its
+    # kind folders may be passed through (x), not listed.
+    share = run.work / "share"
+    delivered = [p for p in files if _matches(p.relative_to(run.work), SHARED_FILES)]
+    closed = {*delivered, *(p.parent for p in delivered)}
+    passed = {p.parent.parent for p in delivered} | ({share} if delivered else set())
+    open_to_all = [str(p.relative_to(run.work)) for p in closed if stat.S_IMODE(p.stat().st_mode) & 0o007]
+    open_to_all += [str(p.relative_to(run.work)) for p in passed if stat.S_IMODE(p.stat().st_mode) & 0o006]
+    assert open_to_all == []
 
 
 def test_no_personal_data_in_any_other_file_the_pipeline_wrote(run: Run) -> None:
     scanned: list[tuple[str, str]] = []
     for path in sorted(p for p in run.work.rglob("*") if p.is_file()):
         rel = path.relative_to(run.work)
-        if _matches(rel, RESTRICTED_FILES) or _matches(rel, WAREHOUSE_FILES):
+        if _matches(rel, RESTRICTED_FILES) or _matches(rel, SHARED_FILES) or _matches(rel, WAREHOUSE_FILES):
             continue
         data = path.read_bytes()
         body = workbook_text(data) if path.suffix == ".xlsx" else data.decode("utf-8", "replace")

@@ -69,7 +69,12 @@ def test_district_reads_report_and_nothing_restricted(setup) -> None:
     with writer.begin() as conn:
         conn.execute(
             report_submission_status.insert().values(
-                week_ending="2025-03-14", school_code="BX-AMS", status="on_time", version=1, error_count=0
+                week_ending="2025-03-14",
+                school_code="BX-AMS",
+                reporting_unit="BAT_XAT",
+                status="on_time",
+                version=1,
+                error_count=0,
             )
         )
     district = login_as(url, names.district_reader)

@@ -33,11 +33,13 @@ DAG_IDS = (
     "fortnightly_report_deadline",
 )
 
-# Where the containers see the three shared folders (docs/contracts.md#1-configuration variables point here).
+# Where the containers see the shared folders (docs/contracts.md#1-configuration variables point here).
 DATA_MOUNTS = {
     "AIRFLOW_VAR_CHUYENCAN_INBOX": "/data/inbox",
     "AIRFLOW_VAR_CHUYENCAN_POLICE_INBOX": "/data/police_inbox",
     "AIRFLOW_VAR_CHUYENCAN_WORK_DIR": "/data/work",
+    # The recipients' folders (docs/delivery.md): the share's admin owns their groups.
+    "AIRFLOW_VAR_CHUYENCAN_DELIVERY_DIR": "/data/share",
 }
 
 

@@ -30,12 +30,14 @@ email and the logs): callers name files by document kind, recipient and date.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -49,6 +51,7 @@ from chuyencan.core import warehouse as wh
 from chuyencan.core.contacts import RECIPIENT_KINDS, Contacts, load_contacts, note_contact_gap, recipient_id
 from chuyencan.core.mail.outbox import queue_email, rewrite_unsent
 from chuyencan.core.mail.render import format_date, render_notice
+from chuyencan.core.reference import load_reference
 from chuyencan.core.schema import delivery as delivery_table
 from chuyencan.core.settings import Settings
 from chuyencan.core.text import strip_diacritics
@@ -128,6 +131,35 @@ def _contacts_for(reference_dir: Path) -> Contacts:
     return load_contacts(reference_dir)
 
 
+@cache
+def _names(reference_dir: Path) -> dict[tuple[str, str], str]:
+    """(kind, key) -> name, for schools and reporting units (the latest row of a unit code)."""
+    names = {("school", s.code): s.name for s in load_reference(reference_dir).schools.values()}
+    units = reference_dir / "reporting_units.csv"
+    if units.is_file():
+        with units.open(encoding="utf-8-sig", newline="") as fh:
+            names |= {("unit", r["code"].strip().upper()): r["name"].strip() for r in csv.DictReader(fh)}
+    return names
+
+
+def name_of_recipient(settings: Settings, recipient_kind: str, recipient_key: str) -> str:
+    """How a notice names its recipient: a school's or unit's name, 'Ủy ban nhân dân xã Quang
+    Kim', 'Công an thị trấn Bát Xát'; an office by its key."""
+    kind, key = recipient_id(recipient_kind, recipient_key)
+    known = _names(settings.reference_dir).get((kind, key))
+    if known:
+        return known
+    if recipient_kind in ("commune", "police"):
+        w = Wording("mail")
+        # A name written with its kind ("Thị trấn Bát Xát") keeps it, in lower case after the
+        # office's name; a bare name is a xã.
+        written = " ".join(recipient_key.split())
+        has_kind = any(written.lower().startswith(f"{k} ") for k in w.raw("recipients.kinds"))
+        place = written[:1].lower() + written[1:] if has_kind else w("recipients.place", name=written)
+        return w(f"recipients.{recipient_kind}", place=place)
+    return recipient_key
+
+
 def document_label(document_kind: str) -> str:
     """The Vietnamese name of a document kind (include/wording/mail.vi.json `documents`)."""
     labels: dict[str, Any] = Wording("mail").raw("documents")
@@ -155,8 +187,11 @@ def deliver_file(
     """Copy `source` into the recipient's folder, record it, and queue the recipient's notice.
 
     `batch` groups the deliveries one email announces (default: the period); `recipient_name`
-    is how the email names the recipient (default: its key); `contacts` defaults to the
-    settings' reference folder's contacts.csv.
+    is how the email names the recipient (default: `name_of_recipient`); `contacts` defaults to
+    the settings' reference folder's contacts.csv.
+
+    Bytes delivered once are never copied again for the same recipient, kind and period, even
+    after retention deleted the copy: a late rerun does not bring a deleted list back.
     """
     document_label(document_kind)  # an unnamed kind fails before anything is copied
     file_name = source.name
@@ -216,7 +251,7 @@ def deliver_file(
                 settings,
                 recipient_kind=recipient_kind,
                 recipient_key=recipient_key,
-                recipient_name=recipient_name or recipient_key,
+                recipient_name=recipient_name or name_of_recipient(settings, recipient_kind, recipient_key),
                 roles=roles,
                 batch=batch,
                 delivery_id=delivery_id,
@@ -300,6 +335,18 @@ def _queue_notice(
         conn, dedup_key=own_key, kind=NOTICE_KIND, recipients=emails, email=email_for(own_key), now=now
     )
     return own_key
+
+
+def summarise(deliveries: Iterable[Delivery]) -> dict[str, Any]:
+    """What a step delivered, for its task summary and run note (counts and recipient keys only;
+    `chuyencan.orchestration.run_notes.note_deliveries` writes the lines)."""
+    done = list(deliveries)
+    return {
+        "delivered": sum(d.new for d in done),
+        "unchanged": sum(not d.new for d in done),
+        "notices": len({(d.recipient_kind, d.recipient_key) for d in done if d.new and d.notified}),
+        "no_contact": sorted({f"{d.recipient_kind} {d.recipient_key}" for d in done if not d.notified}),
+    }
 
 
 def purge_expired_deliveries(engine: Engine, settings: Settings, now: datetime) -> dict[str, int]:

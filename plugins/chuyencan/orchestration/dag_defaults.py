@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow.sdk import Param
 
-from chuyencan.core.settings import TIMEZONE, weekly_run_time
+from chuyencan.core.settings import REMINDER_TIME, TIMEZONE, weekly_run_time
 from chuyencan.orchestration.failure_notifier import notify_engineers_of_failure
 
 OWNER = "chuyencan-data-engineering"
@@ -54,6 +54,11 @@ def weekly_cron() -> str:
     """Fridays at the weekly run time (after the schools' default deadline)."""
     at = weekly_run_time()
     return f"{at.minute} {at.hour} * * 5"
+
+
+def reminder_cron() -> str:
+    """Fridays at the default reminder time, before the schools' deadline."""
+    return f"{REMINDER_TIME.minute} {REMINDER_TIME.hour} * * 5"
 
 
 # How long a task may take before Airflow stops it (per task, well above measured times).

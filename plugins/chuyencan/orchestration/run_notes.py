@@ -37,6 +37,26 @@ def note_files_collected(summary: Mapping[str, object]) -> None:
         )
 
 
+def note_no_contact(recipients: Sequence[str]) -> None:
+    """The run-note line naming recipients nobody could tell ('school BX-NPU', 'office
+    NOI_VU_BAT_XAT'): they need a row in include/reference/contacts.csv."""
+    if recipients:
+        add_to_run_note(
+            codes("NO CONTACT in include/reference/contacts.csv, not told:", list(recipients)),
+            tier="headline",
+        )
+
+
+def note_deliveries(summary: Mapping[str, object]) -> None:
+    """The run-note lines of a step that delivered documents (`chuyencan.core.delivery.summarise`)."""
+    add_to_run_note(
+        f"deliveries: {summary.get('delivered', 0)} new, {summary.get('unchanged', 0)} unchanged, "
+        f"{summary.get('notices', 0)} recipients told"
+    )
+    no_contact = summary.get("no_contact")
+    note_no_contact(list(no_contact) if isinstance(no_contact, list) else [])
+
+
 def compose_note(lines: Iterable[str], *, failed: bool) -> str:
     text = "\n".join(line.strip() for line in lines if line and line.strip())
     if failed:

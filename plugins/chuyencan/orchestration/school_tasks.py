@@ -9,7 +9,7 @@ documentation in the UI (Task → Details).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import get_current_context, task
@@ -43,6 +43,14 @@ def run_week() -> date:
         return friday_of(date.fromisoformat(str(chosen)), _settings())
     moment = context.get("logical_date") or context["dag_run"].run_after
     return friday_of(moment, _settings())
+
+
+def run_moment() -> datetime:
+    """The moment a run stands for: its logical date (a scheduled run's time, e.g. Friday 08:00
+    for the reminders; a manual run's trigger time)."""
+    context = get_current_context()
+    moment: datetime = context.get("logical_date") or context["dag_run"].run_after
+    return moment
 
 
 def fail_without_retry(message: str) -> None:
@@ -124,6 +132,46 @@ def check_schools_reported(closed: dict) -> dict:
         add_to_run_note(f"ALERT too many schools without a report: {alarm}", tier="alert")
         fail_without_retry(str(alarm))
         raise
+
+
+def _note_notices(summary: dict[str, Any], what: str) -> None:
+    from chuyencan.orchestration.run_notes import add_to_run_note, note_no_contact
+
+    if not summary.get("school_week"):
+        add_to_run_note(f"{what}: week {summary['week']} has no school days, none sent")
+        return
+    if summary.get("too_late") or summary.get("too_early"):
+        add_to_run_note(f"{what}: not due at this run's time for week {summary['week']}, none sent")
+        return
+    queued = summary.get("queued", [])
+    line = f"{what}: {len(queued)} sent ({', '.join(queued) or '-'}), {len(summary.get('already_sent', []))} sent before"
+    add_to_run_note(line)
+    note_no_contact(summary.get("no_contact", []))
+
+
+@task(execution_timeout=QUICK, **RETRY_ARGS)
+def remind_schools_without_a_file() -> dict:
+    """Before the deadline: one reminder (Vietnamese, no personal data) to each active school
+    with no accepted file for the week, once per school and week; none in a week without school
+    days. A school without a contact in `include/reference/contacts.csv` is named in the run note
+    and on the chuyencan page."""
+    from chuyencan.submissions.pipeline import remind_schools
+
+    summary: dict[str, Any] = remind_schools(_settings(), run_week(), run_moment())
+    _note_notices(summary, "reminders")
+    return summary
+
+
+@task(execution_timeout=QUICK, **RETRY_ARGS)
+def tell_schools_not_received() -> dict:
+    """After the deadline: one notice to each active school still without an accepted file for
+    the week and to its managing unit (`school_units.csv`), once per school and week; none in a
+    week without school days."""
+    from chuyencan.submissions.pipeline import notify_not_received
+
+    summary: dict[str, Any] = notify_not_received(_settings(), run_week(), run_moment())
+    _note_notices(summary, "not-received notices")
+    return summary
 
 
 def mail_sender() -> Callable[[OutgoingEmail], None] | None:

@@ -11,7 +11,7 @@ file's error report (rules and rows, personal values masked), never the workbook
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -35,6 +35,9 @@ STATUS_LABELS = {
     "rejected": ("rejected", "#b00020", "#fde7ea"),
 }
 
+
+# Recipients the pipeline had something for but no contact (ops.contact_gap), newest first.
+GAPS_SHOWN = 50
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -70,6 +73,7 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, dependencies=auth)
     def page(weeks: int = Query(4, ge=1, le=52)) -> HTMLResponse:
+        from chuyencan.core.contacts import contact_gaps
         from chuyencan.report.pipeline import reports_dir
         from chuyencan.report.status_board import fortnights, recent_weeks
 
@@ -78,11 +82,14 @@ def create_app() -> FastAPI:
         try:
             boards = recent_weeks(engine, limit=weeks)
             lines = fortnights(engine, reports_dir(settings))
+            gaps = contact_gaps(engine)[:GAPS_SHOWN]
         except Exception as exc:  # an empty or unreachable warehouse is a state to show, not a 500
             return HTMLResponse(
                 _document(_notice(f"The warehouse cannot be read yet: {type(exc).__name__}."))
             )
-        return HTMLResponse(_document(_fortnights_html(lines) + "".join(_week_html(b) for b in boards)))
+        return HTMLResponse(
+            _document(_gaps_html(gaps) + _fortnights_html(lines) + "".join(_week_html(b) for b in boards))
+        )
 
     @app.get("/files/report/{report_date}.xlsx", dependencies=auth)
     def report(report_date: str) -> FileResponse:
@@ -175,6 +182,26 @@ def _fortnights_html(lines: list[FortnightLine]) -> str:
     return f'<h2>Fortnightly reports</h2><table id="fortnights">{head}{"".join(rows)}</table>'
 
 
+def _gaps_html(gaps: list[dict[str, Any]]) -> str:
+    """Who was not told for want of a contact: shown first, it needs a person (add a row to
+    include/reference/contacts.csv)."""
+    if not gaps:
+        return ""
+    head = "<tr><th>recipient</th><th>key</th><th>what</th><th>period</th><th>last seen</th></tr>"
+    rows = "".join(
+        f'<tr data-gap="{escape(str(g["recipient_kind"]))}:{escape(str(g["recipient_key"]))}">'
+        f"<td>{escape(str(g['recipient_kind']))}</td><td>{escape(str(g['recipient_key']))}</td>"
+        f"<td>{escape(str(g['purpose']))}</td><td>{_d(g['period'])}</td>"
+        f"<td>{_when(g['last_noted_at'])}</td></tr>"
+        for g in gaps
+    )
+    return (
+        "<h2>Recipients without a contact</h2>"
+        + _notice("Nobody was told: add the recipient to include/reference/contacts.csv (docs/delivery.md).")
+        + f'<table id="contact-gaps">{head}{rows}</table>'
+    )
+
+
 def _figure(name: str, value: object) -> str:
     if name == "attendance_rate":
         return f'<td class="n">{"-" if value is None else f"{float(value):.1%}"}</td>'  # type: ignore[arg-type]
@@ -210,6 +237,12 @@ def _week_html(board: WeekBoard) -> str:
         f'<h2>Week ending {_d(board.week_ending)}</h2><p class="summary">{escape(summary)}</p>'
         f'<table class="week" data-week="{week}">{head}{"".join(rows)}</table>'
     )
+
+
+def _when(moment: datetime) -> str:
+    # SQLite gives back naive UTC times.
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(_tz()).strftime("%d/%m %H:%M")
 
 
 def _tz() -> Any:

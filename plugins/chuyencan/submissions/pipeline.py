@@ -100,6 +100,33 @@ def close_week(settings: Settings, week: date, now: datetime | None = None) -> d
     }
 
 
+def remind_schools(settings: Settings, week: date, now: datetime) -> dict[str, object]:
+    """Before the deadline: one reminder to each school without an accepted file for the week."""
+    from chuyencan.core.contacts import load_contacts
+    from chuyencan.submissions.reminders import queue_reminders
+
+    ref = reference_for(settings)
+    contacts = load_contacts(settings.reference_dir, ref)
+    return queue_reminders(
+        engine_for(settings.warehouse_url), ref, contacts, settings, week=week, now=now
+    ).as_dict()
+
+
+def notify_not_received(settings: Settings, week: date, now: datetime) -> dict[str, object]:
+    """After the deadline: one notice to each school still without an accepted file for the week,
+    and to its managing unit."""
+    from chuyencan.core.contacts import load_contacts
+    from chuyencan.submissions.reminders import queue_not_received
+
+    ref = reference_for(settings)
+    contacts = load_contacts(settings.reference_dir, ref)
+    engine = engine_for(settings.warehouse_url)
+    notices = queue_not_received(
+        engine, ref, organisation_for(settings), contacts, settings, week=week, now=now
+    )
+    return notices.as_dict()
+
+
 def refresh_statuses(
     settings: Settings, weeks: Iterable[date], now: datetime | None = None
 ) -> dict[str, object]:
