@@ -12,9 +12,11 @@ from chuyencan.orchestration.assets import POLICE_EXTRACTS, SCHOOL_CASES
 from chuyencan.orchestration.dag_defaults import DAG_ARGS, START, WEEK_PARAMS
 from chuyencan.orchestration.police_tasks import (
     apply_retention,
+    decide_matches,
     email_district_counts,
     load_police_extracts,
-    match_open_cases,
+    match_commune_cases,
+    plan_matching_by_commune,
     record_verdicts,
     take_review_decisions,
     write_review_list,
@@ -38,8 +40,12 @@ assets `chuyencan_school_cases`, `chuyencan_police_extracts`):
    why (row numbers and rules, no personal data). The newest extract of a commune replaces the
    older one.
 3. **take_review_decisions**: the decisions district officers wrote into returned review lists.
-4. **match_open_cases**: every student a school lists as dropped out, long absent or at risk,
-   matched to the household records of their home commune.
+4. **plan_matching_by_commune**, **match_commune_cases**, **decide_matches**: every student a
+   school lists as dropped out, long absent or at risk, matched to the household records of
+   their home commune. One `match_commune_cases` task per commune (its name is the task's map
+   index), so a province's communes run in parallel across the Celery workers; `decide_matches`
+   decides all communes together (same answers as matching them in one step). A commune that
+   fails keeps its previous answers; the others are decided and the run shows the failure.
 5. **record_verdicts**: one verdict per student in `restricted.case_verdict`: left the locality,
    in the locality (visit them), deceased, ambiguous (a person decides), not found, or no police
    data; only a confident match or an officer's confirmation may say a child left. An audit row
@@ -73,6 +79,7 @@ Reruns leave the warehouse as it was. Details: docs/police-reconciliation.md.
     dagrun_timeout=timedelta(hours=2),
 )
 def police_reconciliation() -> None:
+    communes = plan_matching_by_commune()
     verdicts = record_verdicts()
     (
         prepare_warehouse()
@@ -80,9 +87,12 @@ def police_reconciliation() -> None:
         >> load_police_extracts()
         >> apply_retention()
         >> take_review_decisions()
-        >> match_open_cases()
-        >> verdicts
+        >> communes
     )
+    # One mapped task per commune with cases to match: a province fans out across the workers.
+    decided = decide_matches()
+    match_commune_cases.expand(commune=communes) >> decided >> verdicts
+    communes >> decided  # decided once the plan succeeded, whatever a commune's outcome
     review = write_review_list()
     verdicts >> review
     email_district_counts(review) >> send_emails()

@@ -175,6 +175,8 @@ def test_healthchecks_init_and_scaling() -> None:
     worker = SERVICES["airflow-worker"]
     assert "container_name" not in worker
     assert "ports" not in worker
+    # As many workers as the integration run starts (it checks mapped tasks spread over them).
+    assert worker["deploy"]["replicas"] == topology.WORKERS >= 2
 
 
 def test_env_example_covers_every_interpolated_setting() -> None:

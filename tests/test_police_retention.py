@@ -109,4 +109,4 @@ def test_retention_runs_in_the_reconciliation_dag_before_matching(airflow_db: Pa
     dag = load_dag("police_reconciliation")
     retention = dag.get_task("apply_retention")
     assert retention.upstream_task_ids == {"load_police_extracts"}
-    assert "apply_retention" in dag.get_task("match_open_cases").get_flat_relative_ids(upstream=True)
+    assert "apply_retention" in dag.get_task("plan_matching_by_commune").get_flat_relative_ids(upstream=True)

@@ -87,6 +87,22 @@ class AirflowApi:
     def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict:
         return self.request("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
 
+    def dag_tasks(self, dag_id: str) -> list[dict]:
+        return self.request("GET", f"/dags/{dag_id}/tasks")["tasks"]
+
+    def mapped_task_instances(self, dag_id: str, run_id: str, task_id: str) -> list[dict]:
+        """Every mapped instance of one task in a run (paged: a province has ~100 communes)."""
+        found: list[dict] = []
+        while True:
+            page = self.request(
+                "GET",
+                f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/listMapped",
+                params={"limit": 100, "offset": len(found)},
+            )
+            found += page["task_instances"]
+            if not page["task_instances"] or len(found) >= page["total_entries"]:
+                return found
+
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
         found = self.request(
             "GET",

@@ -212,6 +212,18 @@ def airflow_env(ws: Workspace, ports: Ports) -> dict[str, str]:
     }
 
 
+def worker_env(hostname: str) -> dict[str, str]:
+    """What differs between two Celery workers on one machine (in docker-compose, between two
+    replicas of the worker container): the hostname task instances record, and the port of the
+    worker's log server."""
+    return {
+        "PYTHONPATH": f"{ROOT / 'plugins'}:{ROOT / 'scripts' / 'integration' / 'worker_host'}",
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "it_worker_hostname.hostname",
+        "CHUYENCAN_IT_WORKER_HOSTNAME": hostname,
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+    }
+
+
 def pipeline_env(ws: Workspace, ports: Ports, warehouse_db: str) -> dict[str, str]:
     """The pipeline's settings (docs/contracts.md#1-configuration), as the containers get them."""
     smtp = {

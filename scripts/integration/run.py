@@ -5,16 +5,19 @@
 1. Fresh PostgreSQL databases for Airflow's metadata and two warehouses (A: undisturbed,
    B: disturbed), the project's warehouse roles in both (the pipeline writes as the writer);
    Redis on 127.0.0.1:6379 (a database of its own) as the Celery broker; a local SMTP server.
-2. Airflow api-server, scheduler, dag-processor, triggerer and a Celery worker on loopback
-   ports, each in a process group of its own, configured through the environment only, like
-   the containers (AIRFLOW__*, AIRFLOW_CONN_*, AIRFLOW_VAR_*).
+2. Airflow api-server, scheduler, dag-processor, triggerer and two Celery workers (topology.WORKERS,
+   hostnames it-worker-1, it-worker-2 as two worker containers would have) on loopback ports,
+   each in a process group of its own, configured through the environment only, like the
+   containers (AIRFLOW__*, AIRFLOW_CONN_*, AIRFLOW_VAR_*).
 3. A few weeks of district data from chuyencan_dev.synth in the schools' and the police inboxes.
 4. Phase A: every DAG of topology.DAG_IDS that is in dags/ triggered through the REST API
    (/api/v2, JWT from /auth/token), one run at a time in a fixed order, each waited for; the
    warehouse checked against the generator's ground truth, the emails the SMTP server received
-   checked against the broken files and closed weeks.
-5. Phase B: the same runs against warehouse B, the Celery worker SIGKILLed (its whole process
-   tree) while the first load task is storing files, a new worker started: the run completes
+   checked against the broken files and closed weeks. The mapped tasks of the police
+   reconciliation (one per commune) and of the fortnightly report (one per reporting unit, once
+   it maps) are checked to have run on both workers (task instance `hostname`); the split printed.
+5. Phase B: the same runs against warehouse B, the Celery worker running the first load task
+   SIGKILLed (its whole process tree) while it is storing files, a new worker started: the run completes
    through the task's retry, warehouse B equals warehouse A (canonical dump; processing times and
    surrogate keys aside) and the same emails arrive again.
 6. Everything started is stopped, the databases and roles dropped, on success, failure or
@@ -42,7 +45,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from scripts.integration import checks, page, topology
+from scripts.integration import checks, fanout, page, topology
 from scripts.integration import environment as envs
 from scripts.integration.api import FINISHED, AirflowApi, wait_for
 from scripts.integration.dump import compare, dump
@@ -128,6 +131,8 @@ class Cluster:
     api: AirflowApi
     clock: Clock
     workers_started: int = 0
+    workers: dict[str, str] = field(default_factory=dict)  # running: hostname -> component name
+    hostnames: set[str] = field(default_factory=set)  # every worker hostname of the run
 
     def start(self) -> None:
         self.sup.start(
@@ -146,18 +151,34 @@ class Cluster:
         )
         for service, command in topology.AIRFLOW_COMPONENTS.items():
             if service == "airflow-worker":
-                self.start_worker()
+                self.start_workers()
             else:
                 self.sup.start(service, envs.airflow(*command))
 
-    def start_worker(self, env: dict[str, str] | None = None) -> None:
+    def start_worker(self, env: dict[str, str] | None = None) -> str:
+        """One more Celery worker (a replacement gets a new hostname, as a new container would)."""
         self.workers_started += 1
-        command = [
-            *topology.AIRFLOW_COMPONENTS["airflow-worker"],
-            "--celery-hostname",
-            f"it-{self.workers_started}@%h",
-        ]
-        self.sup.start("airflow-worker", envs.airflow(*command), env)
+        hostname = f"it-worker-{self.workers_started}"
+        command = [*topology.AIRFLOW_COMPONENTS["airflow-worker"], "--celery-hostname", f"{hostname}@%h"]
+        name = f"airflow-worker-{self.workers_started}"
+        self.sup.start(name, envs.airflow(*command), {**(env or {}), **envs.worker_env(hostname)})
+        self.workers[hostname] = name
+        self.hostnames.add(hostname)
+        return hostname
+
+    def start_workers(self, env: dict[str, str] | None = None) -> None:
+        for _ in range(topology.WORKERS):
+            self.start_worker(env)
+
+    def stop_workers(self) -> None:
+        """Warm shutdown of every worker."""
+        for hostname, name in list(self.workers.items()):
+            self.sup.stop(name)
+            del self.workers[hostname]
+
+    def kill_worker(self, hostname: str) -> int:
+        """SIGKILL one worker's whole process tree; returns how many processes died."""
+        return self.sup.kill_tree(self.workers.pop(hostname))
 
     def alive(self) -> bool:
         self.sup.check_alive()
@@ -254,23 +275,50 @@ def disturbed_load(cluster: Cluster, step: Step, env_b: dict[str, str]) -> dict[
         return submissions_stored(cluster.ws.db_b) if state == "running" else 0
 
     stored = wait_for(f"{task_id} to store its first files", storing, cluster.clock.left(180), interval=0.05)
-    killed = cluster.sup.kill_tree("airflow-worker")
+    host = cluster.api.task_instance(dag_id, run_id, task_id).get("hostname")
+    if host not in cluster.workers:
+        raise Failure(f"{task_id} runs on {host!r}, not on one of the workers {sorted(cluster.workers)}")
+    killed = cluster.kill_worker(host)
     at_kill = submissions_stored(cluster.ws.db_b)
     cluster.clock.say(
-        f"SIGKILLed the Celery worker's {killed} processes: {stored} files stored, {at_kill} after"
+        f"SIGKILLed Celery worker {host} ({killed} processes): {stored} files stored, {at_kill} after"
     )
-    cluster.start_worker(env_b)
+    replacement = cluster.start_worker(env_b)
     cluster.wait_run(dag_id, run_id, timeout=420)
     try_number = cluster.api.task_instance(dag_id, run_id, task_id)["try_number"]
     if try_number < 2:
         raise Failure(f"{task_id} succeeded on try {try_number}: the kill did not hit it")
-    return {"stored_at_kill": at_kill, "processes_killed": killed, "try_number": try_number}
+    retried_on = cluster.api.task_instance(dag_id, run_id, task_id).get("hostname")
+    return {
+        "stored_at_kill": at_kill,
+        "processes_killed": killed,
+        "try_number": try_number,
+        "killed": host,
+        "replacement": replacement,
+        "retried_on": retried_on,
+    }
+
+
+def split_across_workers(cluster: Cluster, step: Step, run_id: str) -> list[str]:
+    """The mapped tasks of a fanned-out DAG's run, by the worker that ran them (printed)."""
+    if step.dag_id not in fanout.FANNED_OUT:
+        return []
+    try:
+        lines = fanout.worker_split(cluster.api, step.dag_id, run_id, cluster.hostnames)
+    except fanout.NotSpread as exc:
+        raise Failure(f"mapped tasks did not spread across the workers: {exc}") from exc
+    for line in lines:
+        cluster.clock.say(line)
+    return lines
 
 
 def run_phase_a(cluster: Cluster, steps: list[Step], dag_ids: list[str]) -> list[str]:
+    splits: list[str] = []
     for step in steps:
-        cluster.wait_run(step.dag_id, cluster.trigger(step, "a"))
+        run_id = cluster.trigger(step, "a")
+        cluster.wait_run(step.dag_id, run_id)
         cluster.clock.say(f"A {step}: success")
+        splits += split_across_workers(cluster, step, run_id)
     ws = cluster.ws
     summary = checks.check_warehouse(envs.pg_url(ws.db_a), ws.sample, dag_ids, fridays(), report_fridays())
     summary.append(checks.check_mail(checks.read_mail(ws.mail), ws.sample, envs.DISTRICT, fridays()))
@@ -279,14 +327,14 @@ def run_phase_a(cluster: Cluster, steps: list[Step], dag_ids: list[str]) -> list
         summary.append(page.check_run_notes(cluster.api))
         summary.append(page.check_page(cluster.api, envs.pg_url(ws.db_a), ws.logs / "chuyencan-page.png"))
         cluster.clock.say("run notes and the chuyencan page checked")
-    return summary
+    return summary + splits
 
 
 def run_phase_b(cluster: Cluster, steps: list[Step], mail_a: int) -> list[str]:
     ws = cluster.ws
     env_b = envs.pipeline_env(ws, cluster.ports, ws.db_b)
-    cluster.sup.stop("airflow-worker")  # warm shutdown; the new worker writes to warehouse B
-    cluster.start_worker(env_b)
+    cluster.stop_workers()  # warm shutdown; the new workers write to warehouse B
+    cluster.start_workers(env_b)
     shutil.rmtree(ws.work)
     ws.work.mkdir()
     for step in steps:
@@ -316,8 +364,10 @@ def run_phase_b(cluster: Cluster, steps: list[Step], mail_a: int) -> list[str]:
     rows = sum(len(t.rows) for t in dump_a.values())
     left_out = sorted({f"{n}.{c}" for n, t in dump_a.items() for c in t.excluded})
     return [
-        f"worker SIGKILLed during {'.'.join(LOAD_TASK)} with {disturbance['stored_at_kill']} files stored "
-        f"({disturbance['processes_killed']} processes); a new worker ran the retry (try {disturbance['try_number']})",
+        f"worker {disturbance['killed']} SIGKILLed during {'.'.join(LOAD_TASK)} with "
+        f"{disturbance['stored_at_kill']} files stored ({disturbance['processes_killed']} processes); "
+        f"replacement {disturbance['replacement']} started; the retry (try {disturbance['try_number']}) "
+        f"ran on {disturbance['retried_on']}",
         f"warehouse identical to the undisturbed run: {len(dump_a)} tables, {rows} rows "
         f"(columns left out: {', '.join(left_out)})",
         f"emails identical: {len(after)} again, same recipients, subjects and bodies",
@@ -405,7 +455,11 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(exc, (checks.CheckFailed, Failure)):
             # A component died, hung or answered wrongly: show what it said last.
             died = exc.component.name if isinstance(exc, ComponentDied) else None
-            for name in [died] if died else list(dict.fromkeys([*sup.components, "airflow-worker"])):
+            for name in (
+                [died]
+                if died
+                else [*(c for c in sup.components if not c.startswith("airflow-worker")), "airflow-worker"]
+            ):
                 print(sup.tail(name, 120 if died else 25), flush=True)
     finally:
         stragglers = sup.reap()
@@ -419,7 +473,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"integration FAILED after {clock.elapsed():.0f}s: {failed.splitlines()[0]}")
         return 1
     print(f"\nintegration passed in {clock.elapsed():.0f}s wall time. Covered:")
-    print(f"- {', '.join(topology.AIRFLOW_COMPONENTS)} ({topology.EXECUTOR}), PostgreSQL, Redis, SMTP server")
+    print(
+        f"- {', '.join(topology.AIRFLOW_COMPONENTS)} ({topology.EXECUTOR}, {topology.WORKERS} workers), "
+        "PostgreSQL, Redis, SMTP server"
+    )
     print(f"- runs triggered through the REST API, in each phase: {dict(Counter(s.dag_id for s in steps))}")
     for line in summary:
         print(f"- {line}")

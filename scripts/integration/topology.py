@@ -18,6 +18,9 @@ AIRFLOW_COMPONENTS: dict[str, tuple[str, ...]] = {
     "airflow-worker": ("celery", "worker"),
 }
 EXECUTOR = "CeleryExecutor"
+# Celery workers the integration run starts (docker-compose.yaml: the worker's deploy.replicas),
+# so that mapped tasks are seen spreading over more than one.
+WORKERS = 2
 # Supporting services: compose runs them as containers; natively they are the machine's own
 # PostgreSQL (metadata and warehouse in separate databases), Redis, and a local SMTP sink.
 SUPPORT_SERVICES = ("postgres", "redis", "mailpit")

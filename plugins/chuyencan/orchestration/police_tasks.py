@@ -7,7 +7,7 @@ happen inside the tasks, never when a DAG file is parsed.
 
 from __future__ import annotations
 
-from airflow.sdk import get_current_context, task
+from airflow.sdk import TriggerRule, get_current_context, task
 
 from chuyencan.orchestration.assets import POLICE_EXTRACTS, SCHOOL_CASES
 from chuyencan.orchestration.dag_defaults import LOAD, QUICK, RETRY_ARGS
@@ -46,10 +46,50 @@ def take_review_decisions() -> dict:
 
 
 @task(execution_timeout=LOAD, **RETRY_ARGS)
-def match_open_cases() -> dict:
-    """Every open case (dropped out, long absent, at risk) matched to the household records of
-    the student's home commune."""
-    from chuyencan.police.pipeline import match_open_cases as run
+def plan_matching_by_commune() -> list[str]:
+    """Snapshot the open cases (dropped out, long absent, at risk) and the household records of
+    every extract in effect; returns the communes whose cases need matching, one mapped
+    `match_commune_cases` task each."""
+    from chuyencan.police.pipeline import plan_matching as run
+
+    # With no commune to match, one instance that does nothing: a mapped task expanded over
+    # nothing is skipped, and decide_matches must still run (every case gets no_police_data).
+    return list(run(_settings())["communes"]) or [NO_COMMUNE]
+
+
+# The one instance when no commune has cases to match (see plan_matching_by_commune).
+NO_COMMUNE = ""
+
+
+_MATCH_COMMUNE_DOC = """One commune's open cases compared with the household records (the bulk of the
+matcher's work): mapped per commune, so a province fans out across the Celery workers."""
+
+
+# The map index shows the commune's name in the grid, so an operator sees which commune failed.
+# (A mapped task does not take its doc from the docstring: it is given explicitly.)
+@task(
+    execution_timeout=LOAD,
+    map_index_template="{{ task.op_kwargs['commune'] or 'no commune to match' }}",
+    doc_md=_MATCH_COMMUNE_DOC,
+    **RETRY_ARGS,
+)
+def match_commune_cases(commune: str) -> dict:
+    """See _MATCH_COMMUNE_DOC."""
+    from chuyencan.police.pipeline import match_commune as run
+
+    if commune == NO_COMMUNE:
+        return {"commune": None, "cases": 0}
+    return run(_settings(), commune)
+
+
+# Runs when some communes failed, so the others' answers are not lost (the failed ones keep
+# their previous answers and the run still shows the failure): the plan, one of its upstream
+# tasks, succeeded. When the plan did not succeed, no upstream did: upstream_failed.
+@task(execution_timeout=LOAD, trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, **RETRY_ARGS)
+def decide_matches() -> dict:
+    """Every commune's candidates decided together (the model is estimated on all of them):
+    match, ambiguous or no match per case, in `restricted.case_match`."""
+    from chuyencan.police.pipeline import decide_matches as run
 
     return run(_settings())
 

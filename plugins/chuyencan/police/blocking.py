@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chuyencan.police.records import Side
+from chuyencan.police.records import Side, take
 
 YEAR_WINDOW = 1
 BLOCK_CAP = 200  # records in one block, above which the block is not used
@@ -111,10 +111,19 @@ def _probes(index: _Index, cases: list[tuple[np.ndarray, np.ndarray]]) -> _Probe
 class Blocks:
     """All blocking keys of residents (built once) and the cases' lookups into them."""
 
-    def __init__(self, cases: Side, residents: Side) -> None:
+    def __init__(self, cases: Side, residents: Side, *, prune: bool = False) -> None:
+        """prune, for a few cases (one commune's) against many records: the keys that contain
+        the commune are computed for the records of the cases' communes only, and every index
+        holds only the records whose key some case looks up. A block a case probes keeps every
+        record it has, so the pairs are the same (unless a record of another commune had a
+        64-bit key equal to a probed one: the one call would add it as a spurious candidate)."""
         self.n_cases, self.n_residents = cases.n, residents.n
         self.probes: list[_Probes] = []
         c, r = cases, residents
+        local: np.ndarray | None = None  # the rows of `r` in the full residents (pruned only)
+        if prune:
+            local = np.flatnonzero(np.isin(residents.commune, np.unique(cases.commune)))
+            r = take(residents, local)
         c_comm, r_comm = c.commune, r.commune
         c_year, r_slot = c.year.astype(np.int64), _year_slots(r.year)
         c_known_year = c.year >= 0
@@ -124,9 +133,15 @@ class Blocks:
         c_month, c_day = c.month.astype(np.int64), c.day.astype(np.int64)
         c_dated = c.daynum >= 0
 
-        def add(resident_keys: list[tuple[np.ndarray, np.ndarray]], case_keys) -> None:
-            for key, ok in resident_keys:
-                self.probes.append(_probes(_Index.of(key, ok), case_keys))
+        def add(resident_keys: list[tuple[np.ndarray, np.ndarray]], case_keys, *, rows=local) -> None:
+            """rows: the full residents' row of each key's position (None: the same)."""
+            wanted = np.unique(np.concatenate([key[ok] for key, ok in case_keys])) if prune else None
+            for key, known in resident_keys:
+                ok = known & _among(key, wanted) if wanted is not None else known
+                index = _Index.of(key, ok)
+                if rows is not None:
+                    index = _Index(index.keys, rows[index.rows].astype(np.int32))
+                self.probes.append(_probes(index, case_keys))
 
         def with_mask(pair: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return pair[0], pair[1] & mask
@@ -186,10 +201,15 @@ class Blocks:
             [with_mask(_key(c_comm, c.name.group, c.name.given), ~c_known_year)],
         )
         # The personal ID, and the ID with three serial digits masked (one mistyped digit).
-        r_id, c_id = r.ids.number, c.ids.number
-        add([_key(r_id)], [_key(c_id)])
+        # Not inside the commune: every record (an ID may point to another commune's).
+        r_id, c_id = residents.ids.number, c.ids.number
+        add([_key(r_id)], [_key(c_id)], rows=None)
         for masked in (lambda i: i // 1_000, lambda i: i // 1_000_000 * 1_000 + i % 1_000):
-            add([_key(np.where(r_id >= 0, masked(r_id), -1))], [_key(np.where(c_id >= 0, masked(c_id), -1))])
+            add(
+                [_key(np.where(r_id >= 0, masked(r_id), -1))],
+                [_key(np.where(c_id >= 0, masked(c_id), -1))],
+                rows=None,
+            )
 
     def per_case(self) -> np.ndarray:
         """Candidate pairs of each case before de-duplication (the bound the chunks respect)."""
@@ -230,6 +250,14 @@ class Blocks:
             pair.sort()
             pair = pair[np.r_[True, pair[1:] != pair[:-1]]]
             yield pair // self.n_residents, pair % self.n_residents
+
+
+def _among(key: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """key[i] in `wanted` (sorted, unique): a binary search per record, no sort of the records."""
+    if len(wanted) == 0:
+        return np.zeros(len(key), dtype=bool)
+    pos = np.minimum(np.searchsorted(wanted, key), len(wanted) - 1)
+    return wanted[pos] == key
 
 
 def _swap_shift(c: Side) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,13 +60,8 @@ def _default_matcher() -> Matcher:
 def match_open_cases(
     engine: Engine, ref: Reference, now: datetime, *, matcher: Matcher | None = None
 ) -> dict[str, Any]:
-    cases = open_cases(engine, ref)
-    with engine.connect() as conn:
-        current = dict(
-            conn.execute(select(police_extract_current.c.commune, police_extract_current.c.extract_id)).all()
-        )
-    covered = cases["commune"].isin(list(current)) if len(cases) else pd.Series([], dtype=bool)
-    with_data = cases[covered]
+    cases, current = open_cases_and_extracts(engine, ref)
+    with_data = cases[covered(cases, current)]
     answers: dict[str, dict[str, Any]] = {}
     seconds = 0.0
     residents_n = 0
@@ -79,7 +74,33 @@ def match_open_cases(
             residents[MATCHER_RESIDENT_COLUMNS].reset_index(drop=True),
         )
         seconds = time.perf_counter() - started
-        answers = _checked(result, set(with_data["case_id"]), set(residents["resident_id"]))
+        answers = checked(result, set(with_data["case_id"]), set(residents["resident_id"]))
+    rows = match_rows(cases, current, answers, now)
+    write_matches(engine, rows)
+    summary = summarise(rows, with_police_data=len(with_data), residents=residents_n, seconds=seconds)
+    log.info("open cases matched: %s", summary)
+    return summary
+
+
+def open_cases_and_extracts(engine: Engine, ref: Reference) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The open cases and each commune's extract in effect (commune -> extract_id)."""
+    cases = open_cases(engine, ref)
+    with engine.connect() as conn:
+        current = dict(
+            conn.execute(select(police_extract_current.c.commune, police_extract_current.c.extract_id)).all()
+        )
+    return cases, current
+
+
+def covered(cases: pd.DataFrame, current: dict[str, int]) -> pd.Series:
+    """Cases whose home commune has an extract in effect (the others get no_police_data)."""
+    return cases["commune"].isin(list(current)) if len(cases) else pd.Series([], dtype=bool)
+
+
+def match_rows(
+    cases: pd.DataFrame, current: dict[str, int], answers: dict[str, dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """`restricted.case_match` rows of these cases: the matcher's answer, or no_police_data."""
     rows = []
     for case in cases.itertuples(index=False):
         answer = answers.get(case.case_id)
@@ -98,25 +119,39 @@ def match_open_cases(
                 "matched_at": now,
             }
         )
+    return rows
+
+
+def write_matches(engine: Engine, rows: list[dict[str, Any]], *, keep_communes: Sequence[str] = ()) -> None:
+    """Replace `restricted.case_match` with these rows in one transaction, except the rows of
+    `keep_communes` (communes whose matching failed this run keep their previous answers)."""
     with engine.begin() as conn:
         # The fortnightly report's refresh may run beside police_reconciliation: take turns.
         wh.serialise(conn, "restricted.case_match")
+        kept: list[dict[str, Any]] = []
+        if keep_communes:
+            fresh = {r["student_key"] for r in rows}
+            query = select(case_match).where(case_match.c.commune.in_(list(keep_communes)))
+            kept = [dict(r._mapping) for r in conn.execute(query) if r.student_key not in fresh]
         conn.execute(case_match.delete())
-        if rows:
-            conn.execute(case_match.insert(), rows)
+        if rows or kept:
+            conn.execute(case_match.insert(), [*rows, *kept])
+
+
+def summarise(
+    rows: list[dict[str, Any]], *, with_police_data: int, residents: int, seconds: float
+) -> dict[str, Any]:
     decisions = pd.Series([r["decision"] for r in rows], dtype=object).value_counts()
-    summary: dict[str, Any] = {
-        "open_cases": len(cases),
-        "with_police_data": len(with_data),
-        "residents": residents_n,
+    return {
+        "open_cases": len(rows),
+        "with_police_data": with_police_data,
+        "residents": residents,
         **{d: int(decisions.get(d, 0)) for d in (*DECISIONS, "no_police_data")},
         "matcher_seconds": round(seconds, 2),
     }
-    log.info("open cases matched: %s", summary)
-    return summary
 
 
-def _checked(result: pd.DataFrame, case_ids: set[str], resident_ids: set[str]) -> dict[str, dict[str, Any]]:
+def checked(result: pd.DataFrame, case_ids: set[str], resident_ids: set[str]) -> dict[str, dict[str, Any]]:
     """The matcher's answer per case, held to the agreed interface (a broken answer must not
     become a verdict about a child)."""
     out: dict[str, dict[str, Any]] = {}

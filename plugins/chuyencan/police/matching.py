@@ -20,7 +20,7 @@ import pandas as pd
 from chuyencan.police import id_check
 from chuyencan.police import scoring as sc
 from chuyencan.police.blocking import Blocks
-from chuyencan.police.records import Side, Vocabularies, prepare_cases, prepare_residents
+from chuyencan.police.records import Side, Vocabularies, prepare_cases, prepare_residents, take
 
 MATCH_THRESHOLD = 0.99  # score at or above which a match is decided without a person
 REVIEW_THRESHOLD = 0.10  # below this the best record is not worth a reviewer's time
@@ -116,14 +116,20 @@ def _best_per_case(case: np.ndarray, resident: np.ndarray, bits: np.ndarray, k: 
 
 
 def best_candidates(
-    c: Side, r: Side, fuzzy: sc.FuzzyWords, members: sc.MemberIndex, u: dict[str, np.ndarray]
+    c: Side,
+    r: Side,
+    fuzzy: sc.FuzzyWords,
+    members: sc.MemberIndex,
+    u: dict[str, np.ndarray],
+    *,
+    prune: bool = False,
 ) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
     """Each case's TOP_K most likely records and their levels, compared block chunk by block
     chunk (blocking.Blocks), so that memory stays bounded by the chunk budget and TOP_K."""
     cases: list[np.ndarray] = []
     residents: list[np.ndarray] = []
     kept: dict[str, list[np.ndarray]] = {name: [] for name in sc.FIELDS}
-    for ci, ri in Blocks(c, r).chunks():
+    for ci, ri in Blocks(c, r, prune=prune).chunks():
         levels = sc.compare(c, r, sc.Pairs(ci, ri), fuzzy, members)
         keep = _best_per_case(ci, ri, _rough_bits(levels, u), TOP_K)
         cases.append(ci[keep])
@@ -144,10 +150,58 @@ def score_pairs(
     """Candidate pairs with levels, weights and posteriors, and the model estimated on the way."""
     fuzzy = sc.FuzzyWords(vocab.words.words)
     members = sc.MemberIndex(r)
+    u = sample_u(c, r, fuzzy, members, seed=seed)
+    pairs, levels = best_candidates(c, r, fuzzy, members, u)
+    return score_candidates(c, r, u, pairs, levels, absent=absent)
+
+
+def sample_u(
+    c: Side, r: Side, fuzzy: sc.FuzzyWords, members: sc.MemberIndex, *, seed: int = SEED
+) -> dict[str, np.ndarray]:
+    """u per level from random same-commune pairs of every case (one draw for all communes)."""
     per_case = int(np.clip(U_SAMPLE_PAIRS // max(c.n, 1), 5, 2000))
     sample = _random_commune_pairs(c, r, per_case, seed)
-    u = sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
-    pairs, levels = best_candidates(c, r, fuzzy, members, u)
+    return sc.estimate_u(sc.compare(c, r, sample, fuzzy, members))
+
+
+def candidates_of(enc: Encoded, case_rows: np.ndarray) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
+    """best_candidates of the cases at `case_rows` (ascending) only, with case rows of the whole
+    side. A case's candidates depend on the case and the residents alone (blocking, the rough
+    ranking and TOP_K are per case), so the union over any split of the rows is exactly what
+    best_candidates gives for all of them: the per-commune fan-out relies on this."""
+    c, fuzzy = enc.c, sc.FuzzyWords(enc.vocab.words.words)
+    # A share of the cases (one commune's) indexes only the records its keys look up.
+    prune = len(case_rows) < c.n
+    pairs, levels = best_candidates(take(c, case_rows), enc.r, fuzzy, enc.members, enc.u, prune=prune)
+    return sc.Pairs(case_rows[pairs.case].astype(np.int64), pairs.resident), levels
+
+
+def merge_candidates(
+    parts: list[tuple[sc.Pairs, dict[str, np.ndarray]]],
+) -> tuple[sc.Pairs, dict[str, np.ndarray]]:
+    """Candidates of disjoint case sets as one, in the (case, resident) order best_candidates gives."""
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return sc.Pairs(empty, empty), {name: np.empty(0, np.int8) for name in sc.FIELDS}
+    case = np.concatenate([p.case for p, _ in parts])
+    resident = np.concatenate([p.resident for p, _ in parts])
+    order = np.lexsort((resident, case))
+    return sc.Pairs(case[order], resident[order]), {
+        name: np.concatenate([lv[name] for _, lv in parts])[order] for name in sc.FIELDS
+    }
+
+
+def score_candidates(
+    c: Side,
+    r: Side,
+    u: dict[str, np.ndarray],
+    pairs: sc.Pairs,
+    levels: dict[str, np.ndarray],
+    *,
+    absent: float = ABSENT_SHARE,
+) -> Scored:
+    """The model (m from ID-confirmed pairs, else from confident matches), weights and
+    posteriors over every case's candidates: the step that needs all communes at once."""
     ci = pairs.case
     id_check.drop_wrong_ids(levels, ci, c.n)
     tf = sc.TermFrequencies.of(r)
@@ -228,7 +282,7 @@ def decide(
     return decision, best, score, candidates
 
 
-def _no_candidates(cases: pd.DataFrame) -> pd.DataFrame:
+def no_candidates(cases: pd.DataFrame) -> pd.DataFrame:
     n = len(cases)
     return pd.DataFrame(
         {
@@ -262,8 +316,8 @@ def match_cases(
     # The u-sample draws records by position: both sides go in id order so that the answer
     # depends on the rows, not on the order a database happened to return them in.
     result = _match_in_id_order(
-        _in_id_order(cases, "case_id"),
-        _in_id_order(residents, "resident_id"),
+        in_id_order(cases, "case_id"),
+        in_id_order(residents, "resident_id"),
         match_threshold=match_threshold,
         review_threshold=review_threshold,
         absent_share=absent_share,
@@ -271,9 +325,80 @@ def match_cases(
     return result.set_index("case_id").loc[cases["case_id"].astype(str)].reset_index()
 
 
-def _in_id_order(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
+def in_id_order(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
     ids = frame[id_column].astype(str).to_numpy(dtype=object)
     return frame.iloc[np.argsort(ids, kind="stable")].reset_index(drop=True)
+
+
+@dataclass
+class Encoded:
+    """Both sides in id order, encoded with one vocabulary, and u: everything a share of the
+    cases needs to find its candidates (no text but the vocabulary's folded words)."""
+
+    case_ids: np.ndarray
+    resident_ids: np.ndarray
+    vocab: Vocabularies
+    c: Side
+    r: Side
+    u: dict[str, np.ndarray]
+    members: sc.MemberIndex  # the households' names (built once: every share uses it)
+
+
+def encode(cases: pd.DataFrame, residents: pd.DataFrame, *, seed: int = SEED) -> Encoded:
+    """Encode both sides (given in id order, neither empty) and draw u."""
+    vocab = Vocabularies()
+    c = prepare_cases(cases, vocab)
+    r = prepare_residents(residents, vocab)
+    members = sc.MemberIndex(r)
+    u = sample_u(c, r, sc.FuzzyWords(vocab.words.words), members, seed=seed)
+    return Encoded(
+        cases["case_id"].astype(str).to_numpy(dtype=object),
+        residents["resident_id"].astype(str).to_numpy(dtype=object),
+        vocab,
+        c,
+        r,
+        u,
+        members,
+    )
+
+
+def answer(
+    enc: Encoded,
+    pairs: sc.Pairs,
+    levels: dict[str, np.ndarray],
+    *,
+    match_threshold: float = MATCH_THRESHOLD,
+    review_threshold: float = REVIEW_THRESHOLD,
+    absent_share: float = ABSENT_SHARE,
+) -> pd.DataFrame:
+    """match_cases' answer (cases in id order) from every case's candidates."""
+    n_cases = enc.c.n
+    scored = score_candidates(enc.c, enc.r, enc.u, pairs, levels, absent=absent_share)
+    decision, best, score, candidates = decide(
+        scored, n_cases, match_threshold=match_threshold, review_threshold=review_threshold
+    )
+    resident_ids = enc.resident_ids
+    shown = np.flatnonzero(decision > 0)
+    agreed_rows, disagreed_rows = _field_lists(scored.levels, best[shown])
+    agreed: list[list[str]] = [[] for _ in range(n_cases)]
+    disagreed: list[list[str]] = [[] for _ in range(n_cases)]
+    for i, row in enumerate(shown):
+        agreed[row], disagreed[row] = agreed_rows[i], disagreed_rows[i]
+    matched = decision == 2
+    chosen = np.full(n_cases, None, dtype=object)
+    chosen[matched] = resident_ids[scored.pairs.resident[best[matched]]]
+    return pd.DataFrame(
+        {
+            "case_id": enc.case_ids,
+            "decision": _DECISIONS[decision],
+            "resident_id": pd.Series(chosen, dtype=object),
+            "score": pd.Series([None if np.isnan(v) else float(v) for v in score], dtype=object),
+            "candidates": [[resident_ids[i] for i in rows] for rows in candidates],
+            "agreed": agreed,
+            "disagreed": disagreed,
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
 
 
 def _match_in_id_order(
@@ -285,33 +410,14 @@ def _match_in_id_order(
     absent_share: float,
 ) -> pd.DataFrame:
     if len(cases) == 0 or len(residents) == 0:
-        return _no_candidates(cases)
-    vocab = Vocabularies()
-    c = prepare_cases(cases, vocab)
-    r = prepare_residents(residents, vocab)
-    scored = score_pairs(c, r, vocab, absent=absent_share)
-    decision, best, score, candidates = decide(
-        scored, len(cases), match_threshold=match_threshold, review_threshold=review_threshold
-    )
-    resident_ids = residents["resident_id"].astype(str).to_numpy(dtype=object)
-    shown = np.flatnonzero(decision > 0)
-    agreed_rows, disagreed_rows = _field_lists(scored.levels, best[shown])
-    agreed: list[list[str]] = [[] for _ in range(len(cases))]
-    disagreed: list[list[str]] = [[] for _ in range(len(cases))]
-    for i, row in enumerate(shown):
-        agreed[row], disagreed[row] = agreed_rows[i], disagreed_rows[i]
-    matched = decision == 2
-    chosen = np.full(len(cases), None, dtype=object)
-    chosen[matched] = resident_ids[scored.pairs.resident[best[matched]]]
-    return pd.DataFrame(
-        {
-            "case_id": cases["case_id"].astype(str).to_numpy(dtype=object),
-            "decision": _DECISIONS[decision],
-            "resident_id": pd.Series(chosen, dtype=object),
-            "score": pd.Series([None if np.isnan(v) else float(v) for v in score], dtype=object),
-            "candidates": [[resident_ids[i] for i in rows] for rows in candidates],
-            "agreed": agreed,
-            "disagreed": disagreed,
-        },
-        columns=list(OUTPUT_COLUMNS),
+        return no_candidates(cases)
+    enc = encode(cases, residents)
+    pairs, levels = candidates_of(enc, np.arange(enc.c.n))
+    return answer(
+        enc,
+        pairs,
+        levels,
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        absent_share=absent_share,
     )

@@ -47,6 +47,28 @@ def match_open_cases(settings: Settings, now: datetime | None = None) -> dict[st
     return run(engine_for(settings.warehouse_url), reference_for(settings), now or datetime.now(UTC))
 
 
+def plan_matching(settings: Settings) -> dict[str, Any]:
+    """Snapshot the open cases and household records; the communes whose cases need matching
+    (police_reconciliation matches them one commune per task: `police.match_fanout`)."""
+    from chuyencan.police.match_fanout import plan_matching as run
+
+    return run(engine_for(settings.warehouse_url), reference_for(settings), settings)
+
+
+def match_commune(settings: Settings, commune: str) -> dict[str, Any]:
+    from chuyencan.police.match_fanout import match_commune as run
+
+    return run(settings, commune)
+
+
+def decide_matches(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    from chuyencan.police.match_fanout import decide_matches as run
+
+    return run(
+        settings, engine_for(settings.warehouse_url), reference_for(settings), now or datetime.now(UTC)
+    )
+
+
 def record_verdicts(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     from chuyencan.police.verdicts import record_verdicts as run
 

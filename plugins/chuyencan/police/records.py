@@ -6,6 +6,7 @@ record's second word" is an integer comparison. Text is folded once per distinct
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -221,3 +222,20 @@ def prepare_residents(residents: pd.DataFrame, vocab: Vocabularies) -> Side:
         household_wide=household_wide,
         household_of=np.where(village >= 0, household, household_wide),
     )
+
+
+def take(side: Side, rows: np.ndarray) -> Side:
+    """The rows of one side (every per-row array, nested ones included)."""
+
+    def pick(value: object) -> object:
+        if isinstance(value, np.ndarray) and len(value) == side.n:
+            return value[rows]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(
+                value, **{f.name: pick(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            )
+        return value
+
+    out = pick(side)
+    assert isinstance(out, Side)
+    return dataclasses.replace(out, n=len(rows))
