@@ -11,15 +11,21 @@
    containers (AIRFLOW__*, AIRFLOW_CONN_*, AIRFLOW_VAR_*).
 3. A few weeks of district data from chuyencan_dev.synth in the schools' and the police inboxes.
 4. Phase A: every DAG of topology.DAG_IDS that is in dags/ triggered through the REST API
-   (/api/v2, JWT from /auth/token), one run at a time in a fixed order, each waited for; the
+   (/api/v2, JWT from /auth/token), one run at a time in a fixed order, each waited for, at the
+   local times the schedules read from chuyencan.core.settings (the report at REPORT_TIME); the
    warehouse checked against the generator's ground truth, the emails the SMTP server received
    checked against the broken files and closed weeks. The mapped tasks of the police
-   reconciliation (one per commune) and of the fortnightly report (one per reporting unit, once
-   it maps) are checked to have run on both workers (task instance `hostname`); the split printed.
+   reconciliation (one per commune) and of the fortnightly report (one per reporting unit) are
+   checked to have run on both workers (task instance `hostname`); the split printed.
 5. Phase B: the same runs against warehouse B, the Celery worker running the first load task
    SIGKILLed (its whole process tree) while it is storing files, a new worker started: the run completes
    through the task's retry, warehouse B equals warehouse A (canonical dump; processing times and
    surrogate keys aside) and the same emails arrive again.
+   Phase C: on warehouse B, by the two workers then running, a fortnight after the July 2025
+   reform (report Friday POST_REFORM_REPORT, its two weeks generated at the start): its files
+   arrive in the inbox, the intake and weekly runs load and close its weeks, and one
+   fortnightly report run maps over the ~9 reporting units then in force; that run's per-unit
+   tasks must each have run on both workers (the split printed by unit code).
 6. Everything started is stopped, the databases and roles dropped, on success, failure or
    Ctrl-C; on failure the logs of the failing component (or all) are printed.
 Every wait has a timeout and the whole run a budget (--timeout).
