@@ -11,15 +11,21 @@
    containers (AIRFLOW__*, AIRFLOW_CONN_*, AIRFLOW_VAR_*).
 3. A few weeks of district data from chuyencan_dev.synth in the schools' and the police inboxes.
 4. Phase A: every DAG of topology.DAG_IDS that is in dags/ triggered through the REST API
-   (/api/v2, JWT from /auth/token), one run at a time in a fixed order, each waited for; the
+   (/api/v2, JWT from /auth/token), one run at a time in a fixed order, each waited for, at the
+   local times the schedules read from chuyencan.core.settings (the report at REPORT_TIME); the
    warehouse checked against the generator's ground truth, the emails the SMTP server received
    checked against the broken files and closed weeks. The mapped tasks of the police
-   reconciliation (one per commune) and of the fortnightly report (one per reporting unit, once
-   it maps) are checked to have run on both workers (task instance `hostname`); the split printed.
+   reconciliation (one per commune) and of the fortnightly report (one per reporting unit) are
+   checked to have run on both workers (task instance `hostname`); the split printed.
 5. Phase B: the same runs against warehouse B, the Celery worker running the first load task
    SIGKILLed (its whole process tree) while it is storing files, a new worker started: the run completes
    through the task's retry, warehouse B equals warehouse A (canonical dump; processing times and
    surrogate keys aside) and the same emails arrive again.
+   Phase C: on warehouse B, by the two workers then running, a fortnight after the July 2025
+   reform (report Friday POST_REFORM_REPORT, its two weeks generated at the start): its files
+   arrive in the inbox, the intake and weekly runs load and close its weeks, and one
+   fortnightly report run maps over the ~9 reporting units then in force; that run's per-unit
+   tasks must each have run on both workers (the split printed by unit code).
 6. Everything started is stopped, the databases and roles dropped, on success, failure or
    Ctrl-C; on failure the logs of the failing component (or all) are printed.
 Every wait has a timeout and the whole run a budget (--timeout).
@@ -39,12 +45,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from chuyencan.core.settings import DEADLINE, REPORT_DEADLINE, REPORT_TIME, TIMEZONE, weekly_run_time
 from scripts.integration import checks, fanout, page, topology
 from scripts.integration import environment as envs
 from scripts.integration.api import FINISHED, AirflowApi, wait_for
@@ -53,19 +61,26 @@ from scripts.integration.processes import ComponentDied, Supervisor
 
 FIRST_WEEK, LAST_WEEK = date(2025, 3, 14), date(2025, 4, 4)
 FIRST_REPORT_FRIDAY = date(2025, 4, 4)  # docs/contracts.md#2-dags
+# Phase C: one report Friday after the July 2025 reform, when Bát Xát's area reports as the
+# provincial department plus its commune units (include/reference/reporting_units.csv), so the
+# report run maps over enough units that both workers must take some. Its two school weeks only.
+POST_REFORM_REPORT = date(2025, 10, 3)
+POST_REFORM_WEEKS = [POST_REFORM_REPORT - timedelta(weeks=1), POST_REFORM_REPORT]
+POST_REFORM_DAGS = ("school_submissions_intake", "school_submissions_weekly", "fortnightly_report")
 SEED = 7
 MISTAKE_RATE = 0.15  # enough broken first files that several schools must be told what to fix
 
-# When each DAG runs in the window, as (which Fridays, UTC hour of the logical date; Vietnam is
-# UTC+7): "each" every Friday, "report" the fortnightly report Fridays, "last" once on the last
-# Friday. A DAG id added to topology.DAG_IDS without an entry here runs like "last".
+# When each DAG runs in the window, as (which Fridays, Vietnam local time of the logical date,
+# from the settings the schedules read): "each" every Friday, "report" the fortnightly report
+# Fridays, "last" once on the last Friday. A DAG id added to topology.DAG_IDS without an entry
+# here runs like "last" at 12:00.
 WHEN = {
-    "school_submissions_intake": ("last", 3),  # 10:00 local, the deadline
-    "school_submissions_weekly": ("each", 4),  # 11:00 local, its cron
-    "police_extract_intake": ("last", 5),
-    "police_reconciliation": ("last", 6),
-    "fortnightly_report": ("report", 8),  # 15:00 local, its schedule
-    "fortnightly_report_deadline": ("report", 9),  # after the report (15:30 local in production)
+    "school_submissions_intake": ("last", DEADLINE),
+    "school_submissions_weekly": ("each", weekly_run_time()),  # its cron
+    "police_extract_intake": ("last", time_of_day(12, 0)),
+    "police_reconciliation": ("last", time_of_day(13, 0)),
+    "fortnightly_report": ("report", REPORT_TIME),  # its schedule
+    "fortnightly_report_deadline": ("report", REPORT_DEADLINE),  # its schedule, after the report
 }
 LOAD_TASK = ("school_submissions_intake", "collect_new_files")  # where the worker dies
 
@@ -112,13 +127,30 @@ def report_fridays() -> list[date]:
     return [d for d in fridays() if d >= FIRST_REPORT_FRIDAY and (d - FIRST_REPORT_FRIDAY).days % 14 == 0]
 
 
-def scenario(dag_ids: list[str]) -> list[Step]:
+def local_moment(day: date, at: time_of_day) -> datetime:
+    """A Vietnam wall-clock time on a day, in UTC (what the REST API is given)."""
+    return datetime.combine(day, at, tzinfo=TIMEZONE).astimezone(UTC)
+
+
+def scenario(
+    dag_ids: list[str], weeks: list[date] | None = None, reports: list[date] | None = None
+) -> list[Step]:
+    """The runs of the given DAGs over the Fridays `weeks` (default: phases A and B's window)."""
+    weeks = weeks if weeks is not None else fridays()
+    reports = reports if reports is not None else report_fridays()
     steps = []
     for dag_id in dag_ids:
-        when, hour = WHEN.get(dag_id, ("last", 5))
-        days = {"each": fridays(), "report": report_fridays()}.get(when, [LAST_WEEK])
-        steps += [Step(dag_id, datetime(d.year, d.month, d.day, hour, tzinfo=UTC)) for d in days]
+        when, at = WHEN.get(dag_id, ("last", time_of_day(12, 0)))
+        days = {"each": weeks, "report": reports}.get(when, weeks[-1:])
+        steps += [Step(dag_id, local_moment(d, at)) for d in days]
     return steps
+
+
+def post_reform_scenario(dag_ids: list[str]) -> list[Step]:
+    """Phase C: load the post-reform fortnight's files, close its two weeks, publish its report."""
+    if "fortnightly_report" not in dag_ids:
+        return []
+    return scenario([d for d in POST_REFORM_DAGS if d in dag_ids], POST_REFORM_WEEKS, [POST_REFORM_REPORT])
 
 
 @dataclass
@@ -299,12 +331,12 @@ def disturbed_load(cluster: Cluster, step: Step, env_b: dict[str, str]) -> dict[
     }
 
 
-def split_across_workers(cluster: Cluster, step: Step, run_id: str) -> list[str]:
+def split_across_workers(cluster: Cluster, step: Step, run_id: str, must_spread: bool = False) -> list[str]:
     """The mapped tasks of a fanned-out DAG's run, by the worker that ran them (printed)."""
     if step.dag_id not in fanout.FANNED_OUT:
         return []
     try:
-        lines = fanout.worker_split(cluster.api, step.dag_id, run_id, cluster.hostnames)
+        lines = fanout.worker_split(cluster.api, step.dag_id, run_id, cluster.hostnames, must_spread)
     except fanout.NotSpread as exc:
         raise Failure(f"mapped tasks did not spread across the workers: {exc}") from exc
     for line in lines:
@@ -374,6 +406,23 @@ def run_phase_b(cluster: Cluster, steps: list[Step], mail_a: int) -> list[str]:
     ]
 
 
+def run_phase_c(cluster: Cluster, steps: list[Step], sample: Path) -> list[str]:
+    """A fortnight after the reform on warehouse B, by the workers phase B left running: its
+    files arrive in the inbox, its weeks are loaded and closed, and its report run's per-unit
+    mapped tasks must have run on both workers (one unit per instance, the split printed)."""
+    if not steps:
+        return []
+    shutil.copytree(sample / "inbox", cluster.ws.inbox, dirs_exist_ok=True)
+    splits: list[str] = []
+    for step in steps:
+        run_id = cluster.trigger(step, "c")
+        cluster.wait_run(step.dag_id, run_id)
+        cluster.clock.say(f"C {step}: success")
+        if step.dag_id == "fortnightly_report":
+            splits += split_across_workers(cluster, step, run_id, must_spread=True)
+    return splits
+
+
 def _one_run_at_a_time(path: Path) -> Any:
     """Hold an exclusive lock for the whole run: two runs would share databases, role names,
     the Redis database and the workspace. Returns the open lock file, or None if taken."""
@@ -400,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dags", help="comma-separated DAG ids (default: those of topology.DAG_IDS in dags/)"
     )
-    parser.add_argument("--timeout", type=float, default=840.0, help="budget for the whole run in seconds")
+    parser.add_argument("--timeout", type=float, default=1020.0, help="budget for the whole run in seconds")
     parser.add_argument("--keep", action="store_true", help="keep the databases for debugging")
     parser.add_argument("--workspace", type=Path, default=topology.ROOT / "var" / "integration")
     args = parser.parse_args(argv)
@@ -411,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     clock = Clock(budget=args.timeout)
     dag_ids = args.dags.split(",") if args.dags else topology.landed_dags()
     steps = scenario(dag_ids)
+    post_reform_steps = post_reform_scenario(dag_ids)
     ws = envs.Workspace(args.workspace)
     shutil.rmtree(ws.root, ignore_errors=True)
     for folder in (ws.airflow_home, ws.logs, ws.work, ws.mail):
@@ -446,9 +496,23 @@ def main(argv: list[str] | None = None) -> int:
         clock.say(
             f"sample data: {made.files} workbooks ({made.rejected_files} broken), {made.police_files} police extracts"
         )
+        post_reform = ws.root / "sample_post_reform"
+        if post_reform_steps:
+            later = generate(
+                post_reform,
+                seed=SEED,
+                scale="district",
+                first_week=POST_REFORM_WEEKS[0],
+                last_week=POST_REFORM_WEEKS[-1],
+                mistake_rate=MISTAKE_RATE,
+            )
+            clock.say(
+                f"post-reform sample (phase C): {later.files} workbooks, weeks {POST_REFORM_WEEKS[0]}..{POST_REFORM_WEEKS[-1]}"
+            )
         cluster = start_cluster(ws, ports, dag_ids, clock, sup)
         summary += run_phase_a(cluster, steps, dag_ids)
         summary += run_phase_b(cluster, steps, mail_a=len(checks.read_mail(ws.mail)))
+        summary += run_phase_c(cluster, post_reform_steps, post_reform)
     except (Exception, KeyboardInterrupt) as exc:
         failed = f"{type(exc).__name__}: {exc}"
         print(f"\nFAILED: {failed}\n", flush=True)
@@ -477,7 +541,14 @@ def main(argv: list[str] | None = None) -> int:
         f"- {', '.join(topology.AIRFLOW_COMPONENTS)} ({topology.EXECUTOR}, {topology.WORKERS} workers), "
         "PostgreSQL, Redis, SMTP server"
     )
-    print(f"- runs triggered through the REST API, in each phase: {dict(Counter(s.dag_id for s in steps))}")
+    print(
+        f"- runs triggered through the REST API, in phases A and B each: {dict(Counter(s.dag_id for s in steps))}"
+    )
+    if post_reform_steps:
+        print(
+            f"- phase C, report of {POST_REFORM_REPORT} after the reform: "
+            f"{dict(Counter(s.dag_id for s in post_reform_steps))}"
+        )
     for line in summary:
         print(f"- {line}")
     return 0
