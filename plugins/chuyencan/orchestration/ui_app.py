@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from html import escape
-from urllib.parse import quote
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse

@@ -144,16 +144,21 @@ def fortnights(engine: Engine, reports_dir: Path, limit: int = 6) -> list[Fortni
             ).scalars()
         )
         rows = conn.execute(
-            select(fs.c.report_date, fs.c.reporting_unit, fs.c.scope, *(fs.c[name] for name in HEADLINE))
-            .where(own, fs.c.report_date.in_(dates))
+            select(
+                fs.c.report_date, fs.c.reporting_unit, fs.c.scope, *(fs.c[name] for name in HEADLINE)
+            ).where(own, fs.c.report_date.in_(dates))
         ).all()
     rows = sorted(rows, key=lambda r: (-r.report_date.toordinal(), r.scope != "district", r.reporting_unit))
     return [
         FortnightLine(
             report_date=row.report_date,
             figures={name: getattr(row, name) for name in HEADLINE},
-            report_xlsx=report_file(reports_dir, row.report_date.isoformat(), public=False, unit=row.reporting_unit),
-            public_xlsx=report_file(reports_dir, row.report_date.isoformat(), public=True, unit=row.reporting_unit),
+            report_xlsx=report_file(
+                reports_dir, row.report_date.isoformat(), public=False, unit=row.reporting_unit
+            ),
+            public_xlsx=report_file(
+                reports_dir, row.report_date.isoformat(), public=True, unit=row.reporting_unit
+            ),
             unit=row.reporting_unit,
         )
         for row in rows
@@ -189,7 +194,9 @@ def fortnight_note(report_date: date, figures: dict[str, float | int | None] | N
     )
 
 
-def report_file(reports_dir: Path, report_date: str, *, public: bool, unit: str = DISTRICT_KEY) -> Path | None:
+def report_file(
+    reports_dir: Path, report_date: str, *, public: bool, unit: str = DISTRICT_KEY
+) -> Path | None:
     """A unit's Excel report of a date (Bát Xát's district by default), or its public version;
     None if not written (or the date or code is not one)."""
     if not _ISO_DATE.match(report_date) or not _UNIT_CODE.match(unit):
