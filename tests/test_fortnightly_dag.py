@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from chuyencan.core.contacts import load_contacts
 from chuyencan.core.reference import load_reference
 from chuyencan.core.settings import REPORT_DEADLINE, REPORT_TIME, TIMEZONE
 from chuyencan.report.calendar_periods import report_date_on_or_before
@@ -123,7 +124,10 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
     assert [name for name, _ in attachments] == [xlsx.name]
     assert attachments[0][1] == xlsx.read_bytes()
     ref = load_reference()
-    schools = {m["To"] for m in mails} - {DISTRICT}
+    # Each commune's contacts are told their verification list is in their folder (no child's data).
+    communes = {e for c in load_contacts().contacts if c.recipient_kind == "commune" for e in c.emails}
+    assert {m["To"] for m in mails} & communes
+    schools = {m["To"] for m in mails} - {DISTRICT} - communes
     # THPT1's rejected file, and the calendar warnings to AMS and THPT2.
     assert schools == {ref.schools[c].email for c in ("BX-THPT1", "BX-AMS", "BX-THPT2")}
     for m in mails:

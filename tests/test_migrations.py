@@ -90,7 +90,7 @@ def shape(engine: Engine) -> dict[str, Any]:
 
 # Tables later revisions add: the previous release has none of them (0002: issue 11; 0004:
 # issue 12's organisation, reloaded from the reference files by the next run's prepare step;
-# 0005: issue 13's contacts and deliveries).
+# 0005: issue 13's contacts and deliveries; 0006: issue 13's commune verification lists and returns).
 ADDED_SINCE_RELEASE = (
     "report.fortnight_breakdown",
     "ref.admin_unit",
@@ -99,9 +99,22 @@ ADDED_SINCE_RELEASE = (
     "ref.contact",
     "ops.contact_gap",
     "restricted.delivery",
+    "ops.verification_list",
+    "restricted.verification_list_entry",
+    "ops.verification_return",
+    "ops.verification_return_issue",
+    "restricted.verification_finding",
+    "report.commune_verification",
 )
-# Added tables this sample fortnight leaves empty: no delivery runs in it, every contact exists.
-EMPTY_IN_SAMPLE = ("ops.contact_gap", "restricted.delivery")
+# Added tables this sample fortnight may leave empty: every contact exists; no commune has
+# returned a list yet, nor had one for two fortnights.
+EMPTY_IN_SAMPLE = (
+    "ops.contact_gap",
+    "ops.verification_return",
+    "ops.verification_return_issue",
+    "restricted.verification_finding",
+    "report.commune_verification",
+)
 # Columns later revisions add to the release's tables, with what the upgrade fills them with
 # (0004: every report row so far is Bát Xát's education office's).
 COLUMNS_ADDED_SINCE_RELEASE = {

@@ -602,7 +602,8 @@ RESTRICTED_FILES = (
     "police/archive/*",  # the police extracts, as sent (deleted after retention)
     "police/quarantine/*",
     "police/review/*.xlsx",  # the district's review list of doubtful matches
-    "reports/restricted/*.xlsx",  # principals' at-risk lists
+    "reports/restricted/*.xlsx",  # principals' at-risk lists, communes' verification lists
+    "verification/*",  # the communes' returned lists, as sent
     "warehouse.restricted.db",
 )
 # Lists delivered into the recipients' folders on the share (docs/delivery.md): readable by the
@@ -633,6 +634,11 @@ def test_restricted_files_are_restricted(run: Run) -> None:
     # kind folders may be passed through (x), not listed.
     share = run.work / "share"
     delivered = [p for p in files if _matches(p.relative_to(run.work), SHARED_FILES)]
+    assert any(p.relative_to(share).parts[0] == "commune" for p in delivered)  # verification lists
+    # Each commune's return folder (nop_lai): its group writes there, others never enter.
+    returns = list(share.glob("commune/*/nop_lai"))
+    assert returns
+    assert [p.parent.name for p in returns if stat.S_IMODE(p.stat().st_mode) & 0o007] == []
     closed = {*delivered, *(p.parent for p in delivered)}
     passed = {p.parent.parent for p in delivered} | ({share} if delivered else set())
     open_to_all = [str(p.relative_to(run.work)) for p in closed if stat.S_IMODE(p.stat().st_mode) & 0o007]

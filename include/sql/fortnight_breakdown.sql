@@ -4,7 +4,9 @@
 -- scratch table fortnight_student (the unit's students, include/sql/fortnight_students.sql):
 --   cause, grade, workplace_kind: the open dropouts (add up to dropouts_open);
 --   left_period, destination: the open dropouts the police found gone (add up to left_locality);
---   returned_eligibility: the fortnight's returns (add up to returned).
+--   returned_eligibility: the fortnight's returns (add up to returned);
+--   local_verification: the open dropouts a commune's home visit verified, or not (add up to
+--   dropouts_open).
 -- Scopes as in the summary: the unit, the student's level and home commune (in_unit), the
 -- school (in_school).
 -- Bound by name: report_date, reporting_unit, top_scope.
@@ -31,6 +33,10 @@ WITH facts AS (
     UNION ALL
     SELECT school_code, level, commune, in_unit, in_school, 'returned_eligibility', eligibility
     FROM fortnight_student WHERE counted_as = 'returned'
+    UNION ALL
+    SELECT school_code, level, commune, 'local_verification',
+        CASE WHEN verified = 1 THEN 'da_xac_minh' ELSE 'chua_xac_minh' END
+    FROM fortnight_student WHERE counted_as = 'listed' AND status = 'bo_hoc'
 ),
 counts AS (
     SELECT CAST(:top_scope AS VARCHAR(8)) AS scope, CAST(:reporting_unit AS VARCHAR(64)) AS scope_key,

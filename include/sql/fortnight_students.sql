@@ -16,11 +16,14 @@
 -- to move up (Circular 22/2021 Art. 12: more than max_sessions missed sessions; lower and
 -- upper secondary only, primary is khong_ap_dung); cause, destination and workplace from
 -- the texts classified into fortnight_text_class (police first, then the school's nơi đến).
+-- What the commune found on a home visit (fortnight_verified, docs/verification.md) overrides
+-- both: present or left decides the verdict, its cause, destination and workplace replace
+-- the school's and the police's; verified = 1 says the row was verified locally.
 -- Bound by name: week_1, week_2, year_start, semester_2_start, tet_start, max_sessions,
 -- unknown_commune.
 INSERT INTO fortnight_student (
     counted_as, school_code, grade, level, commune, status, first_day_missed, sessions_missed,
-    period, verdict, eligibility, cause, destination, workplace, in_unit, in_school
+    period, verdict, eligibility, cause, destination, workplace, in_unit, in_school, verified
 )
 WITH wanted AS (
     -- The children the unit's report can count: on a list of one of its schools or living in
@@ -77,31 +80,40 @@ SELECT
         WHEN e.first_day_missed < :tet_start THEN 'hk2'
         ELSE 'sau_tet'
     END,
-    v.verdict,
+    CASE
+        WHEN vf.presence = 'da_di_khoi' THEN 'left_locality'
+        WHEN vf.presence = 'co_mat' THEN 'in_locality'
+        ELSE v.verdict
+    END,
     CASE
         WHEN gl.level = 'TH' THEN 'khong_ap_dung'
         WHEN e.sessions_missed > :max_sessions THEN 'khong_du_dieu_kien'
         ELSE 'du_dieu_kien'
     END,
-    COALESCE(cause.category, 'khac'),
+    COALESCE(vf.cause, cause.category, 'khac'),
     CASE
+        WHEN vf.presence = 'da_di_khoi' THEN COALESCE(vf.destination, 'chua_ro')
+        WHEN vf.presence = 'co_mat' THEN 'chua_ro'
         WHEN v.verdict = 'left_locality' AND pd.category <> 'chua_ro' THEN pd.category
         WHEN sd.category <> 'chua_ro' THEN sd.category
         ELSE 'chua_ro'
     END,
     CASE
+        WHEN vf.workplace IS NOT NULL THEN vf.workplace
         WHEN v.verdict = 'left_locality' AND pw.category <> 'khong_ro' THEN pw.category
         WHEN sw.category IS NOT NULL THEN sw.category
         ELSE 'khong_ro'
     END,
     CASE WHEN h.commune IS NOT NULL THEN 1 ELSE 0 END,
-    CASE WHEN us.school_code IS NOT NULL THEN 1 ELSE 0 END
+    CASE WHEN us.school_code IS NOT NULL THEN 1 ELSE 0 END,
+    CASE WHEN vf.student_key IS NULL THEN 0 ELSE 1 END
 FROM entries e
 JOIN ref.grade_level gl ON gl.grade = e.grade
 LEFT JOIN fortnight_commune_map cm ON cm.written = e.commune
 LEFT JOIN fortnight_unit_home h ON h.commune = COALESCE(cm.commune, :unknown_commune)
 LEFT JOIN fortnight_unit_school us ON us.school_code = e.school_code
 LEFT JOIN restricted.case_verdict v ON v.student_key = e.student_key
+LEFT JOIN fortnight_verified vf ON vf.student_key = e.student_key
 LEFT JOIN fortnight_text_class cause ON cause.source = 'cause' AND cause.written = e.reason_text
 LEFT JOIN fortnight_text_class pd ON pd.source = 'police_destination' AND pd.written = v.destination
 LEFT JOIN fortnight_text_class pw ON pw.source = 'police_workplace' AND pw.written = v.workplace

@@ -572,3 +572,102 @@ delivery = Table(
     schema="restricted",
 )
 Index("ix_delivery_delivered_at", delivery.c.delivered_at)
+
+
+# --- commune verification lists and their returns (issue 13, docs/verification.md) ----------------
+# Which commune was sent a verification list for which report date, and how many children it
+# names: counts only (ops). Who is on it is restricted (verification_list_entry).
+verification_list = Table(
+    "verification_list",
+    metadata,
+    Column("report_date", Date, primary_key=True),
+    Column("commune_code", String(16), primary_key=True),  # the administrative unit's code
+    Column("commune", Text, nullable=False),  # its name in force on the report date
+    Column("recipient_key", Text, nullable=False),  # its folder's key on the share (contacts' key)
+    Column("children", Integer, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("written_at", DateTime(timezone=True), nullable=False),
+    schema="ops",
+)
+
+# The case keys each commune's list carried (the workbook's hidden column): a returned row is
+# accepted only for a key the commune was sent.
+verification_list_entry = Table(
+    "verification_list_entry",
+    metadata,
+    Column("report_date", Date, primary_key=True),
+    Column("commune_code", String(16), primary_key=True),
+    Column("student_key", String(64), primary_key=True),
+    Column("school_code", String(32), nullable=False),
+    schema="restricted",
+)
+
+# One row per distinct returned workbook (by content hash), accepted or rejected: like
+# ops.submission, nothing personal (issues carry masked values).
+verification_return = Table(
+    "verification_return",
+    metadata,
+    Column("return_id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("inbox_path", Text, nullable=False),  # relative to <delivery_dir>/commune
+    Column("file_size", FILE_SIZE, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),  # the file's time
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("commune_code", String(16), nullable=False),  # the folder it was dropped into
+    Column("list_date", Date),  # the list it answers (null when unreadable)
+    Column("outcome", String(16), nullable=False),  # accepted / rejected
+    Column("version", Integer),  # accepted returns of (commune, list_date), 1-based
+    Column("findings", Integer, nullable=False),  # filled rows (accepted only)
+    Column("error_count", Integer, nullable=False),
+    Column("stored_path", Text, nullable=False),  # archive or quarantine copy in the work dir
+    Column("summary", Text),  # first error, in English, for the operator
+    schema="ops",
+)
+
+verification_return_issue = Table(
+    "verification_return_issue",
+    metadata,
+    Column("return_id", Integer, nullable=False, index=True),
+    Column("row", Integer),  # the sheet's row number as the commune sees it
+    Column("column_key", String(32)),
+    Column("rule", String(64), nullable=False),
+    Column("value", Text),  # masked for personal columns
+    schema="ops",
+)
+
+# What the commune found for each child of an accepted return. A child's finding in force is
+# the one of the latest accepted return that has a filled row for the child
+# (chuyencan.report.verification_findings).
+VERIFIED_PRESENCE = ("co_mat", "da_di_khoi")
+verification_finding = Table(
+    "verification_finding",
+    metadata,
+    Column("return_id", Integer, primary_key=True),
+    Column("student_key", String(64), primary_key=True),
+    Column("commune_code", String(16), nullable=False),
+    Column("presence", String(16), nullable=False),  # co_mat / da_di_khoi
+    Column("destination", Text),  # nơi đến, as written
+    Column("workplace", String(24)),  # a workplace_kind code of report.fortnight_breakdown
+    Column("cause", String(16)),  # a cause code of the contract (ly_do)
+    Column("visited_on", Date, nullable=False),
+    Column("note", Text),
+    schema="restricted",
+)
+
+# Per report date and commune: has the commune answered its lists? Counts and dates only; the
+# report names a commune whose lists went unanswered for two fortnights.
+commune_verification = Table(
+    "commune_verification",
+    metadata,
+    Column("report_date", Date, primary_key=True),
+    Column("commune_code", String(16), primary_key=True),
+    Column("commune", Text, nullable=False),
+    Column("lists_sent", Integer, nullable=False),  # lists with children before the report date
+    Column("last_list_date", Date),
+    Column("last_return_on", Date),  # local date of the latest accepted return
+    Column("lists_without_return", Integer, nullable=False),  # sent after the latest return
+    Column("overdue", Boolean, nullable=False),  # two or more fortnights without a return
+    # The unit whose report names the commune: the most specific one whose area holds it.
+    Column("reporting_unit", String(64), nullable=False),
+    schema="report",
+)

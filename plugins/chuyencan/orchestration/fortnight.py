@@ -38,6 +38,12 @@ def _report() -> ModuleType:
     return pipeline
 
 
+def _verification() -> ModuleType:
+    from chuyencan.report import verification_pipeline
+
+    return verification_pipeline
+
+
 @dataclass
 class FortnightRun:
     """What each step of one fortnightly run is given."""
@@ -141,6 +147,14 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
         doc=list_reporting_units.__doc__ or "",
     ),
     Step(
+        "collect_verification_returns",
+        lambda r: _verification().collect_verification_returns(r.settings, r.report_date, now=r.now),
+        after=("flag_students_at_risk",),
+        doc="The communes' filled-in verification lists from their nop_lai folders: checked, recorded "
+        "or quarantined with reasons (the commune is emailed what to fix); then which communes have "
+        "not answered for two fortnights (report.commune_verification). docs/verification.md.",
+    ),
+    Step(
         "publish_fortnight_summary",
         lambda r, unit: _report().publish_fortnight_summary(r.settings, r.report_date, unit),
         per_unit=True,
@@ -162,6 +176,13 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
         doc="One restricted list of at-risk students per school, for its principal.",
     ),
     Step(
+        "write_commune_verification_lists",
+        lambda r: _verification().write_commune_verification_lists(r.settings, r.report_date, now=r.now),
+        after=("publish_fortnight_summary",),
+        doc="Each commune's list of out-of-school and at-risk children living there, by village, "
+        "delivered into the commune's folder for home visits. docs/verification.md.",
+    ),
+    Step(
         "email_district_report",
         lambda r, unit: _report().email_district_report(
             r.settings, r.report_date, r.results["write_excel_report"][unit]
@@ -174,7 +195,7 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
     Step(
         "send_emails",
         lambda r: _weekly().send_emails(r.settings, r.mail_sender()),
-        after=("email_district_report", "check_dropout_lists"),
+        after=("email_district_report", "check_dropout_lists", "write_commune_verification_lists"),
         doc="Send what the shared outbox holds; what cannot be sent stays queued and the task is retried.",
     ),
 )

@@ -30,8 +30,14 @@ from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
 from chuyencan.core.settings import DISTRICT_KEY, INCLUDE_DIR, TIMEZONE
 from chuyencan.core.text import fold
 from chuyencan.report.calendar_periods import FORTNIGHT, Fortnight, report_year
-from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
+from chuyencan.report.dimensions import (
+    BREAKDOWN_CATEGORIES,
+    BREAKDOWN_TOTALS,
+    NOT_IN_WORKBOOK,
+    UNKNOWN_COMMUNE,
+)
 from chuyencan.report.unit import ReportUnit, report_unit
+from chuyencan.report.verification_findings import overdue_communes
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
@@ -200,6 +206,8 @@ class ReportContent:
     # The roll-up (a unit with child units: the department): each child's own row, by area
     # name (the rest of the total is `rest_row`).
     units: tuple[ScopeRow, ...] = ()
+    # Communes named for two fortnights without returning their verification list (names).
+    overdue_communes: tuple[str, ...] = ()
 
     @property
     def previous_date(self) -> date:
@@ -454,6 +462,9 @@ def load_content(
         )
         attendance = _weekly_attendance(conn, year_start, report_date, unit.schools)
         dropouts_by_school_week = _weekly_open_dropouts(conn, year_start, report_date, unit.schools)
+        # Communes this report names for two fortnights without a verification return: its own
+        # and those of the units rolled up into it.
+        overdue = tuple(overdue_communes(conn, report_date, {unit.code, *(c.code for c in unit.children)}))
         published = dict(
             conn.execute(
                 select(fs.c.report_date, fs.c.dropouts_open).where(
@@ -494,6 +505,7 @@ def load_content(
         ),
         previous=Figures.from_row(dict(before), before_counts) if before is not None else None,
         units=children,
+        overdue_communes=overdue,
     )
     # The own row's label is the unit's area ("Toàn xã"): known once the content is.
     return replace(content, district=replace(content.district, label=content.total_label))
@@ -809,6 +821,8 @@ def breakdown_tables(content: ReportContent) -> tuple[BreakdownTable, ...]:
     rows = (content.district, *content.levels, *content.communes)
     out = []
     for dimension, categories in BREAKDOWN_CATEGORIES.items():
+        if dimension in NOT_IN_WORKBOOK:
+            continue
         spec = words(f"breakdowns.{dimension}")
         labels = spec.get("categories", {})
         headers = tuple(

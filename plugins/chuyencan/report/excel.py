@@ -82,6 +82,7 @@ from chuyencan.report.content import (
 )
 from chuyencan.report.files import ReportFiles, report_files, save_text, save_workbook
 from chuyencan.report.unit import ReportUnit
+from chuyencan.report.verification_findings import verification_notes
 from chuyencan.report.wording import say, words
 
 log = logging.getLogger(__name__)
@@ -537,7 +538,9 @@ def _breakdown_table(ws: Worksheet, top: int, table: BreakdownTable, *, suppress
 
 def summary_notes(content: ReportContent) -> tuple[str, ...]:
     previous = f"{content.previous_date:%d/%m/%Y}" if content.previous else say("no_previous")
-    return tuple(n.format(max_sessions=content.max_sessions, previous=previous) for n in words("notes"))
+    notes = tuple(n.format(max_sessions=content.max_sessions, previous=previous) for n in words("notes"))
+    verified = int(figure(content.district.figures, "local_verification:da_xac_minh") or 0)
+    return notes + verification_notes(verified, list(content.overdue_communes))
 
 
 # --- sheet 6: reporting completeness --------------------------------------------------------------

@@ -62,6 +62,12 @@ def save_workbook(workbook: Workbook, path: Path, mode: int = PUBLIC_MODE) -> Pa
     return path
 
 
+def save_bytes(data: bytes, path: Path, mode: int = PUBLIC_MODE) -> Path:
+    with _replacing(path, mode) as handle:
+        handle.write(data)
+    return path
+
+
 def save_text(text: str, path: Path, mode: int = PUBLIC_MODE) -> Path:
     with _replacing(path, mode) as handle:
         handle.write(text.encode("utf-8"))

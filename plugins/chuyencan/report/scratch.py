@@ -31,7 +31,11 @@ _TABLES = {
     "level VARCHAR(4) NOT NULL, commune TEXT NOT NULL, status VARCHAR(16) NOT NULL, first_day_missed DATE, "
     "sessions_missed INTEGER, period VARCHAR(8), verdict VARCHAR(16), eligibility VARCHAR(24) NOT NULL, "
     "cause VARCHAR(24) NOT NULL, destination VARCHAR(24) NOT NULL, workplace VARCHAR(24) NOT NULL, "
-    "in_unit INTEGER NOT NULL, in_school INTEGER NOT NULL",
+    "in_unit INTEGER NOT NULL, in_school INTEGER NOT NULL, verified INTEGER NOT NULL",
+    # What the communes found on home visits, in force on the report date, one row per student
+    # (chuyencan.report.verification_findings): overrides the school's and the police's word.
+    "fortnight_verified": "student_key VARCHAR(64) NOT NULL, presence VARCHAR(16) NOT NULL, cause VARCHAR(24), "
+    "destination VARCHAR(24), workplace VARCHAR(24)",
     "fortnight_category": "dimension VARCHAR(24) NOT NULL, category VARCHAR(24) NOT NULL",
     # The unit whose report is being computed (docs/organisation.md#the-report-of-a-unit): its
     # schools, and for each resolved home commune whose children it counts, the commune row
@@ -41,13 +45,28 @@ _TABLES = {
 }
 
 
-def _scratch_table(conn: Connection, name: str) -> None:
+def _scratch_table(conn: Connection, name: str, *, empty: bool = True) -> None:
     columns = _TABLES[name]
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DROP"))
     else:
         conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})"))
-    conn.execute(text(f"DELETE FROM {name}"))
+    if empty:
+        conn.execute(text(f"DELETE FROM {name}"))
+
+
+def load_verified(conn: Connection, rows: list[dict[str, object]]) -> None:
+    """Fill fortnight_verified for this transaction (rows: student_key, presence, cause,
+    destination, workplace), before load_fortnight_students."""
+    _scratch_table(conn, "fortnight_verified")
+    if rows:
+        conn.execute(
+            text(
+                "INSERT INTO fortnight_verified (student_key, presence, cause, destination, workplace) "
+                "VALUES (:student_key, :presence, :cause, :destination, :workplace)"
+            ),
+            rows,
+        )
 
 
 @cache
@@ -185,6 +204,7 @@ def load_fortnight_students(conn: Connection, params: dict[str, object]) -> None
     classified_texts in the same transaction)."""
     from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES
 
+    _scratch_table(conn, "fortnight_verified", empty=False)  # no returns loaded: nothing verified
     _scratch_table(conn, "fortnight_student")
     _scratch_table(conn, "fortnight_category")
     conn.execute(statement("fortnight_students.sql"), params)

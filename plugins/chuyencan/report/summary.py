@@ -36,8 +36,10 @@ from chuyencan.report.scratch import (
     load_fortnight_students,
     load_latest_lists,
     load_unit_scope,
+    load_verified,
     statement,
 )
+from chuyencan.report.verification_findings import current_findings, cutoff
 from chuyencan.report.wording import words
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,8 @@ def publish_summary(
         lists = load_latest_lists(conn, ref, report_date, params["year_start"], org)  # type: ignore[arg-type]
         classified_texts(conn, ref, report_date)
         load_unit_scope(conn, org, reporting_unit, report_date, UNKNOWN_COMMUNE)
+        # The communes' home visits in force on the date override the school's and police's word.
+        load_verified(conn, current_findings(conn, ref, report_date, cutoff(settings, report_date)))
         load_fortnight_students(conn, params)
         conn.execute(b.delete().where(mine_b))
         conn.execute(t.delete().where(mine_t))

@@ -74,6 +74,7 @@ RECIPIENT_ROLES = {
     "delivery_notice": "recipient of a delivered document",
     "school_reminder": "school",
     "school_not_received": "school and its managing unit",
+    "verification_rejected": "commune",
 }
 
 
