@@ -34,7 +34,7 @@ WITH facts AS (
     SELECT school_code, level, commune, in_unit, in_school, 'returned_eligibility', eligibility
     FROM fortnight_student WHERE counted_as = 'returned'
     UNION ALL
-    SELECT school_code, level, commune, 'local_verification',
+    SELECT school_code, level, commune, in_unit, in_school, 'local_verification',
         CASE WHEN verified = 1 THEN 'da_xac_minh' ELSE 'chua_xac_minh' END
     FROM fortnight_student WHERE counted_as = 'listed' AND status = 'bo_hoc'
 ),
