@@ -453,7 +453,7 @@ def test_communes_without_a_return_for_two_fortnights_are_named(loop: dict[str, 
     assert rows[loop["bad"]].overdue is True  # a rejected return is no answer
     overdue = sorted(r.commune for r in rows.values() if r.overdue)
     assert len(overdue) == len(loop["sent"]) - 1
-    report = load_workbook(loop["rerun"]["write_excel_report"]["xlsx"])
+    report = load_workbook(loop["rerun"]["write_excel_report"]["BAT_XAT"]["xlsx"])
     notes = " ".join(
         str(c.value)
         for ws in report.worksheets

@@ -127,7 +127,17 @@ def test_fortnightly_run_end_to_end(dag: Any, setup: dict[str, Any]) -> None:
     # Each commune's contacts are told their verification list is in their folder (no child's data).
     communes = {e for c in load_contacts().contacts if c.recipient_kind == "commune" for e in c.emails}
     assert {m["To"] for m in mails} & communes
-    schools = {m["To"] for m in mails} - {DISTRICT} - communes
+    # Each school with anyone on its list got it in its folder on the share, with a notice.
+    notices = [
+        m
+        for m in mails
+        if str(m["Subject"]).startswith("[Chuyên cần] Có tài liệu mới") and m["To"] not in communes
+    ]
+    with_lists = ("BX-AMS", "BX-ALU", "BX-THPT1", "BX-THPT2", "BX-YTY")
+    assert sorted(m["To"] for m in notices) == sorted(ref.schools[c].email for c in with_lists)
+    for code in with_lists:
+        assert len(list((setup["work"] / "share" / "school" / code).glob("*.xlsx"))) == 1
+    schools = {m["To"] for m in mails if m not in notices} - {DISTRICT} - communes
     # THPT1's rejected file, and the calendar warnings to AMS and THPT2.
     assert schools == {ref.schools[c].email for c in ("BX-THPT1", "BX-AMS", "BX-THPT2")}
     for m in mails:

@@ -90,7 +90,8 @@ def shape(engine: Engine) -> dict[str, Any]:
 
 # Tables later revisions add: the previous release has none of them (0002: issue 11; 0004:
 # issue 12's organisation, reloaded from the reference files by the next run's prepare step;
-# 0005: issue 13's contacts and deliveries; 0006: issue 13's commune verification lists and returns).
+# 0005: issue 13's contacts and deliveries; 0006: issue 13's commune verification lists and returns;
+# 0007: issue 13's police rounds).
 ADDED_SINCE_RELEASE = (
     "report.fortnight_breakdown",
     "ref.admin_unit",
@@ -105,6 +106,7 @@ ADDED_SINCE_RELEASE = (
     "ops.verification_return_issue",
     "restricted.verification_finding",
     "report.commune_verification",
+    "report.police_round_arrival",
 )
 # Added tables this sample fortnight may leave empty: every contact exists; no commune has
 # returned a list yet, nor had one for two fortnights.

@@ -602,7 +602,7 @@ RESTRICTED_FILES = (
     "police/archive/*",  # the police extracts, as sent (deleted after retention)
     "police/quarantine/*",
     "police/review/*.xlsx",  # the district's review list of doubtful matches
-    "reports/restricted/*.xlsx",  # principals' at-risk lists, communes' verification lists
+    "reports/restricted/*.xlsx",  # principals' lists, communes' verification lists, the Home Affairs office's list
     "verification/*",  # the communes' returned lists, as sent
     "warehouse.restricted.db",
 )

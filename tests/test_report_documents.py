@@ -345,6 +345,8 @@ def test_report_files_open_with_openpyxl_and_calamine(report: ReportFiles, tmp_p
         "Nguyên nhân, nơi đến",
         "Nộp báo cáo",
         "Biểu đồ",
+        "Đi làm (Nội vụ)",  # the Home Affairs office's counts (docs/offices.md)
+        "Công an xã gửi dữ liệu",  # the police rounds
     ]
     assert wb.sheetnames == expected_sheets
     calamine = CalamineWorkbook.from_path(str(report.xlsx))
@@ -362,6 +364,13 @@ def test_the_district_workbook_is_the_one_written_before_the_organisation_became
     the code before issue 12 wrote them from issuer.json (tests/golden/district_report_2025-04-04.json);
     the letterhead now comes from include/reference/reporting_units.json."""
     snapshot = workbook_snapshot(report.xlsx)
+    # Issue 13 adds the Home Affairs and police sheets after the report's own (docs/offices.md);
+    # everything else is as it was.
+    added = ["Đi làm (Nội vụ)", "Công an xã gửi dữ liệu"]
+    assert snapshot["order"][-len(added) :] == added
+    snapshot["order"] = snapshot["order"][: -len(added)]
+    for name in added:
+        del snapshot["sheets"][name]
     assert snapshot == golden("district_report_2025-04-04.json")
     _assert_no_personal_data(json.dumps(snapshot, ensure_ascii=False), "the golden snapshot")
 
@@ -708,10 +717,11 @@ def test_school_lists_rerun_drops_schools_no_longer_listed(engine: Engine, tmp_p
     write_school_risk_lists(engine, REPORT, out, _reference())
     with engine.begin() as conn:
         conn.execute(student_risk.delete().where(student_risk.c.school_code == "BX-SMS"))
+        # Nobody left in any of the four parts (a returned student is one of them: the list says so).
         conn.execute(
             update(schema.restricted_student_entry)
             .where(schema.restricted_student_entry.c.school_code == "BX-SMS")
-            .values(status="da_tro_lai")
+            .values(status="nguy_co")
         )
     paths = write_school_risk_lists(engine, REPORT, out, _reference())
     assert [p.name for p in paths] == ["danh_sach_hoc_sinh_BX-YTY_2025-04-04.xlsx"]

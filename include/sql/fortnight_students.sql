@@ -9,7 +9,8 @@
 -- Only the students the unit's report counts (docs/organisation.md#the-report-of-a-unit):
 -- in_unit, whose resolved home commune the unit counts (fortnight_unit_home), and in_school,
 -- who are on a list of one of the unit's schools (fortnight_unit_school).
--- Per student: level from the grade; home commune resolved (fortnight_commune_map) and, for
+-- Per student (with its student_key, for the restricted lists that name the counted children):
+-- level from the grade; home commune resolved (fortnight_commune_map) and, for
 -- the unit, the commune row it is counted under (unknown_commune when unresolved or outside
 -- the unit's communes), never dropped; when they left school by the first day missed (on or
 -- before the year's first day = he, then hk1, hk2, sau_tet); the police verdict; eligibility
@@ -23,7 +24,7 @@
 -- unknown_commune.
 INSERT INTO fortnight_student (
     counted_as, school_code, grade, level, commune, status, first_day_missed, sessions_missed,
-    period, verdict, eligibility, cause, destination, workplace, in_unit, in_school, verified
+    period, verdict, eligibility, cause, destination, workplace, in_unit, in_school, verified, student_key
 )
 WITH wanted AS (
     -- The children the unit's report can count: on a list of one of its schools or living in
@@ -106,7 +107,8 @@ SELECT
     END,
     CASE WHEN h.commune IS NOT NULL THEN 1 ELSE 0 END,
     CASE WHEN us.school_code IS NOT NULL THEN 1 ELSE 0 END,
-    CASE WHEN vf.student_key IS NULL THEN 0 ELSE 1 END
+    CASE WHEN vf.student_key IS NULL THEN 0 ELSE 1 END,
+    e.student_key
 FROM entries e
 JOIN ref.grade_level gl ON gl.grade = e.grade
 LEFT JOIN fortnight_commune_map cm ON cm.written = e.commune

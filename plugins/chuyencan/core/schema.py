@@ -504,6 +504,26 @@ fortnight_breakdown = Table(
     schema="report",
 )
 
+# Police verification rounds (include/reference/police_rounds.csv): one row per reporting unit,
+# round and commune asked; whether and when the commune's extract arrived, and when the commune
+# police were told it was missing (once). Commune names and dates only: no personal data.
+police_round_arrival = Table(
+    "police_round_arrival",
+    metadata,
+    Column("reporting_unit", String(64), primary_key=True),
+    Column("round", String(32), primary_key=True),
+    Column("commune", String(128), primary_key=True),
+    Column("opens_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    # on_time / late / missing (past the due date, nothing yet) / pending (not due yet)
+    Column("status", String(8), nullable=False),
+    Column("arrived_at", DateTime(timezone=True)),  # the first accepted extract's file time
+    Column("extract_id", Integer),  # ops.police_extract
+    Column("named_at", DateTime(timezone=True)),  # the commune police were emailed: missing
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+    schema="report",
+)
+
 # Early warning: one row per student flagged at risk for a report date (personal: restricted).
 student_risk = Table(
     "student_risk",

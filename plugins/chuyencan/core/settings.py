@@ -82,6 +82,9 @@ class Settings:
     risk_approaching_sessions: int = 35  # this close to the eligibility limit
     # Household records other than verdicts about matched students are deleted after this.
     police_retention_days: int = 90
+    # The office that receives the list of pupils working in karaoke bars, restaurants and
+    # guesthouses (a contacts.csv `office` key; after the 2025 reform the province's Sở Nội vụ).
+    home_affairs_office: str = "NOI_VU_BAT_XAT"
     # The share where each recipient (school, commune, police post, unit, office) has its own
     # folder for the lists sent to it (docs/delivery.md); None: `<work_dir>/share`.
     delivery_dir: Path | None = None
@@ -150,6 +153,7 @@ VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "chuyencan_risk_approaching_sessions": ("risk_approaching_sessions", int),
     "chuyencan_police_retention_days": ("police_retention_days", int),
     "chuyencan_missing_alert_share": ("missing_alert_share", float),
+    "chuyencan_home_affairs_office": ("home_affairs_office", str),
     "chuyencan_delivery_dir": ("delivery_dir", Path),
     "chuyencan_delivery_retention_days": ("delivery_retention_days", int),
     "chuyencan_reminder_time": ("reminder_time", time.fromisoformat),

@@ -32,6 +32,12 @@ def _weekly() -> ModuleType:
     return pipeline
 
 
+def _police() -> ModuleType:
+    from chuyencan.police import pipeline
+
+    return pipeline
+
+
 def _report() -> ModuleType:
     from chuyencan.report import pipeline
 
@@ -128,6 +134,14 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
     Step("close_both_weeks", close_both_weeks, doc=close_both_weeks.__doc__ or ""),
     Step("refresh_reconciliation", refresh_reconciliation, doc=refresh_reconciliation.__doc__ or ""),
     Step(
+        "check_police_extracts_arrived",
+        lambda r: _police().check_police_rounds(r.settings, now=r.now, report_date=r.report_date),
+        doc="Per police round (include/reference/police_rounds.csv) and commune: did its extract arrive "
+        "by the due date (report.police_round_arrival)? After the due date a missing one is named once "
+        "to the commune police by email (no personal data; only by the current fortnight's run) and in "
+        "the report.",
+    ),
+    Step(
         "flag_students_at_risk",
         lambda r: _report().flag_students_at_risk(r.settings, r.report_date),
         doc="Early warning into restricted.student_risk: chronic absence, rising absences, near the "
@@ -193,9 +207,22 @@ FORTNIGHT_STEPS: tuple[Step, ...] = (
         doc="One per reporting unit: queue its Excel report to it (aggregates only); sent by send_emails.",
     ),
     Step(
+        "deliver_principals_lists",
+        lambda r: _report().deliver_principals_lists(r.settings, r.report_date, now=r.now),
+        after=("write_school_risk_lists", "email_district_report"),
+        doc="Each school's restricted list (dropouts, long absences, at risk with the reasons, returns) "
+        "into the school's folder on the share; its contacts get a notice without personal data.",
+    ),
+    Step(
+        "deliver_home_affairs_list",
+        lambda r: _report().deliver_home_affairs_list(r.settings, r.report_date, now=r.now),
+        doc="The Home Affairs office's restricted list of pupils working in karaoke bars, restaurants and "
+        "guesthouses (the report's counts by commune), into the office's folder, with a notice.",
+    ),
+    Step(
         "send_emails",
         lambda r: _weekly().send_emails(r.settings, r.mail_sender()),
-        after=("email_district_report", "check_dropout_lists", "write_commune_verification_lists"),
+        after=("deliver_home_affairs_list", "check_dropout_lists", "write_commune_verification_lists"),
         doc="Send what the shared outbox holds; what cannot be sent stays queued and the task is retried.",
     ),
 )

@@ -66,6 +66,31 @@ def _note_after(name: str, run: Any, result: dict) -> None:
             )
     elif name == "collect_new_files":
         note_files_collected(result)
+    elif name == "check_police_extracts_arrived" and result.get("police_rounds"):
+        missing = list(result.get("police_missing") or [])
+        add_to_run_note(
+            f"police extracts: {result.get('extracts_on_time', 0)} on time, {result.get('extracts_late', 0)} late, "
+            f"{len(missing)} missing after the due date"
+            + (f" ({', '.join(missing[:12])}{' …' if len(missing) > 12 else ''})" if missing else "")
+            + f"; {result.get('police_named', 0)} commune police told now",
+            tier="alert" if missing else "detail",
+        )
+        gaps = list(result.get("police_without_contact") or [])
+        if gaps:
+            add_to_run_note(f"no police contact for: {', '.join(gaps)}", tier="alert")
+    elif name == "deliver_principals_lists" and result.get("schools_without_contact"):
+        schools = list(result["schools_without_contact"])
+        add_to_run_note(
+            f"principals' lists delivered, no contact to tell: {', '.join(schools)}", tier="alert"
+        )
+    elif (
+        name == "deliver_home_affairs_list"
+        and result.get("home_affairs_delivered")
+        and not result.get("home_affairs_notified")
+    ):
+        add_to_run_note(
+            f"Home Affairs list delivered, no contact for {result['home_affairs_office']}", tier="alert"
+        )
 
 
 def _step_task(name: str) -> Any:

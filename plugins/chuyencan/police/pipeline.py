@@ -8,7 +8,7 @@ Every step is idempotent: a rerun with nothing new leaves the warehouse as it wa
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chuyencan.core.runs import engine_for, reference_for
@@ -73,6 +73,38 @@ def record_verdicts(settings: Settings, now: datetime | None = None) -> dict[str
     from chuyencan.police.verdicts import record_verdicts as run
 
     return run(engine_for(settings.warehouse_url), now or datetime.now(UTC))
+
+
+def check_police_rounds(
+    settings: Settings, now: datetime | None = None, report_date: date | None = None
+) -> dict[str, Any]:
+    """Per police round and commune, whether its extract arrived by the due date; a missing one
+    is named once to the commune police (include/reference/police_rounds.csv, contacts.csv).
+
+    Called by the run of a report date, it names missing extracts only when that report is the
+    current one (its fortnight holds today): a backfill or a rerun of an old report records
+    the state but writes to nobody about a round long past."""
+    from chuyencan.core.contacts import load_contacts
+    from chuyencan.core.police_rounds import load_police_rounds
+    from chuyencan.police.rounds import check_police_rounds as check
+
+    ref = reference_for(settings)
+    rounds = load_police_rounds(settings.reference_dir, ref)
+    if not rounds:
+        return {"police_rounds": 0}
+    moment = now or datetime.now(UTC)
+    today = moment.astimezone(settings.timezone).date()
+    current = report_date is None or report_date <= today < report_date + timedelta(days=14)
+    result = check(
+        engine_for(settings.warehouse_url),
+        settings,
+        ref,
+        rounds,
+        now=moment,
+        contacts=load_contacts(settings.reference_dir, ref),
+        name_missing=current,
+    )
+    return result.as_dict()
 
 
 def reconcile(settings: Settings) -> dict[str, Any]:

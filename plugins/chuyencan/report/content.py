@@ -36,6 +36,7 @@ from chuyencan.report.dimensions import (
     NOT_IN_WORKBOOK,
     UNKNOWN_COMMUNE,
 )
+from chuyencan.report.offices import RoundArrival, load_round_arrivals
 from chuyencan.report.unit import ReportUnit, report_unit
 from chuyencan.report.verification_findings import overdue_communes
 from chuyencan.report.wording import say, words
@@ -203,6 +204,8 @@ class ReportContent:
     trend: tuple[TrendWeek, ...]
     # The previous report's figures of the unit, for the change since then (None: no report then).
     previous: Figures | None = None
+    # The commune police's extracts by round, as of the report date (chuyencan.report.offices).
+    police_rounds: tuple[RoundArrival, ...] = ()
     # The roll-up (a unit with child units: the department): each child's own row, by area
     # name (the rest of the total is `rest_row`).
     units: tuple[ScopeRow, ...] = ()
@@ -465,6 +468,7 @@ def load_content(
         # Communes this report names for two fortnights without a verification return: its own
         # and those of the units rolled up into it.
         overdue = tuple(overdue_communes(conn, report_date, {unit.code, *(c.code for c in unit.children)}))
+        police_rounds = load_round_arrivals(conn, report_date, unit.code)
         published = dict(
             conn.execute(
                 select(fs.c.report_date, fs.c.dropouts_open).where(
@@ -504,6 +508,7 @@ def load_content(
             published=published,
         ),
         previous=Figures.from_row(dict(before), before_counts) if before is not None else None,
+        police_rounds=police_rounds,
         units=children,
         overdue_communes=overdue,
     )

@@ -81,6 +81,7 @@ from chuyencan.report.content import (
     units_table,
 )
 from chuyencan.report.files import ReportFiles, report_files, save_text, save_workbook
+from chuyencan.report.offices import add_office_sheets, police_notes
 from chuyencan.report.unit import ReportUnit
 from chuyencan.report.verification_findings import verification_notes
 from chuyencan.report.wording import say, words
@@ -167,6 +168,13 @@ def build_workbook(content: ReportContent, *, suppress_small: bool = False) -> W
     _breakdown_sheet(wb.create_sheet(SHEET_BREAKDOWNS), content, suppress=suppress_small)
     _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), content)
     _chart_sheet(wb.create_sheet(SHEET_CHART), content)
+    add_office_sheets(
+        wb,
+        content,
+        heading=_appendix_heading,
+        hide=lambda n: hidden("dropouts_open", n, suppress_small),
+        hidden_text=SUPPRESSED_TEXT,
+    )
     # Stable document properties: the file says when the data is from, not when it was built.
     wb.properties.title = say("document_title", title=TITLE, date=f"{content.report_date:%d/%m/%Y}")
     wb.properties.creator = content.unit.letterhead.office_name
@@ -540,7 +548,7 @@ def summary_notes(content: ReportContent) -> tuple[str, ...]:
     previous = f"{content.previous_date:%d/%m/%Y}" if content.previous else say("no_previous")
     notes = tuple(n.format(max_sessions=content.max_sessions, previous=previous) for n in words("notes"))
     verified = int(figure(content.district.figures, "local_verification:da_xac_minh") or 0)
-    return notes + verification_notes(verified, list(content.overdue_communes))
+    return notes + verification_notes(verified, list(content.overdue_communes)) + police_notes(content)
 
 
 # --- sheet 6: reporting completeness --------------------------------------------------------------

@@ -1,15 +1,21 @@
-"""Per-school restricted lists for principals: students at risk of dropping out, open dropouts.
+"""Per-school restricted lists for principals: students at risk of dropping out, open dropouts,
+long absences and returns (the four parts the notice asks schools to act on).
 
 These files hold children's personal data (names, birth dates, villages, parents): they are
-written with mode 0600 into `<out_dir>/restricted/` (mode 0700), never emailed, and nothing
-about a student reaches the logs (counts and school codes only).
+written with mode 0600 into `<out_dir>/restricted/` (mode 0700), never emailed (the fortnightly
+step `deliver_principals_lists` copies each into its school's folder on the share, docs/offices.md),
+and nothing about a student reaches the logs (counts and school codes only).
 
-One workbook per school that has at-risk students or open dropouts on its latest list:
+One workbook per school with anyone in one of the four parts on its latest list:
 - sheet "Nguy cơ bỏ học": restricted.student_risk for the report date, joined by student_key
   to the school's latest list of the school year (restricted.student_entry), with the
   reasons in Vietnamese;
 - sheet "Bỏ học": the open dropouts on that list, when they left, sessions missed against
-  the eligibility limit (45) and the police verdict when there is one.
+  the eligibility limit (45) and the police verdict when there is one;
+- sheet "Vắng dài ngày": the students marked vang_dai_ngay on that list, their cumulative
+  sessions and whether early warning flagged them;
+- sheet "Đã trở lại": the students marked da_tro_lai on that list, with the sessions missed
+  against the eligibility limit (whether they may still move up).
 A rerun replaces the files of that report date and removes those of schools no longer listed.
 """
 
@@ -19,7 +25,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -63,6 +69,8 @@ FILE_PREFIX = "danh_sach_hoc_sinh"
 _W: dict[str, Any] = words("lists")  # include/templates/report/wording.vi.json
 SHEET_RISK: str = _W["sheet_risk"]
 SHEET_DROPOUTS: str = _W["sheet_dropouts"]
+SHEET_ABSENCES: str = _W["sheet_absences"]
+SHEET_RETURNS: str = _W["sheet_returns"]
 CONFIDENTIAL: str = _W["confidential"]
 VERDICT_LABELS: dict[str, str] = _W["verdicts"]
 _COLUMNS: dict[str, str] = _W["columns"]
@@ -75,6 +83,9 @@ _fortnight_list = table("fortnight_list", column("school_code"), column("submiss
 class _School:
     at_risk: list[tuple[Any, Any | None]]  # (risk row, latest list entry or None)
     dropouts: list[Any]
+    absences: list[Any] = field(default_factory=list)  # vang_dai_ngay on the latest list
+    returns: list[Any] = field(default_factory=list)  # da_tro_lai on the latest list
+    flagged: set[tuple[str, str]] = field(default_factory=set)  # (school, student_key) at risk
 
 
 def write_school_risk_lists(
@@ -85,7 +96,7 @@ def write_school_risk_lists(
     *,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> list[Path]:
-    """Write one restricted workbook per school with at-risk students or open dropouts."""
+    """Write one restricted workbook per school with anyone in one of the four parts."""
     schools = _read(engine, ref, report_date)
     folder = restricted_dir(out_dir)
     boundaries = year_boundaries(ref, report_date)
@@ -94,14 +105,21 @@ def write_school_risk_lists(
         school = ref.school(code)
         name = school.name if school else code
         wb = _workbook(name, report_date, schools[code], boundaries, max_sessions)
-        written.append(save_workbook(wb, folder / list_file_name(code, report_date), mode=RESTRICTED_MODE))
+        written.append(
+            save_workbook(
+                wb, folder / list_file_name(code, report_date), mode=RESTRICTED_MODE, stamp=report_date
+            )
+        )
     _remove_stale(folder, report_date, keep=set(written))
     log.info(
-        "restricted lists for %s: %d schools, %d at-risk students, %d open dropouts",
+        "restricted lists for %s: %d schools, %d at-risk students, %d open dropouts, "
+        "%d long absences, %d returns",
         report_date,
         len(written),
         sum(len(s.at_risk) for s in schools.values()),
         sum(len(s.dropouts) for s in schools.values()),
+        sum(len(s.absences) for s in schools.values()),
+        sum(len(s.returns) for s in schools.values()),
     )
     return written
 
@@ -140,9 +158,13 @@ def _read(engine: Engine, ref: Reference, report_date: date) -> dict[str, _Schoo
         schools.setdefault(r.school_code, _School([], [])).at_risk.append(
             (r, by_key.get((r.school_code, r.student_key)))
         )
+    parts = {"bo_hoc": "dropouts", "vang_dai_ngay": "absences", "da_tro_lai": "returns"}
     for e in entries:
-        if e.status == "bo_hoc":
-            schools.setdefault(e.school_code, _School([], [])).dropouts.append(e)
+        if e.status in parts:
+            getattr(schools.setdefault(e.school_code, _School([], [])), parts[e.status]).append(e)
+    flagged = {(r.school_code, r.student_key) for r in risks}
+    for school in schools.values():
+        school.flagged = flagged
     return schools
 
 
@@ -165,6 +187,8 @@ def _workbook(
         boundaries=boundaries,
         max_sessions=max_sessions,
     )
+    _absence_sheet(wb.create_sheet(SHEET_ABSENCES), school_name, report_date, school)
+    _return_sheet(wb.create_sheet(SHEET_RETURNS), school_name, report_date, school.returns, max_sessions)
     wb.properties.title = say("lists.document_title", school=school_name, date=f"{report_date:%d/%m/%Y}")
     wb.properties.keywords = "restricted"
     return wb
@@ -331,6 +355,87 @@ def _row(
             put(ws, row, col, value, align=RIGHT, border=True)
         else:
             put(ws, row, col, value, align=LEFT, border=True)
+
+
+def _eligibility(e: Any, max_sessions: int) -> str:
+    if e.grade <= PRIMARY_TOP_GRADE:
+        return str(_W["not_applicable"])
+    return str(_W["eligible"] if (e.sessions_missed or 0) <= max_sessions else _W["not_eligible"])
+
+
+def _absence_sheet(ws: Worksheet, school_name: str, report_date: date, school: _School) -> None:
+    headers = _headers(*_WHO, ("parent_name", 22), ("sessions_missed", 11), ("at_risk", 16))
+    widths(ws, [w for _, w in headers])
+    rows = school.absences
+    top = _heading(
+        ws,
+        school_name,
+        _W["absences_title"],
+        report_date,
+        summary=say("lists.absences_summary", count=len(rows)),
+    )
+    header_row(ws, top, [h for h, _ in headers])
+    row = top + 1
+    for i, e in enumerate(rows, start=1):
+        values = [
+            i,
+            e.full_name,
+            e.birth_date,
+            SEX_LABELS.get(e.sex, e.sex),
+            e.class_name,
+            e.commune,
+            e.village,
+            e.parent_name,
+            e.sessions_missed,
+            _W["columns"]["at_risk"] if (e.school_code, e.student_key) in school.flagged else "",
+        ]
+        _row(ws, row, values, date_cols={3}, number_cols={1, 9})
+        row += 1
+    fit_rows(ws, top + 1, row - 1)
+    page_setup(ws, f"{top}:{top}", freeze=f"C{top + 1}")
+
+
+def _return_sheet(
+    ws: Worksheet, school_name: str, report_date: date, rows: Sequence[Any], max_sessions: int
+) -> None:
+    headers = _headers(
+        *_WHO, ("parent_name", 22), ("sessions_missed", 11), ("eligibility", 18), max_sessions=max_sessions
+    )
+    widths(ws, [w for _, w in headers])
+    secondary = [e for e in rows if e.grade > PRIMARY_TOP_GRADE]
+    eligible = sum((e.sessions_missed or 0) <= max_sessions for e in secondary)
+    top = _heading(
+        ws,
+        school_name,
+        _W["returns_title"],
+        report_date,
+        summary=say(
+            "lists.returns_summary",
+            count=len(rows),
+            eligible=eligible,
+            not_eligible=len(secondary) - eligible,
+            max_sessions=max_sessions,
+        ),
+    )
+    header_row(ws, top, [h for h, _ in headers])
+    row = top + 1
+    for i, e in enumerate(rows, start=1):
+        values = [
+            i,
+            e.full_name,
+            e.birth_date,
+            SEX_LABELS.get(e.sex, e.sex),
+            e.class_name,
+            e.commune,
+            e.village,
+            e.parent_name,
+            e.sessions_missed,
+            _eligibility(e, max_sessions),
+        ]
+        _row(ws, row, values, date_cols={3}, number_cols={1, 9})
+        row += 1
+    fit_rows(ws, top + 1, row - 1)
+    page_setup(ws, f"{top}:{top}", freeze=f"C{top + 1}")
 
 
 # --- reasons ------------------------------------------------------------------------------------

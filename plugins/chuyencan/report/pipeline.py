@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from chuyencan.core.wording import catalogue
 from chuyencan.report.calendar_periods import Fortnight, report_date_on_or_before
 
 if TYPE_CHECKING:
+    from chuyencan.core.contacts import Contacts
     from chuyencan.core.mail.outbox import OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,109 @@ def write_school_risk_lists(settings: Settings, report_date: date) -> dict[str, 
     )
     # Paths only name school codes and dates; the files themselves are restricted.
     return {"report_date": report_date.isoformat(), "school_lists": len(paths)}
+
+
+PRINCIPAL_LIST = "principal_list"  # chuyencan.core.delivery's document kind
+
+
+def _contacts(settings: Settings) -> Contacts:
+    """contacts.csv of the reference folder. A folder without one (a generated province sample)
+    delivers all the same and records every recipient as having no contact (ops.contact_gap,
+    a warning): nobody is skipped silently. A file with mistakes stops the step."""
+    from chuyencan.core.contacts import CONTACTS_FILE, Contacts, load_contacts
+
+    if not (settings.reference_dir / CONTACTS_FILE).is_file():
+        log.warning("no %s in %s: lists are delivered, nobody is told", CONTACTS_FILE, settings.reference_dir)
+        return Contacts(())
+    return load_contacts(settings.reference_dir, reference_for(settings))
+
+
+def deliver_principals_lists(
+    settings: Settings, report_date: date, now: datetime | None = None
+) -> dict[str, object]:
+    """Each school's restricted list of the report date (write_school_risk_lists) into that
+    school's folder on the share, with a notice (no personal data) to its contacts."""
+    from chuyencan.core.delivery import deliver_file
+    from chuyencan.report.files import restricted_dir
+    from chuyencan.report.lists import list_file_name
+
+    engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
+    moment = now or datetime.now(UTC)
+    folder = restricted_dir(reports_dir(settings))
+    contacts = _contacts(settings)
+    delivered, new, unnotified = 0, 0, []
+    for school in ref.active_schools(report_date):
+        path = folder / list_file_name(school.code, report_date)
+        if not path.is_file():
+            continue  # nobody in any of the four parts on its list
+        done = deliver_file(
+            engine,
+            settings,
+            recipient_kind="school",
+            recipient_key=school.code,
+            document_kind=PRINCIPAL_LIST,
+            source=path,
+            period=report_date,
+            now=moment,
+            recipient_name=school.name,
+            contacts=contacts,
+        )
+        delivered += 1
+        new += done.new
+        if done.new and not done.notified:
+            unnotified.append(school.code)
+    log.info(
+        "principals' lists %s: %d delivered (%d new); no contact: %s", report_date, delivered, new, unnotified
+    )
+    return {
+        "report_date": report_date.isoformat(),
+        "principals_lists": delivered,
+        "principals_lists_new": new,
+        "schools_without_contact": unnotified,
+    }
+
+
+HOME_AFFAIRS_LIST = "home_affairs_list"  # chuyencan.core.delivery's document kind
+
+
+def deliver_home_affairs_list(
+    settings: Settings, report_date: date, now: datetime | None = None
+) -> dict[str, object]:
+    """The Home Affairs office's restricted list of pupils working in karaoke bars, restaurants
+    and guesthouses (the report's counts), written and delivered to the office's folder."""
+    from chuyencan.core.delivery import deliver_file
+    from chuyencan.report.home_affairs import write_home_affairs_list
+
+    engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
+    office = settings.home_affairs_office
+    written = write_home_affairs_list(
+        engine,
+        ref,
+        organisation_for(settings),
+        settings,
+        report_date,
+        out_dir=reports_dir(settings),
+        office=office,
+    )
+    done = deliver_file(
+        engine,
+        settings,
+        recipient_kind="office",
+        recipient_key=office,
+        document_kind=HOME_AFFAIRS_LIST,
+        source=written.path,
+        period=report_date,
+        now=now or datetime.now(UTC),
+        contacts=_contacts(settings),
+    )
+    return {
+        "report_date": report_date.isoformat(),
+        "home_affairs_office": office,
+        "home_affairs_pupils": written.pupils,
+        "home_affairs_communes": written.communes,
+        "home_affairs_delivered": done.new,
+        "home_affairs_notified": bool(done.notified),
+    }
 
 
 def email_district_report(

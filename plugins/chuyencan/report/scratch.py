@@ -31,7 +31,7 @@ _TABLES = {
     "level VARCHAR(4) NOT NULL, commune TEXT NOT NULL, status VARCHAR(16) NOT NULL, first_day_missed DATE, "
     "sessions_missed INTEGER, period VARCHAR(8), verdict VARCHAR(16), eligibility VARCHAR(24) NOT NULL, "
     "cause VARCHAR(24) NOT NULL, destination VARCHAR(24) NOT NULL, workplace VARCHAR(24) NOT NULL, "
-    "in_unit INTEGER NOT NULL, in_school INTEGER NOT NULL, verified INTEGER NOT NULL",
+    "in_unit INTEGER NOT NULL, in_school INTEGER NOT NULL, verified INTEGER NOT NULL, student_key VARCHAR(64) NOT NULL",
     # What the communes found on home visits, in force on the report date, one row per student
     # (chuyencan.report.verification_findings): overrides the school's and the police's word.
     "fortnight_verified": "student_key VARCHAR(64) NOT NULL, presence VARCHAR(16) NOT NULL, cause VARCHAR(24), "

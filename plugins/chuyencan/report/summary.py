@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from chuyencan.core import warehouse as wh
 from chuyencan.core.organisation import Organisation, ReportingUnit, UnknownUnit
@@ -88,6 +88,27 @@ def summary_parameters(
     }
 
 
+def load_unit_students(
+    conn: Connection,
+    ref: Reference,
+    org: Organisation,
+    settings: Settings,
+    report_date: date,
+    *,
+    unit: ReportingUnit,
+) -> tuple[dict[str, object], int]:
+    """Fill the scratch table fortnight_student with the students `unit`'s report counts (in
+    this transaction); returns the SQL parameters of the unit's report and the lists' count."""
+    params = summary_parameters(ref, settings, report_date, unit)
+    lists = load_latest_lists(conn, ref, report_date, params["year_start"], org)  # type: ignore[arg-type]
+    classified_texts(conn, ref, report_date)
+    load_unit_scope(conn, org, unit, report_date, UNKNOWN_COMMUNE)
+    # The communes' home visits in force on the date override the school's and police's word.
+    load_verified(conn, current_findings(conn, ref, report_date, cutoff(settings, report_date)))
+    load_fortnight_students(conn, params)
+    return params, lists
+
+
 def publish_summary(
     engine: Engine, ref: Reference, org: Organisation, settings: Settings, report_date: date, *, unit: str
 ) -> SummaryResult:
@@ -95,19 +116,13 @@ def publish_summary(
     reporting_unit = org.reporting_unit(unit, report_date)
     if reporting_unit is None:
         raise UnknownUnit(f"no reporting unit {unit!r} in force on {report_date}")
-    params = summary_parameters(ref, settings, report_date, reporting_unit)
     t, b = fortnight_summary, fortnight_breakdown
     mine_t = (t.c.report_date == report_date) & (t.c.reporting_unit == unit)
     mine_b = (b.c.report_date == report_date) & (b.c.reporting_unit == unit)
     with engine.begin() as conn:
         # Two runs of the same unit and date take turns (PostgreSQL); other units go on.
         wh.serialise(conn, f"fortnight_summary|{report_date.isoformat()}|{unit}")
-        lists = load_latest_lists(conn, ref, report_date, params["year_start"], org)  # type: ignore[arg-type]
-        classified_texts(conn, ref, report_date)
-        load_unit_scope(conn, org, reporting_unit, report_date, UNKNOWN_COMMUNE)
-        # The communes' home visits in force on the date override the school's and police's word.
-        load_verified(conn, current_findings(conn, ref, report_date, cutoff(settings, report_date)))
-        load_fortnight_students(conn, params)
+        params, lists = load_unit_students(conn, ref, org, settings, report_date, unit=reporting_unit)
         conn.execute(b.delete().where(mine_b))
         conn.execute(t.delete().where(mine_t))
         conn.execute(statement("fortnight_summary.sql"), params)

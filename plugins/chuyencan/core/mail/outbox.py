@@ -71,6 +71,7 @@ RECIPIENT_ROLES = {
     "fortnightly_report": "district office",
     "police_rejected": "district office",
     "police_counts": "district office",
+    "police_round_missing": "commune police",
     "delivery_notice": "recipient of a delivered document",
     "school_reminder": "school",
     "school_not_received": "school and its managing unit",
