@@ -14,8 +14,9 @@
    own DAG loads them as they arrive; timed apart), the files dropped since (late ones of the first week, the second
    week's by the report's time, 13:30) into the same inbox, then the whole
    fortnightly sequence (`chuyencan.orchestration.fortnight.FORTNIGHT_STEPS`, what the
-   fortnightly DAG runs: sweep, statuses, police reconciliation, early warning, summary, Excel,
-   principals' lists, emails queued), timed step by step, for both, and their ratio.
+   fortnightly DAG runs: sweep, statuses, police reconciliation, early warning, then every
+   reporting unit's summary, Excel and email (a per-unit step's time is that of all its units),
+   principals' lists, communes' verification lists), timed step by step, for both, and their ratio.
 Numbers are printed, never asserted. Targets: Friday <= 60 s, report date <= 5 min, one worker.
 """
 

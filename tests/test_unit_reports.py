@@ -411,6 +411,31 @@ def test_the_departments_report_rolls_up_its_communes_into_its_total(engine: Eng
     assert "| Toàn tỉnh |" in twin
 
 
+def test_the_status_board_lists_every_units_report_of_the_date_with_its_own_files(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from chuyencan.orchestration.ui_app import _fortnights_html
+    from chuyencan.report.status_board import fortnights
+
+    reports = tmp_path / "reports"
+    y_ty_xlsx = _write(engine, Y_TY, reports)
+    department_xlsx = _write(engine, DEPARTMENT, reports)
+    lines = fortnights(engine, reports)
+    # Each unit's own row (its top scope, keyed by its code), not the rows inside its report.
+    assert [line.unit for line in lines] == sorted([*COMMUNE_UNITS, DEPARTMENT])
+    assert {line.report_date for line in lines} == {REPORT}
+    by_unit = {line.unit: line for line in lines}
+    for code, figures in [*CHILD_ROWS.items(), (DEPARTMENT, DEPARTMENT_TOTAL)]:
+        assert by_unit[code].figures == {k: figures[k] for k in by_unit[code].figures}, code
+    assert by_unit[Y_TY].report_xlsx == y_ty_xlsx
+    assert by_unit[DEPARTMENT].report_xlsx == department_xlsx
+    assert by_unit["XA_BAN_XEO"].report_xlsx is None  # its report's files were not written here
+    html = _fortnights_html(lines)
+    assert html.count("<tr data-report=") == len(lines)
+    assert f'data-unit="{Y_TY}"' in html
+    assert f"/files/report/{REPORT.isoformat()}.xlsx?unit={Y_TY}" in html
+
+
 # --- emails and personal data ------------------------------------------------------------------------
 
 

@@ -26,7 +26,21 @@ INSERT INTO fortnight_student (
     counted_as, school_code, grade, level, commune, status, first_day_missed, sessions_missed,
     period, verdict, eligibility, cause, destination, workplace, in_unit, in_school, verified, student_key
 )
-WITH entries AS (
+WITH wanted AS (
+    -- The children the unit's report can count: on a list of one of its schools or living in
+    -- a commune it counts (the final WHERE's test, on any of their entries). Only their entries
+    -- are ranked below: a child's first entry is the same whatever the unit, and a child with
+    -- no such entry is dropped by the final WHERE anyway; ranking every child of a province
+    -- for each of its ~100 units was most of the report date's time.
+    SELECT e.student_key
+    FROM fortnight_list l
+    JOIN restricted.student_entry e ON e.submission_id = l.submission_id
+    LEFT JOIN fortnight_commune_map cm ON cm.written = e.commune
+    LEFT JOIN fortnight_unit_home h ON h.commune = COALESCE(cm.commune, :unknown_commune)
+    LEFT JOIN fortnight_unit_school us ON us.school_code = e.school_code
+    WHERE h.commune IS NOT NULL OR us.school_code IS NOT NULL
+),
+entries AS (
     SELECT 'listed' AS counted_as, d.student_key, d.school_code, d.grade, d.commune, d.status,
         d.first_day_missed, d.sessions_missed, d.reason_text, d.destination
     FROM (
@@ -37,6 +51,7 @@ WITH entries AS (
         ) AS n
         FROM fortnight_list l
         JOIN restricted.student_entry e ON e.submission_id = l.submission_id
+        WHERE e.student_key IN (SELECT student_key FROM wanted)
     ) d
     WHERE d.n = 1
     UNION ALL

@@ -52,6 +52,8 @@ COMMUNE_SCHOOL_KINDS = frozenset({"MN", "TH", "THCS", "TH&THCS"})
 # The scope of a unit's own row in its report (report.fortnight_summary): the district office's
 # report keeps the scope it always had; every other unit's is a 'unit'.
 TOP_SCOPE = {"phong_gddt": "district"}
+# Every scope a unit's own row can have (top_scope's answers): what lists each unit's report.
+TOP_SCOPES = frozenset({*TOP_SCOPE.values(), "unit"})
 # report.submission_status / attendance_weekly of a school that has no unit on the week's date
 # (school_units.csv covers every school day of every school year, so only a file for a week
 # outside them can get it).
@@ -189,7 +191,7 @@ class ReportingUnit:
 def top_scope(unit: ReportingUnit) -> str:
     """The scope of the unit's own row in its report: 'district' for a district education
     office (Bát Xát's rows keep the scope they always had), 'unit' for every other unit."""
-    return TOP_SCOPE.get(unit.kind, "unit")
+    return TOP_SCOPE.get(unit.kind, "unit")  # keep TOP_SCOPES in step
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ these, so it runs the same with or without Airflow.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -21,14 +22,36 @@ def engine_for(url: str) -> Engine:
     return wh.make_engine(url)
 
 
+def _files_state(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Each file of the reference directory with its modification time and size: a cached copy
+    is used only while this is unchanged, so an edited reference file is read again."""
+    if not directory.is_dir():
+        return ()
+    return tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.iterdir()) if p.is_file()
+    )
+
+
+# A province's report date runs its per-unit steps for ~100 units: one process reads the
+# reference and the organisation once, not once per unit and step (neither is ever modified).
+@lru_cache(maxsize=4)
+def _reference(directory: Path, state: tuple[tuple[str, int, int], ...]) -> Reference:
+    return load_reference(directory)
+
+
+@lru_cache(maxsize=4)
+def _organisation(directory: Path, state: tuple[tuple[str, int, int], ...]) -> Organisation:
+    return load_organisation(directory)
+
+
 def reference_for(settings: Settings) -> Reference:
-    return load_reference(settings.reference_dir)
+    return _reference(settings.reference_dir, _files_state(settings.reference_dir))
 
 
 def organisation_for(settings: Settings) -> Organisation:
     """The organisation's files of the reference directory, checked (OrganisationError lists
-    every problem)."""
-    return load_organisation(settings.reference_dir)
+    every problem; a failed load is not cached)."""
+    return _organisation(settings.reference_dir, _files_state(settings.reference_dir))
 
 
 def friday_of(moment: datetime | date, settings: Settings) -> date:

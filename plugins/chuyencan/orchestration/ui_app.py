@@ -5,7 +5,7 @@ entry, by `plugins/chuyencan_operations.py`). Read-only. Plugin endpoints are no
 Airflow, so every route asks the auth manager first: the JWT from the `Authorization: Bearer`
 header or the UI's `_token` cookie must be valid (401/403 otherwise) and its user allowed to
 read DAGs. It shows `report`/`ops` tables only (statuses, counts, rule codes) and serves three
-kinds of file by fixed name: the district's Excel report, its public version and a quarantined
+kinds of file by fixed name: each reporting unit's Excel report, its public version and a quarantined
 file's error report (rules and rows, personal values masked), never the workbooks themselves.
 """
 
@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -91,13 +92,14 @@ def create_app() -> FastAPI:
             _document(_gaps_html(gaps) + _fortnights_html(lines) + "".join(_week_html(b) for b in boards))
         )
 
+    # ?unit=<code>: that reporting unit's report of the date (Bát Xát's district without it).
     @app.get("/files/report/{report_date}.xlsx", dependencies=auth)
-    def report(report_date: str) -> FileResponse:
-        return _report_file(report_date, public=False)
+    def report(report_date: str, unit: str | None = None) -> FileResponse:
+        return _report_file(report_date, public=False, unit=unit)
 
     @app.get("/files/public/{report_date}.xlsx", dependencies=auth)
-    def public_report(report_date: str) -> FileResponse:
-        return _report_file(report_date, public=True)
+    def public_report(report_date: str, unit: str | None = None) -> FileResponse:
+        return _report_file(report_date, public=True, unit=unit)
 
     @app.get("/files/errors/{submission_id}.txt", dependencies=auth)
     def error_report(submission_id: int) -> FileResponse:
@@ -112,11 +114,12 @@ def create_app() -> FastAPI:
     return app
 
 
-def _report_file(report_date: str, *, public: bool) -> FileResponse:
+def _report_file(report_date: str, *, public: bool, unit: str | None = None) -> FileResponse:
+    from chuyencan.core.settings import DISTRICT_KEY
     from chuyencan.report.pipeline import reports_dir
     from chuyencan.report.status_board import report_file
 
-    path = report_file(reports_dir(_settings()), report_date, public=public)
+    path = report_file(reports_dir(_settings()), report_date, public=public, unit=unit or DISTRICT_KEY)
     if path is None:
         raise HTTPException(status_code=404, detail="no report file for this date")
     return FileResponse(path, media_type=XLSX, filename=path.name)
@@ -155,30 +158,34 @@ def _notice(text: str) -> str:
 
 
 def _fortnights_html(lines: list[FortnightLine]) -> str:
+    from chuyencan.core.settings import DISTRICT_KEY
     from chuyencan.report.status_board import HEADLINE
 
     if not lines:
         return "<h2>Fortnightly reports</h2>" + _notice("No fortnightly report published yet.")
     head = (
-        "<tr><th>report date</th><th>school-weeks expected</th><th>on time</th><th>late</th><th>missing</th>"
+        "<tr><th>report date</th><th>unit</th><th>school-weeks expected</th><th>on time</th><th>late</th><th>missing</th>"
         "<th>rejected</th><th>attendance</th><th>dropouts open</th><th>new</th><th>left locality</th>"
         "<th>unverified</th><th>returned</th><th>at risk</th><th>files</th></tr>"
     )
     rows = []
     for line in lines:
         day = line.report_date.isoformat()
+        # Each reporting unit's own files (docs/organisation.md#the-report-of-a-unit).
+        query = "" if line.unit == DISTRICT_KEY else f"?unit={quote(line.unit)}"
         links = []
         if line.report_xlsx is not None:
-            links.append(f'<a href="{URL_PREFIX}/files/report/{day}.xlsx">Excel report</a>')
+            links.append(f'<a href="{URL_PREFIX}/files/report/{day}.xlsx{query}">Excel report</a>')
         if line.public_xlsx is not None:
-            links.append(f'<a href="{URL_PREFIX}/files/public/{day}.xlsx">public version</a>')
+            links.append(f'<a href="{URL_PREFIX}/files/public/{day}.xlsx{query}">public version</a>')
         # One cell per headline figure, in status_board.HEADLINE's order (the table's header).
         cells = [
             f"<td>{_d(line.report_date)}</td>",
+            f"<td>{escape(line.unit)}</td>",
             *(_figure(k, line.figures.get(k)) for k in HEADLINE),
             f"<td>{' · '.join(links) or 'not written'}</td>",
         ]
-        rows.append(f'<tr data-report="{day}">{"".join(cells)}</tr>')
+        rows.append(f'<tr data-report="{day}" data-unit="{escape(line.unit)}">{"".join(cells)}</tr>')
     return f'<h2>Fortnightly reports</h2><table id="fortnights">{head}{"".join(rows)}</table>'
 
 

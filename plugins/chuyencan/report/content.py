@@ -454,21 +454,17 @@ def load_content(
         )
         # The schools the unit's figures cover (a department's include its communes'), whichever
         # unit each school-week was filed under.
-        statuses = [
-            r
-            for r in conn.execute(
+        # Selected in SQL by school (a province's report date loads ~100 units' content).
+        statuses = list(
+            conn.execute(
                 select(wh.report_submission_status).where(
-                    wh.report_submission_status.c.week_ending.in_(weeks)
+                    wh.report_submission_status.c.week_ending.in_(weeks),
+                    wh.report_submission_status.c.school_code.in_(sorted(unit.schools)),
                 )
             )
-            if r.school_code in unit.schools
-        ]
+        )
         attendance = _weekly_attendance(conn, year_start, report_date, unit.schools)
-        dropouts_by_school_week = {
-            school: weeks_
-            for school, weeks_ in _weekly_open_dropouts(conn, year_start, report_date).items()
-            if school in unit.schools
-        }
+        dropouts_by_school_week = _weekly_open_dropouts(conn, year_start, report_date, unit.schools)
         # Communes this report names for two fortnights without a verification return: its own
         # and those of the units rolled up into it.
         overdue = tuple(overdue_communes(conn, report_date, {unit.code, *(c.code for c in unit.children)}))
@@ -675,15 +671,17 @@ def _weekly_attendance(
     return {week: (1.0 - int(a) / int(s)) if s else None for week, s, a in rows}
 
 
-def _weekly_open_dropouts(conn: Any, start: date, end: date) -> dict[str, dict[date, int]]:
-    """Students with status bo_hoc on each school's file in effect for each week: counts only."""
+def _weekly_open_dropouts(
+    conn: Any, start: date, end: date, schools: frozenset[str]
+) -> dict[str, dict[date, int]]:
+    """Students with status bo_hoc on each of `schools`' file in effect for each week: counts only."""
     cs, se = wh.ops_current_submission, wh.restricted_student_entry
     rows = conn.execute(
         select(cs.c.school_code, cs.c.week_ending, func.count(se.c.student_key))
         .select_from(
             cs.outerjoin(se, and_(se.c.submission_id == cs.c.submission_id, se.c.status == "bo_hoc"))
         )
-        .where(cs.c.week_ending.between(start, end))
+        .where(cs.c.week_ending.between(start, end), cs.c.school_code.in_(sorted(schools)))
         .group_by(cs.c.school_code, cs.c.week_ending)
     ).all()
     out: dict[str, dict[date, int]] = {}

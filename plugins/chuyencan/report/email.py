@@ -22,8 +22,7 @@ from sqlalchemy import Engine
 
 from chuyencan.core.mail.outbox import queue_email
 from chuyencan.core.mail.render import MAX_TABLE_ROWS, RenderedEmail, render_email
-from chuyencan.core.organisation import load_organisation
-from chuyencan.core.reference import load_reference
+from chuyencan.core.runs import organisation_for, reference_for
 from chuyencan.core.settings import DISTRICT_KEY, Settings
 from chuyencan.report import markdown
 from chuyencan.report.content import ReportContent, load_content, status_text
@@ -92,11 +91,11 @@ def queue_district_report(
     """Queue a unit's report email (Bát Xát's district by default); True if a new email was
     queued."""
     if isinstance(unit, str):
-        unit = report_unit(load_organisation(settings.reference_dir), unit, report_date)
+        unit = report_unit(organisation_for(settings), unit, report_date)
     content = load_content(
         engine,
         report_date,
-        load_reference(settings.reference_dir),
+        reference_for(settings),
         unit=unit,
         max_sessions=settings.eligibility_max_sessions,
     )

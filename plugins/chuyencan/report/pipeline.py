@@ -91,7 +91,6 @@ def write_excel_report(settings: Settings, report_date: date, unit: str | None =
     """A reporting unit's report (.xlsx, .md, .html) and its public version (small counts
     hidden); Bát Xát's district by default. The letterhead, wording and recipients are the
     unit's, from the organisation's reference files."""
-    from chuyencan.core.organisation import load_organisation
     from chuyencan.core.settings import DISTRICT_KEY
     from chuyencan.report.content import load_content
     from chuyencan.report.excel import write_report_files
@@ -99,7 +98,7 @@ def write_excel_report(settings: Settings, report_date: date, unit: str | None =
     from chuyencan.report.unit import report_unit
 
     engine, ref = engine_for(settings.warehouse_url), reference_for(settings)
-    who = report_unit(load_organisation(settings.reference_dir), unit or DISTRICT_KEY, report_date)
+    who = report_unit(organisation_for(settings), unit or DISTRICT_KEY, report_date)
     content = load_content(engine, report_date, ref, unit=who, max_sessions=settings.eligibility_max_sessions)
     files = write_report_files(content, reports_dir(settings))
     public = write_public_report(content, reports_dir(settings))
@@ -236,14 +235,13 @@ def email_district_report(
 ) -> dict[str, object]:
     """Queue the report email of the unit whose files `write_excel_report` wrote (its "unit"),
     or of `unit`; Bát Xát's district by default."""
-    from chuyencan.core.organisation import load_organisation
     from chuyencan.core.settings import DISTRICT_KEY
     from chuyencan.report.email import queue_district_report
     from chuyencan.report.files import ReportFiles
     from chuyencan.report.unit import report_unit
 
     code = unit or files.get("unit") or DISTRICT_KEY
-    who = report_unit(load_organisation(settings.reference_dir), code, report_date)
+    who = report_unit(organisation_for(settings), code, report_date)
     report_files = ReportFiles(
         xlsx=Path(files["xlsx"]), markdown=Path(files["markdown"]), html=Path(files["html"])
     )
@@ -268,12 +266,11 @@ def report_is_out(settings: Settings, report_date: date, unit: str | None = None
     after)."""
     from sqlalchemy import func, select
 
-    from chuyencan.core.organisation import load_organisation
     from chuyencan.core.schema import fortnight_summary as t
     from chuyencan.report.files import report_files
     from chuyencan.report.unit import report_unit
 
-    org = load_organisation(settings.reference_dir)
+    org = organisation_for(settings)
     codes = [unit] if unit else [u.code for u in org.reporting_units_in_force(report_date)]
     units = [report_unit(org, code, report_date) for code in codes]
     if not units:

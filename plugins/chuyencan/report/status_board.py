@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, select
 
 from chuyencan.core import schema as wh
+from chuyencan.core.organisation import TOP_SCOPES
 from chuyencan.core.schema import fortnight_summary
 from chuyencan.core.settings import DISTRICT_KEY
 
@@ -35,6 +36,7 @@ HEADLINE = (
     "at_risk",
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_UNIT_CODE = re.compile(r"^[A-Z0-9_]+$")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class FortnightLine:
     figures: dict[str, float | int | None]
     report_xlsx: Path | None
     public_xlsx: Path | None
+    unit: str = DISTRICT_KEY  # the reporting unit whose report it is
 
 
 def week_board(engine: Engine, week: date) -> WeekBoard:
@@ -129,20 +132,34 @@ def _boards(engine: Engine, weeks: Sequence[date]) -> list[WeekBoard]:
 
 
 def fortnights(engine: Engine, reports_dir: Path, limit: int = 6) -> list[FortnightLine]:
+    """Every reporting unit's report of the latest `limit` report dates, newest first: each
+    unit's own row (scope `organisation.top_scope` of the unit, keyed by its own code), the
+    district's before the others of a date, then by unit code."""
     fs = fortnight_summary
+    own = and_(fs.c.scope.in_(sorted(TOP_SCOPES)), fs.c.scope_key == fs.c.reporting_unit)
     with engine.connect() as conn:
+        dates = list(
+            conn.execute(
+                select(fs.c.report_date).where(own).distinct().order_by(fs.c.report_date.desc()).limit(limit)
+            ).scalars()
+        )
         rows = conn.execute(
-            select(fs.c.report_date, *(fs.c[name] for name in HEADLINE))
-            .where(fs.c.scope == "district")
-            .order_by(fs.c.report_date.desc())
-            .limit(limit)
+            select(
+                fs.c.report_date, fs.c.reporting_unit, fs.c.scope, *(fs.c[name] for name in HEADLINE)
+            ).where(own, fs.c.report_date.in_(dates))
         ).all()
+    rows = sorted(rows, key=lambda r: (-r.report_date.toordinal(), r.scope != "district", r.reporting_unit))
     return [
         FortnightLine(
             report_date=row.report_date,
             figures={name: getattr(row, name) for name in HEADLINE},
-            report_xlsx=report_file(reports_dir, row.report_date.isoformat(), public=False),
-            public_xlsx=report_file(reports_dir, row.report_date.isoformat(), public=True),
+            report_xlsx=report_file(
+                reports_dir, row.report_date.isoformat(), public=False, unit=row.reporting_unit
+            ),
+            public_xlsx=report_file(
+                reports_dir, row.report_date.isoformat(), public=True, unit=row.reporting_unit
+            ),
+            unit=row.reporting_unit,
         )
         for row in rows
     ]
@@ -177,12 +194,19 @@ def fortnight_note(report_date: date, figures: dict[str, float | int | None] | N
     )
 
 
-def report_file(reports_dir: Path, report_date: str, *, public: bool) -> Path | None:
-    """The district's Excel report of a date, or its public version; None if not written."""
-    if not _ISO_DATE.match(report_date):
+def report_file(
+    reports_dir: Path, report_date: str, *, public: bool, unit: str = DISTRICT_KEY
+) -> Path | None:
+    """A unit's Excel report of a date (Bát Xát's district by default), or its public version;
+    None if not written (or the date or code is not one)."""
+    if not _ISO_DATE.match(report_date) or not _UNIT_CODE.match(unit):
         return None
-    stem = "bao_cao_cong_khai" if public else "bao_cao_chuyen_can"
-    path = reports_dir / f"{stem}_{report_date}.xlsx"
+    from chuyencan.report.files import REPORT_STEM, dated_stem
+
+    stem = "bao_cao_cong_khai" if public else REPORT_STEM
+    # Named as chuyencan.report.unit.ReportUnit.file_tag names them: no tag for Bát Xát's district.
+    tag = "" if unit == DISTRICT_KEY else unit
+    path = reports_dir / f"{dated_stem(stem, date.fromisoformat(report_date), tag)}.xlsx"
     return path if path.is_file() else None
 
 
