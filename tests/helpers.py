@@ -29,6 +29,32 @@ airflow_allowed = True
 # `make test-fast` sets this: property-based tests try fewer examples there.
 FAST = os.environ.get("CHUYENCAN_FAST_TESTS") == "1"
 
+# The fortnight_summary figure columns in the report's order: about schools, then about children.
+SCHOOL_COLUMNS = (
+    "schools_expected",
+    "submissions_on_time",
+    "submissions_late",
+    "submissions_missing",
+    "submissions_rejected",
+    "enrolled",
+)
+CHILD_COLUMNS = (
+    "dropouts_open",
+    "dropouts_new",
+    "dropouts_summer",
+    "dropouts_hk1",
+    "dropouts_hk2",
+    "dropouts_after_tet",
+    "left_locality",
+    "in_locality",
+    "unverified",
+    "eligible_to_continue",
+    "not_eligible",
+    "returned",
+    "at_risk",
+)
+SUMMARY_COLUMNS = (*SCHOOL_COLUMNS, "attendance_rate", *CHILD_COLUMNS)
+
 
 def examples(n: int) -> int:
     """How many examples a property-based test tries: `n` in the full suite, a fifth of it (at
