@@ -43,10 +43,9 @@ from chuyencan.core.sheet_style import (
     CENTER,
     DATE_FORMAT,
     LEFT,
-    OVERFLOW,
     RIGHT,
+    confidential_heading,
     fit_rows,
-    font,
     header_row,
     page_setup,
     put,
@@ -212,21 +211,15 @@ def _headers(*columns: tuple[str, float], **values: object) -> list[tuple[str, f
 
 
 def _heading(ws: Worksheet, school_name: str, title: str, report_date: date, *, summary: str) -> int:
-    # Heading lines overflow into the empty cells to their right; no merged cells: a
-    # province writes hundreds of these files and merging is the slowest thing openpyxl does.
-    put(ws, 1, 1, school_name.upper(), style=font(12, bold=True), align=OVERFLOW)
-    put(ws, 2, 1, CONFIDENTIAL, style=font(11, bold=True, color="C00000"), align=OVERFLOW)
-    put(ws, 3, 1, title, style=font(14, bold=True), align=OVERFLOW)
-    ws.row_dimensions[3].height = 24
-    put(
+    confidential_heading(
         ws,
-        4,
         1,
-        say("lists.as_of", date=f"{report_date:%d/%m/%Y}"),
-        style=font(12, italic=True),
-        align=OVERFLOW,
+        holder=school_name.upper(),
+        confidential=CONFIDENTIAL,
+        title=title,
+        as_of=say("lists.as_of", date=f"{report_date:%d/%m/%Y}"),
+        summary=summary,
     )
-    put(ws, 5, 1, summary, style=font(12), align=OVERFLOW)
     return 7
 
 
