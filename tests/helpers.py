@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from chuyencan.core.runs import engine_for
-from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.settings import TIMEZONE, Settings
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 # Set by conftest before each test: whether it carries the `airflow` marker.
@@ -81,6 +81,21 @@ def load_dag(dag_id: str) -> Any:
     dag = bag.get_dag(dag_id)
     assert dag is not None
     return dag
+
+
+def sample_settings(sample: Any, base: Path, **extra: Any) -> Settings:
+    """Settings reading a generated sample's inboxes and reference, a SQLite warehouse under
+    `base`/work and the district's address; `extra` adds or overrides fields."""
+    fields: dict[str, Any] = {
+        "inbox": sample.inbox,
+        "police_inbox": sample.police_inbox,
+        "work_dir": base / "work",
+        "warehouse_url": f"sqlite:///{base / 'work' / 'warehouse.db'}",
+        "reference_dir": sample.reference_dir,
+        "district_emails": ("pgd.batxat@example.org",),
+        "settle_seconds": 0,
+    }
+    return Settings(**(fields | extra))
 
 
 def warehouse_conn(url: str) -> str:
