@@ -21,13 +21,39 @@ import pytest
 from sqlalchemy import text
 
 from chuyencan.core.runs import engine_for
-from chuyencan.core.settings import TIMEZONE
+from chuyencan.core.settings import TIMEZONE, Settings
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 # Set by conftest before each test: whether it carries the `airflow` marker.
 airflow_allowed = True
 # `make test-fast` sets this: property-based tests try fewer examples there.
 FAST = os.environ.get("CHUYENCAN_FAST_TESTS") == "1"
+
+# The fortnight_summary figure columns in the report's order: about schools, then about children.
+SCHOOL_COLUMNS = (
+    "schools_expected",
+    "submissions_on_time",
+    "submissions_late",
+    "submissions_missing",
+    "submissions_rejected",
+    "enrolled",
+)
+CHILD_COLUMNS = (
+    "dropouts_open",
+    "dropouts_new",
+    "dropouts_summer",
+    "dropouts_hk1",
+    "dropouts_hk2",
+    "dropouts_after_tet",
+    "left_locality",
+    "in_locality",
+    "unverified",
+    "eligible_to_continue",
+    "not_eligible",
+    "returned",
+    "at_risk",
+)
+SUMMARY_COLUMNS = (*SCHOOL_COLUMNS, "attendance_rate", *CHILD_COLUMNS)
 
 
 def examples(n: int) -> int:
@@ -55,6 +81,21 @@ def load_dag(dag_id: str) -> Any:
     dag = bag.get_dag(dag_id)
     assert dag is not None
     return dag
+
+
+def sample_settings(sample: Any, base: Path, **extra: Any) -> Settings:
+    """Settings reading a generated sample's inboxes and reference, a SQLite warehouse under
+    `base`/work and the district's address; `extra` adds or overrides fields."""
+    fields: dict[str, Any] = {
+        "inbox": sample.inbox,
+        "police_inbox": sample.police_inbox,
+        "work_dir": base / "work",
+        "warehouse_url": f"sqlite:///{base / 'work' / 'warehouse.db'}",
+        "reference_dir": sample.reference_dir,
+        "district_emails": ("pgd.batxat@example.org",),
+        "settle_seconds": 0,
+    }
+    return Settings(**(fields | extra))
 
 
 def warehouse_conn(url: str) -> str:

@@ -37,7 +37,7 @@ from chuyencan.report.phrase_rules import place_rules
 from chuyencan.report.verification_pipeline import collect_verification_returns
 from chuyencan.report.verification_sheet import COLUMN_NUMBER, HEADER_ROW, SHEET_LIST, SHEET_VILLAGES, W
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
-from tests.helpers import local
+from tests.helpers import local, sample_settings
 from tests.test_report_truth import assert_additive as _assert_additive
 from tests.test_report_truth import read_published
 
@@ -119,16 +119,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     base = tmp_path_factory.mktemp("verification")
     sample = generate(base / "sample", seed=7, scale="district", first_week=FIRST_LIST, last_week=LIST_DATE)
-    settings = Settings(
-        inbox=sample.inbox,
-        police_inbox=sample.police_inbox,
-        work_dir=base / "work",
-        warehouse_url=f"sqlite:///{base / 'work' / 'warehouse.db'}",
-        reference_dir=sample.reference_dir,
-        district_emails=("pgd.batxat@example.org",),
-        settle_seconds=0,
-        delivery_dir=base / "share",
-    )
+    settings = sample_settings(sample, base, delivery_dir=base / "share")
     engine_for.cache_clear()
     prepare_warehouse(settings)
     assert collect_new_files(settings, now=local(LIST_DATE, 8))["accepted"] > 0

@@ -27,6 +27,7 @@ from chuyencan.core.delivery import (
     FILE_MODE,
     PASS_THROUGH_MODE,
     RECIPIENT_DIR_MODE,
+    Delivery,
     deliver_file,
     purge_expired_deliveries,
     recipient_folder,
@@ -68,6 +69,29 @@ def a_list(folder: Path, name: str, content: str) -> Path:
     path = folder / name
     path.write_text(f"{CHILD}\n{content}\n", encoding="utf-8")
     return path
+
+
+def to_a_mu_sung(
+    engine: Engine,
+    settings: Settings,
+    source: Path,
+    *,
+    document_kind: str = "principal_list",
+    now: datetime = NOW,
+    recipient_name: str | None = None,
+) -> Delivery:
+    """Deliver `source` to the school BX-AMS for the report date PERIOD."""
+    return deliver_file(
+        engine,
+        settings,
+        recipient_kind="school",
+        recipient_key="BX-AMS",
+        document_kind=document_kind,
+        source=source,
+        period=PERIOD,
+        now=now,
+        recipient_name=recipient_name,
+    )
 
 
 def rows(engine: Engine) -> list[dict[str, Any]]:
@@ -164,17 +188,7 @@ def test_a_delivery_is_copied_restricted_recorded_and_announced_once(
 ) -> None:
     settings, engine, tmp = setup["settings"], setup["engine"], setup["tmp"]
     source = a_list(tmp / "out", "danh_sach_BX-AMS_2025-04-04.xlsx", "v1")
-    first = deliver_file(
-        engine,
-        settings,
-        recipient_kind="school",
-        recipient_key="BX-AMS",
-        document_kind="principal_list",
-        source=source,
-        period=PERIOD,
-        now=NOW,
-        recipient_name="Trường PTDTBT TH&THCS A Mú Sung",
-    )
+    first = to_a_mu_sung(engine, settings, source, recipient_name="Trường PTDTBT TH&THCS A Mú Sung")
     assert first.new
     assert first.path == settings.share_dir / "school" / "BX-AMS" / source.name
     assert first.path.read_bytes() == source.read_bytes()
@@ -187,31 +201,13 @@ def test_a_delivery_is_copied_restricted_recorded_and_announced_once(
 
     # The same bytes again (a rerun): no copy, no row, no email.
     mtime = first.path.stat().st_mtime_ns
-    again = deliver_file(
-        engine,
-        settings,
-        recipient_kind="school",
-        recipient_key="BX-AMS",
-        document_kind="principal_list",
-        source=source,
-        period=PERIOD,
-        now=NOW + timedelta(hours=1),
-    )
+    again = to_a_mu_sung(engine, settings, source, now=NOW + timedelta(hours=1))
     assert (again.new, again.delivery_id) == (False, first.delivery_id)
     assert summarise([first, again]) == {"delivered": 1, "unchanged": 1, "notices": 1, "no_contact": []}
     assert first.path.stat().st_mtime_ns == mtime
     # A second document in the same batch: the one queued email grows to list both.
     other = a_list(tmp / "out", "danh_sach_xac_minh_2025-04-04.xlsx", "v1")
-    deliver_file(
-        engine,
-        settings,
-        recipient_kind="school",
-        recipient_key="BX-AMS",
-        document_kind="commune_verification_list",
-        source=other,
-        period=PERIOD,
-        now=NOW,
-    )
+    to_a_mu_sung(engine, settings, other, document_kind="commune_verification_list")
     recorded = rows(engine)
     assert len(recorded) == 2
     assert recorded[0]["sha256"] == first.sha256
@@ -234,16 +230,7 @@ def test_a_delivery_is_copied_restricted_recorded_and_announced_once(
 
     # Changed bytes later, after the batch's email went out: a new delivery, its own email.
     source.write_text(f"{CHILD}\nv2\n", encoding="utf-8")
-    changed = deliver_file(
-        engine,
-        settings,
-        recipient_kind="school",
-        recipient_key="BX-AMS",
-        document_kind="principal_list",
-        source=source,
-        period=PERIOD,
-        now=NOW + timedelta(days=1),
-    )
+    changed = to_a_mu_sung(engine, settings, source, now=NOW + timedelta(days=1))
     assert changed.new
     assert changed.path.read_text(encoding="utf-8").endswith("v2\n")
     assert len(rows(engine)) == 3
@@ -310,16 +297,10 @@ def test_unknown_document_kinds_and_hidden_names_are_refused_before_anything_is_
     settings, engine, tmp = setup["settings"], setup["engine"], setup["tmp"]
     source = a_list(tmp / "out", "x.xlsx", "v1")
     with pytest.raises(ValueError, match=r"no name in include/wording/mail\.vi\.json"):
-        deliver_file(
-            engine, settings, recipient_kind="school", recipient_key="BX-AMS", document_kind="secret_list",
-            source=source, period=PERIOD, now=NOW,
-        )  # fmt: skip
+        to_a_mu_sung(engine, settings, source, document_kind="secret_list")
     hidden = a_list(tmp / "out", ".x.xlsx", "v1")
     with pytest.raises(ValueError, match="plain, visible file name"):
-        deliver_file(
-            engine, settings, recipient_kind="school", recipient_key="BX-AMS", document_kind="principal_list",
-            source=hidden, period=PERIOD, now=NOW,
-        )  # fmt: skip
+        to_a_mu_sung(engine, settings, hidden)
     assert not settings.share_dir.exists()
     assert rows(engine) == []
 
@@ -364,10 +345,7 @@ def test_the_police_retention_step_purges_deliveries_too(setup: dict[str, Any]) 
     from chuyencan.police.pipeline import apply_retention
 
     settings, engine, tmp = setup["settings"], setup["engine"], setup["tmp"]
-    done = deliver_file(
-        engine, settings, recipient_kind="school", recipient_key="BX-AMS", document_kind="principal_list",
-        source=a_list(tmp / "out", "a.xlsx", "v"), period=PERIOD, now=NOW,
-    )  # fmt: skip
+    done = to_a_mu_sung(engine, settings, a_list(tmp / "out", "a.xlsx", "v"))
     summary = apply_retention(settings, NOW + timedelta(days=settings.delivery_retention_days + 1))
     assert summary["deliveries_expired"] == 1
     assert not done.path.exists()

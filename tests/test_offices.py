@@ -45,7 +45,7 @@ from chuyencan.report.files import report_files
 from chuyencan.report.lists import SHEET_ABSENCES, SHEET_DROPOUTS, SHEET_RETURNS, SHEET_RISK
 from chuyencan.report.offices import HOME_AFFAIRS_WORKPLACES, SHEET_HOME_AFFAIRS, SHEET_POLICE
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse, send_emails
-from tests.helpers import body, local, received, smtp_conn
+from tests.helpers import body, local, received, sample_settings, smtp_conn
 from tests.report_truth import fortnight_truth, police_round_of
 
 REPORT_DATE = date(2025, 4, 4)
@@ -75,16 +75,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # One post sends (again) within the round: on time. (The 01/04 extracts verify people up
     # to 01/04 and cannot have been sent before.)
     _touch(sample.police_inbox / f"{ON_TIME_COMMUNE[0]}_2025-03-04.csv", local(date(2025, 3, 28), 16))
-    settings = Settings(
-        inbox=sample.inbox,
-        police_inbox=sample.police_inbox,
-        work_dir=base / "work",
-        warehouse_url=f"sqlite:///{base / 'work' / 'warehouse.db'}",
-        reference_dir=sample.reference_dir,
-        district_emails=("pgd.batxat@example.org",),
-        delivery_dir=base / "share",
-        settle_seconds=0,
-    )
+    settings = sample_settings(sample, base, delivery_dir=base / "share")
     engine_for.cache_clear()
     mp = pytest.MonkeyPatch()
     logs: list[str] = []

@@ -34,6 +34,7 @@ from chuyencan.report.email import queue_district_report
 from chuyencan.report.excel import write_report
 from chuyencan.report.files import ReportFiles
 from chuyencan.report.lists import reason_labels, write_school_risk_lists
+from tests.helpers import SUMMARY_COLUMNS
 from tests.workbook_snapshot import golden, workbook_snapshot
 
 REPORT = date(2025, 4, 4)
@@ -48,28 +49,7 @@ INJECTED_COMMUNE = "@SUM(1+1)*cmd"
 
 # --- the scenario -----------------------------------------------------------------------------
 
-COLUMNS = (
-    "schools_expected",
-    "submissions_on_time",
-    "submissions_late",
-    "submissions_missing",
-    "submissions_rejected",
-    "enrolled",
-    "attendance_rate",
-    "dropouts_open",
-    "dropouts_new",
-    "dropouts_summer",
-    "dropouts_hk1",
-    "dropouts_hk2",
-    "dropouts_after_tet",
-    "left_locality",
-    "in_locality",
-    "unverified",
-    "eligible_to_continue",
-    "not_eligible",
-    "returned",
-    "at_risk",
-)
+COLUMNS = SUMMARY_COLUMNS
 
 
 def _figures(*values: float | None) -> dict[str, Any]:

@@ -22,10 +22,10 @@ from sqlalchemy import select, text
 
 from chuyencan.core.reference import load_reference
 from chuyencan.core.schema import fortnight_breakdown, fortnight_summary
-from chuyencan.core.settings import Settings
 from chuyencan.orchestration.fortnight import publish_fortnight
 from chuyencan.report.dimensions import BREAKDOWN_CATEGORIES, BREAKDOWN_TOTALS, UNKNOWN_COMMUNE
 from chuyencan.submissions.pipeline import collect_new_files, engine_for, prepare_warehouse
+from tests.helpers import sample_settings
 from tests.report_truth import fortnight_truth, police_round_of
 
 REPORT_DATE = date(2025, 4, 4)
@@ -67,15 +67,7 @@ def publish_sample(
     from chuyencan_dev.synth import generate
 
     sample = generate(base / "sample", seed=seed, scale=scale, first_week=first_week, last_week=REPORT_DATE)
-    settings = Settings(
-        inbox=sample.inbox,
-        police_inbox=sample.police_inbox,
-        work_dir=base / "work",
-        warehouse_url=f"sqlite:///{base / 'work' / 'warehouse.db'}",
-        reference_dir=sample.reference_dir,
-        district_emails=("pgd.batxat@example.org",),
-        settle_seconds=0,
-    )
+    settings = sample_settings(sample, base)
     engine_for.cache_clear()
     prepare_warehouse(settings)
     assert collect_new_files(settings, now=datetime(2025, 4, 4, 8, tzinfo=UTC))["accepted"] > 0

@@ -26,34 +26,11 @@ from chuyencan.orchestration.fortnight import publish_fortnight
 from chuyencan.police import pipeline as police
 from chuyencan.report.dimensions import UNKNOWN_COMMUNE
 from chuyencan.submissions.pipeline import collect_new_files, prepare_warehouse
+from tests.helpers import CHILD_COLUMNS, SCHOOL_COLUMNS
 from tests.report_truth import fortnight_truth, police_round_of
 
 REPORT_DATE = date(2025, 10, 3)  # a report Friday of 2025-26 (weeks ending 26 Sep and 3 Oct)
 DEPARTMENT = "SO_GDDT_LAO_CAI"
-# Figures about children (their home commune decides the unit) and about schools.
-CHILD_COLUMNS = (
-    "dropouts_open",
-    "dropouts_new",
-    "dropouts_summer",
-    "dropouts_hk1",
-    "dropouts_hk2",
-    "dropouts_after_tet",
-    "left_locality",
-    "in_locality",
-    "unverified",
-    "eligible_to_continue",
-    "not_eligible",
-    "returned",
-    "at_risk",
-)
-SCHOOL_COLUMNS = (
-    "schools_expected",
-    "submissions_on_time",
-    "submissions_late",
-    "submissions_missing",
-    "submissions_rejected",
-    "enrolled",
-)
 # Exactly the truth; left_locality is what the police matching found, at most the truth (the
 # matcher's own tests measure what it misses).
 TRUTH_COLUMNS = ("dropouts_open", "eligible_to_continue", "not_eligible", "returned")

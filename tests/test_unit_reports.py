@@ -33,6 +33,7 @@ from chuyencan.report.email import queue_district_report
 from chuyencan.report.excel import write_report, write_report_files
 from chuyencan.report.public import write_public_report
 from chuyencan.report.unit import report_unit
+from tests.helpers import SUMMARY_COLUMNS
 
 REPORT = date(2025, 10, 3)
 WEEK_1, WEEK_2 = date(2025, 9, 26), date(2025, 10, 3)
@@ -51,28 +52,7 @@ COMMUNE_UNITS = (
     "XA_Y_TY",
 )
 
-COLUMNS = (
-    "schools_expected",
-    "submissions_on_time",
-    "submissions_late",
-    "submissions_missing",
-    "submissions_rejected",
-    "enrolled",
-    "attendance_rate",
-    "dropouts_open",
-    "dropouts_new",
-    "dropouts_summer",
-    "dropouts_hk1",
-    "dropouts_hk2",
-    "dropouts_after_tet",
-    "left_locality",
-    "in_locality",
-    "unverified",
-    "eligible_to_continue",
-    "not_eligible",
-    "returned",
-    "at_risk",
-)
+COLUMNS = SUMMARY_COLUMNS
 COUNTS = tuple(c for c in COLUMNS if c != "attendance_rate")
 
 

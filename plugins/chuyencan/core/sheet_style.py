@@ -118,6 +118,21 @@ def header_row(
     ws.row_dimensions[row].height = height
 
 
+def confidential_heading(
+    ws: Worksheet, col: int, *, holder: str, confidential: str, title: str, as_of: str, summary: str
+) -> None:
+    """Rows 1-5 of a restricted list from column `col`: who holds it, the confidentiality line
+    in red, the title, the date and a one-line summary. The lines overflow into the empty cells
+    to their right; no merged cells: a province writes hundreds of these files and merging is
+    the slowest thing openpyxl does."""
+    put(ws, 1, col, holder, style=font(12, bold=True), align=OVERFLOW)
+    put(ws, 2, col, confidential, style=font(11, bold=True, color="C00000"), align=OVERFLOW)
+    put(ws, 3, col, title, style=font(14, bold=True), align=OVERFLOW)
+    ws.row_dimensions[3].height = 24
+    put(ws, 4, col, as_of, style=font(12, italic=True), align=OVERFLOW)
+    put(ws, 5, col, summary, style=font(12), align=OVERFLOW)
+
+
 def widths(ws: Worksheet, values: Sequence[float]) -> None:
     for i, width in enumerate(values, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width

@@ -32,6 +32,7 @@ from chuyencan.core.sheet_style import (
     OVERFLOW,
     RIGHT,
     TOTAL_FILL,
+    confidential_heading,
     fit_rows,
     font,
     header_row,
@@ -191,18 +192,6 @@ def _list_sheet(
     widths(ws, [c.width for c in COLUMNS])
     counts = Counter(c.status for c in cases)
     villages = {village_key(c.village) for c in cases}
-    put(ws, 1, 2, W("heading.office", commune_upper=label.upper()), style=font(12, bold=True), align=OVERFLOW)
-    put(ws, 2, 2, W("heading.confidential"), style=font(11, bold=True, color="C00000"), align=OVERFLOW)
-    put(ws, 3, 2, W("heading.title"), style=font(14, bold=True), align=OVERFLOW)
-    ws.row_dimensions[3].height = 24
-    put(
-        ws,
-        4,
-        2,
-        W("heading.as_of", date=f"{report_date:%d/%m/%Y}"),
-        style=font(12, italic=True),
-        align=OVERFLOW,
-    )
     summary = (
         W(
             "heading.summary",
@@ -215,7 +204,15 @@ def _list_sheet(
         if cases
         else W("heading.empty")
     )
-    put(ws, 5, 2, summary, style=font(12), align=OVERFLOW)
+    confidential_heading(
+        ws,
+        2,
+        holder=W("heading.office", commune_upper=label.upper()),
+        confidential=W("heading.confidential"),
+        title=W("heading.title"),
+        as_of=W("heading.as_of", date=f"{report_date:%d/%m/%Y}"),
+        summary=summary,
+    )
     put(ws, 6, 2, W("heading.instructions"), style=font(11, italic=True), align=OVERFLOW)
     first_fill = min(i for i, c in enumerate(COLUMNS, start=1) if c.fill)
     put(ws, HEADER_ROW - 1, first_fill, W("fill_group"), style=font(11, bold=True), align=OVERFLOW)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -43,10 +43,9 @@ from chuyencan.core.sheet_style import (
     CENTER,
     DATE_FORMAT,
     LEFT,
-    OVERFLOW,
     RIGHT,
+    confidential_heading,
     fit_rows,
-    font,
     header_row,
     page_setup,
     put,
@@ -212,21 +211,15 @@ def _headers(*columns: tuple[str, float], **values: object) -> list[tuple[str, f
 
 
 def _heading(ws: Worksheet, school_name: str, title: str, report_date: date, *, summary: str) -> int:
-    # Heading lines overflow into the empty cells to their right; no merged cells: a
-    # province writes hundreds of these files and merging is the slowest thing openpyxl does.
-    put(ws, 1, 1, school_name.upper(), style=font(12, bold=True), align=OVERFLOW)
-    put(ws, 2, 1, CONFIDENTIAL, style=font(11, bold=True, color="C00000"), align=OVERFLOW)
-    put(ws, 3, 1, title, style=font(14, bold=True), align=OVERFLOW)
-    ws.row_dimensions[3].height = 24
-    put(
+    confidential_heading(
         ws,
-        4,
         1,
-        say("lists.as_of", date=f"{report_date:%d/%m/%Y}"),
-        style=font(12, italic=True),
-        align=OVERFLOW,
+        holder=school_name.upper(),
+        confidential=CONFIDENTIAL,
+        title=title,
+        as_of=say("lists.as_of", date=f"{report_date:%d/%m/%Y}"),
+        summary=summary,
     )
-    put(ws, 5, 1, summary, style=font(12), align=OVERFLOW)
     return 7
 
 
@@ -375,24 +368,12 @@ def _absence_sheet(ws: Worksheet, school_name: str, report_date: date, school: _
         summary=say("lists.absences_summary", count=len(rows)),
     )
     header_row(ws, top, [h for h, _ in headers])
-    row = top + 1
-    for i, e in enumerate(rows, start=1):
-        values = [
-            i,
-            e.full_name,
-            e.birth_date,
-            SEX_LABELS.get(e.sex, e.sex),
-            e.class_name,
-            e.commune,
-            e.village,
-            e.parent_name,
-            e.sessions_missed,
-            _W["columns"]["at_risk"] if (e.school_code, e.student_key) in school.flagged else "",
-        ]
-        _row(ws, row, values, date_cols={3}, number_cols={1, 9})
-        row += 1
-    fit_rows(ws, top + 1, row - 1)
-    page_setup(ws, f"{top}:{top}", freeze=f"C{top + 1}")
+    _pupil_rows(
+        ws,
+        top,
+        rows,
+        lambda e: _W["columns"]["at_risk"] if (e.school_code, e.student_key) in school.flagged else "",
+    )
 
 
 def _return_sheet(
@@ -418,6 +399,11 @@ def _return_sheet(
         ),
     )
     header_row(ws, top, [h for h, _ in headers])
+    _pupil_rows(ws, top, rows, lambda e: _eligibility(e, max_sessions))
+
+
+def _pupil_rows(ws: Worksheet, top: int, rows: Sequence[Any], last: Callable[[Any], object]) -> None:
+    """One row per pupil under the header at ``top``: who, parent, sessions missed, then ``last``."""
     row = top + 1
     for i, e in enumerate(rows, start=1):
         values = [
@@ -430,7 +416,7 @@ def _return_sheet(
             e.village,
             e.parent_name,
             e.sessions_missed,
-            _eligibility(e, max_sessions),
+            last(e),
         ]
         _row(ws, row, values, date_cols={3}, number_cols={1, 9})
         row += 1

@@ -20,6 +20,7 @@ school, the week and the deadline: no child's data.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from chuyencan.core.contacts import Contacts, note_contact_gap
 from chuyencan.core.mail.outbox import queue_email
 from chuyencan.core.mail.render import (
     TEMPLATE_DIR,
+    RenderedEmail,
     environment,
     format_date,
     format_datetime,
@@ -107,35 +109,17 @@ def queue_reminders(
             if not emails:
                 _gap(conn, summary, "school", school.code, week=week, now=now)
                 continue
-            roles = ", ".join(
-                dict.fromkeys(c.role for c in contacts.for_recipient("school", school.code, week))
-            )
             email = render_notice(
                 REMINDER,
-                roles=roles,
+                roles=_school_roles(contacts, school.code, week),
                 school_name=school.name,
                 school_code=school.code,
                 week=format_date(week),
                 deadline=format_deadline(deadline),
                 checked_at=format_datetime(now),
             )
-            new = queue_email(
-                conn,
-                dedup_key=f"{REMINDER}:{school.code}:{week.isoformat()}",
-                kind=REMINDER,
-                recipients=emails,
-                email=email,
-                now=now,
-            )
-            (summary.queued if new else summary.already).append(school.code)
-    log.info(
-        "reminders for the week ending %s: %d queued (%s), %d already sent, %d without contact",
-        week,
-        len(summary.queued),
-        ", ".join(summary.queued) or "-",
-        len(summary.already),
-        len(summary.no_contact),
-    )
+            _queue(conn, summary, school.code, emails, email, now=now)
+    _log_summary(summary, "reminders")
     return summary
 
 
@@ -180,9 +164,7 @@ def queue_not_received(
             if not recipients:
                 continue
             # Addressed as a letter is: the school's head by title and school, then the unit.
-            school_roles = ", ".join(
-                dict.fromkeys(c.role for c in contacts.for_recipient("school", school.code, week))
-            )
+            school_roles = _school_roles(contacts, school.code, week)
             addressees = [f"{school_roles} {school.name}".strip()] if school_emails else []
             addressees += [unit.name] if unit is not None and unit_emails else []
             email = render_notice(
@@ -194,24 +176,47 @@ def queue_not_received(
                 deadline=format_deadline(deadline),
                 unit_name=unit.name if unit else environment(TEMPLATE_DIR).globals["office"],
             )
-            new = queue_email(
-                conn,
-                dedup_key=f"{NOT_RECEIVED}:{school.code}:{week.isoformat()}",
-                kind=NOT_RECEIVED,
-                recipients=recipients,
-                email=email,
-                now=now,
-            )
-            (summary.queued if new else summary.already).append(school.code)
+            _queue(conn, summary, school.code, recipients, email, now=now)
+    _log_summary(summary, "not-received notices")
+    return summary
+
+
+def _school_roles(contacts: Contacts, school_code: str, week: date) -> str:
+    """The school's contact roles (head, deputy…) in file order, each once, as the letter names them."""
+    return ", ".join(dict.fromkeys(c.role for c in contacts.for_recipient("school", school_code, week)))
+
+
+def _queue(
+    conn: Connection,
+    summary: NoticeSummary,
+    school_code: str,
+    recipients: Sequence[str],
+    email: RenderedEmail,
+    *,
+    now: datetime,
+) -> None:
+    """Queue one school's notice once per week and kind; a rerun finds it already queued."""
+    new = queue_email(
+        conn,
+        dedup_key=f"{summary.kind}:{school_code}:{summary.week.isoformat()}",
+        kind=summary.kind,
+        recipients=recipients,
+        email=email,
+        now=now,
+    )
+    (summary.queued if new else summary.already).append(school_code)
+
+
+def _log_summary(summary: NoticeSummary, what: str) -> None:
     log.info(
-        "not-received notices for the week ending %s: %d queued (%s), %d already sent, %d without contact",
-        week,
+        "%s for the week ending %s: %d queued (%s), %d already sent, %d without contact",
+        what,
+        summary.week,
         len(summary.queued),
         ", ".join(summary.queued) or "-",
         len(summary.already),
         len(summary.no_contact),
     )
-    return summary
 
 
 def _gap(conn: Connection, summary: NoticeSummary, kind: str, key: str, *, week: date, now: datetime) -> None:
