@@ -141,7 +141,9 @@ def _unit_step_task(name: str) -> Any:
 
         get_current_context()["unit"] = unit  # type: ignore[typeddict-unknown-key]  # map_index_template
         # (inputs also holds Airflow's context: only the steps read are results)
-        results = {need: {r["unit"]: r for r in inputs[need]} for need in step_named(name).needs}
+        # A slice reads a mapped task's results in one request; iterating would ask for one more
+        # item than there is, which Airflow's client logs as an error.
+        results = {need: {r["unit"]: r for r in inputs[need][:]} for need in step_named(name).needs}
         run = FortnightRun(_settings(), run_report_date(), mail_sender=mail_sender, results=results)
         result = step_named(name).run(run, unit)
         _note_after(name, run, result)
